@@ -1,0 +1,252 @@
+/**
+ * A real single-node Apache Kafka broker (KRaft) for tests, started from the official jars on
+ * Maven Central (kafka/pom.xml) with the machine's Java 17.
+ *
+ * `startBroker()` gives a fresh broker on free ports in a temp dir; `testBroker()` gives the
+ * broker shared by the whole test run (`KAFKA_TEST_BROKER=host:port`, which
+ * tests/support/run_tests.ts sets) or, when a test file runs alone, one started for it.
+ * @module
+ */
+import { Kafka, logLevel } from "kafkajs";
+
+const KAFKA_DIR = new URL("../../kafka/", import.meta.url).pathname;
+const LIBS_DIR = `${KAFKA_DIR}libs`;
+
+/** A broker the test can talk to. */
+export interface Broker {
+  /** `host:port` of the PLAINTEXT listener. */
+  readonly bootstrap: string;
+  /** Where the broker's own log goes (kept for failed tests). */
+  readonly logFile: string;
+  /** SIGTERM, then SIGKILL after a bound; removes the data dir unless `keepData`. */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
+  /** Stops and starts the same broker (same ports, same data) for fault tests. */
+  restart(): Promise<void>;
+  /** Kills the JVM at once (SIGKILL), keeping data; `start()` brings it back. */
+  kill(): Promise<void>;
+  /** Starts a stopped or killed broker again on the same ports and data. */
+  start(): Promise<void>;
+  /** The JVM's process id while it runs. */
+  readonly pid: number | undefined;
+}
+
+/** Copies the broker jars into kafka/libs with Maven when they are not there yet. */
+export async function ensureKafkaJars(): Promise<void> {
+  try {
+    if ([...Deno.readDirSync(LIBS_DIR)].some((e) => e.name.startsWith("kafka_2.13-"))) return;
+  } catch { /* not fetched yet */ }
+  const out = await new Deno.Command("mvn", {
+    args: ["-q", "-B", "-f", `${KAFKA_DIR}pom.xml`, "dependency:copy-dependencies"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `mvn could not fetch the Kafka jars:\n${new TextDecoder().decode(out.stdout)}${
+        new TextDecoder().decode(out.stderr)
+      }`,
+    );
+  }
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+function java(args: string[]): Deno.ChildProcess {
+  return new Deno.Command("java", {
+    args: [
+      "-Xms256m",
+      "-Xmx768m",
+      "-XX:+UseG1GC",
+      `-Dlog4j2.configurationFile=${KAFKA_DIR}log4j2.yaml`,
+      "-cp",
+      `${LIBS_DIR}/*`,
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function runJava(args: string[]): Promise<string> {
+  const out = await java(args).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`java ${args.join(" ")} failed:\n${text}`);
+  return text;
+}
+
+/** Extra broker properties a test may set (e.g. `auto.create.topics.enable`). */
+export type BrokerProps = Record<string, string | number | boolean>;
+
+/** Starts a fresh single-node KRaft broker and waits until it answers a metadata request. */
+export async function startBroker(extra: BrokerProps = {}): Promise<Broker> {
+  await ensureKafkaJars();
+  const dir = await Deno.makeTempDir({ prefix: "pos-kafka-" });
+  const port = freePort();
+  const controllerPort = freePort();
+  const props: BrokerProps = {
+    "process.roles": "broker,controller",
+    "node.id": 1,
+    "controller.quorum.voters": `1@127.0.0.1:${controllerPort}`,
+    "listeners": `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    "advertised.listeners": `PLAINTEXT://127.0.0.1:${port}`,
+    "controller.listener.names": "CONTROLLER",
+    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "inter.broker.listener.name": "PLAINTEXT",
+    "log.dirs": `${dir}/data`,
+    // One node: every internal topic has one replica, or transactions and groups hang.
+    "offsets.topic.replication.factor": 1,
+    "offsets.topic.num.partitions": 5,
+    "transaction.state.log.replication.factor": 1,
+    "transaction.state.log.min.isr": 1,
+    "transaction.state.log.num.partitions": 5,
+    "share.coordinator.state.topic.replication.factor": 1,
+    "share.coordinator.state.topic.min.isr": 1,
+    "group.initial.rebalance.delay.ms": 0,
+    "num.partitions": 1,
+    "auto.create.topics.enable": true,
+    "log.flush.interval.messages": 1_000_000,
+    // Compaction visible within a test run (the state changelog is compacted).
+    "log.cleaner.backoff.ms": 1000,
+    ...extra,
+  };
+  const propsFile = `${dir}/server.properties`;
+  await Deno.writeTextFile(
+    propsFile,
+    Object.entries(props).map(([k, v]) => `${k}=${v}`).join("\n") + "\n",
+  );
+  const clusterId = (await runJava(["kafka.tools.StorageTool", "random-uuid"])).trim().split(
+    /\s+/,
+  ).pop()!;
+  await runJava(["kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile]);
+
+  const logFile = `${dir}/broker.log`;
+  const bootstrap = `127.0.0.1:${port}`;
+  let child: Deno.ChildProcess | undefined;
+  let logDone: Promise<void> = Promise.resolve();
+
+  const start = async () => {
+    const log = await Deno.open(logFile, { create: true, append: true, write: true });
+    child = java(["kafka.Kafka", propsFile]);
+    // Both streams into one file; the pipes must be drained or the JVM blocks.
+    const pump = async (s: ReadableStream<Uint8Array>) => {
+      for await (const chunk of s) await log.write(chunk);
+    };
+    logDone = Promise.all([pump(child.stdout), pump(child.stderr)]).then(() => log.close());
+    await waitReady(bootstrap, child, logFile);
+  };
+
+  const halt = async (signal: Deno.Signal, boundMs: number) => {
+    const c = child;
+    if (!c) return;
+    child = undefined;
+    try {
+      c.kill(signal);
+    } catch { /* already gone */ }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exited = await Promise.race([
+      c.status.then(() => true),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), boundMs)),
+    ]);
+    clearTimeout(timer);
+    if (!exited) {
+      try {
+        c.kill("SIGKILL");
+      } catch { /* gone */ }
+      await c.status;
+    }
+    await logDone;
+  };
+
+  await start();
+  return {
+    bootstrap,
+    logFile,
+    async stop(opts = {}) {
+      await halt("SIGTERM", 15_000);
+      if (!opts.keepData) await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+    async restart() {
+      await halt("SIGTERM", 15_000);
+      await start();
+    },
+    async kill() {
+      await halt("SIGKILL", 5_000);
+    },
+    start,
+    get pid() {
+      return child?.pid;
+    },
+  };
+}
+
+/** Resolves when a KafkaJS admin can fetch cluster metadata from `bootstrap`. */
+export async function waitReady(
+  bootstrap: string,
+  child?: Deno.ChildProcess,
+  logFile?: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  let exited = false;
+  child?.status.then(() => exited = true);
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline && !exited) {
+    const admin = new Kafka({
+      brokers: [bootstrap],
+      clientId: "broker-ready",
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      connectionTimeout: 1000,
+    }).admin();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      await admin.disconnect();
+      if (cluster.brokers.length > 0) return;
+    } catch (e) {
+      lastError = e;
+      await admin.disconnect().catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  let tail = "";
+  if (logFile) {
+    tail = (await Deno.readTextFile(logFile).catch(() => "")).split("\n").slice(-40).join("\n");
+  }
+  throw new Error(
+    `Kafka broker at ${bootstrap} not ready (${exited ? "JVM exited" : "timeout"}; ${lastError})` +
+      `\nbroker log ${logFile}:\n${tail}`,
+  );
+}
+
+let shared: Promise<{ bootstrap: string }> | undefined;
+
+/**
+ * The broker shared by this test run: `KAFKA_TEST_BROKER` when set, else one started on first
+ * use and stopped when the test process exits. Tests on it must use their own topic and group
+ * names (see `uniqueName`).
+ */
+export function testBroker(): Promise<{ bootstrap: string }> {
+  const env = Deno.env.get("KAFKA_TEST_BROKER");
+  if (env) return Promise.resolve({ bootstrap: env });
+  shared ??= startBroker().then((b) => {
+    globalThis.addEventListener("unload", () => {
+      // Sync, so no JVM outlives the test process.
+      if (b.pid) Deno.kill(b.pid, "SIGKILL");
+    });
+    return b;
+  });
+  return shared;
+}
+
+/** A name no other test in this run uses (topics, groups, transactional ids). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
