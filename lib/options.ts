@@ -1,0 +1,153 @@
+/**
+ * Command-line options that fall back to environment variables (a flag beats its variable),
+ * with defaults, typed parsing and a generated `--help`. Built on `node:util` `parseArgs`
+ * (standing in for `jsr:@std/cli`, which cannot be fetched where this is built).
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** One option: its flag, its environment variable, its default and how to parse it. */
+export interface OptionSpec<T> {
+  /** Kebab-case flag without dashes, e.g. `broker`. */
+  readonly flag: string;
+  /** Environment variable, e.g. `KAFKA_BROKER`. */
+  readonly env?: string;
+  /** Default as the user would type it (`undefined`: no default). */
+  readonly default?: string;
+  /** Other flag names accepted for the same option. */
+  readonly aliases?: readonly string[];
+  /** One line for `--help`. */
+  readonly help: string;
+  /** A switch (`--create-topics`) rather than a `--flag value`. */
+  readonly boolean?: boolean;
+  /** Never print the value (passwords). */
+  readonly secret?: boolean;
+  /** Turns the raw text into a value; throws an `Error` whose message says what is wrong. */
+  readonly parse: (raw: string) => T;
+}
+
+/** A table of options; the result of `parseOptions` has the same keys. */
+export type OptionTable = Record<string, OptionSpec<unknown>>;
+/** The parsed values of an option table. */
+export type OptionValues<T extends OptionTable> = {
+  [K in keyof T]: T[K] extends OptionSpec<infer V> ? V : never;
+};
+
+/** Bad usage: the CLI exits with status 2 and prints the message. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Parsers for common option types. */
+export const parsers = {
+  string: (raw: string) => raw,
+  nonEmpty: (raw: string) => {
+    if (raw.trim() === "") throw new Error("must not be empty");
+    return raw;
+  },
+  bool: (raw: string): boolean => {
+    const v = raw.trim().toLowerCase();
+    if (["1", "true", "yes", "on"].includes(v)) return true;
+    if (["0", "false", "no", "off", ""].includes(v)) return false;
+    throw new Error(`expected 0/1, true/false, yes/no; got "${raw}"`);
+  },
+  /** A number in [min, max]; integers only when `integer`. */
+  number: (min: number, max: number, integer = false) => (raw: string): number => {
+    const n = Number(raw.trim());
+    if (raw.trim() === "" || !Number.isFinite(n)) {
+      throw new Error(`expected a number; got "${raw}"`);
+    }
+    if (integer && !Number.isInteger(n)) throw new Error(`expected an integer; got "${raw}"`);
+    if (n < min || n > max) throw new Error(`expected ${min}..${max}; got ${raw}`);
+    return n;
+  },
+  oneOf: <T extends string>(...values: T[]) => (raw: string): T => {
+    const v = raw.trim().toLowerCase() as T;
+    if (!values.includes(v)) throw new Error(`expected one of ${values.join(", ")}; got "${raw}"`);
+    return v;
+  },
+};
+
+/**
+ * Parses `args` against `table`, falling back to `env` and then to defaults. Throws
+ * `UsageError` naming the flag and the variable when a value is bad or a flag is unknown.
+ * Returns the values and the positional arguments.
+ */
+export function parseOptions<T extends OptionTable>(
+  table: T,
+  args: string[],
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): { values: OptionValues<T>; positionals: string[]; help: boolean } {
+  const options: Record<string, { type: "string" | "boolean" }> = {
+    help: { type: "boolean" },
+  };
+  for (const spec of Object.values(table)) {
+    for (const name of [spec.flag, ...(spec.aliases ?? [])]) {
+      options[name] = { type: spec.boolean ? "boolean" : "string" };
+    }
+    // `--no-create-topics` turns a switch off even when its variable says on.
+    if (spec.boolean) options[`no-${spec.flag}`] = { type: "boolean" };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify.*$/s, ""));
+  }
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    let raw: string | undefined;
+    let from: string;
+    const given = [spec.flag, ...(spec.aliases ?? [])].map((n) => flags[n]).find((v) =>
+      v !== undefined
+    );
+    if (spec.boolean && flags[`no-${spec.flag}`]) {
+      raw = "0";
+      from = `--no-${spec.flag}`;
+    } else if (given !== undefined) {
+      raw = typeof given === "boolean" ? (given ? "1" : "0") : given;
+      from = `--${spec.flag}`;
+    } else if (spec.env && env(spec.env) !== undefined) {
+      raw = env(spec.env)!;
+      from = spec.env;
+    } else {
+      raw = spec.default;
+      from = "default";
+    }
+    if (raw === undefined) {
+      values[key] = undefined;
+      continue;
+    }
+    try {
+      values[key] = spec.parse(raw);
+    } catch (e) {
+      const where = spec.env ? `--${spec.flag} / ${spec.env}` : `--${spec.flag}`;
+      const shown = spec.secret ? "(hidden)" : `"${raw}"`;
+      throw new UsageError(
+        `invalid value ${shown} for ${where} (from ${from}): ${(e as Error).message}`,
+      );
+    }
+  }
+  return {
+    values: values as OptionValues<T>,
+    positionals: parsed.positionals,
+    help: flags.help === true,
+  };
+}
+
+/** The `--help` text of an option table: flag, variable, default, meaning. */
+export function optionsHelp(table: OptionTable): string {
+  const rows = Object.values(table).map((s) => {
+    const flag = `--${s.flag}${s.boolean ? "" : " <value>"}`;
+    const env = s.env ?? "";
+    const def = s.secret ? "" : s.default === undefined ? "" : s.default === "" ? '""' : s.default;
+    return [flag, env, def, s.help];
+  });
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) =>
+    `  ${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${(r[2] ? `[${r[2]}]` : "").padEnd(w[2] + 2)}  ${
+      r[3]
+    }`
+  ).join("\n");
+}
