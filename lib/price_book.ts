@@ -451,6 +451,10 @@ function indexDiscounts(
   warnings: string[],
 ): void {
   const names = disc.names;
+  if (disc.length === 0 && names.length === 0) {
+    warnings.push("discount table has no rows: no discounts apply");
+    return; // plain rows: an empty list has no columns to check
+  }
   const discountCols = pick(names, [["discount"], ["discount_pct"], [
     "original_price",
     "discounted_price",
