@@ -43,7 +43,10 @@ export function writeParquetBytes(table: Table): Uint8Array {
   return p.writeParquet(p.Table.fromIPCStream(tableToIPC(table, "stream")));
 }
 
-/** Columns the price book reads: everything else in a file is never decoded. */
+/**
+ * Columns the price book reads. They are passed to parquet-wasm as a projection (0.8.0's
+ * synchronous reader returns every column regardless); the book only ever converts these.
+ */
 const INVENTORY_COLUMNS = ["shelf_id", "item_price"];
 const DISCOUNT_COLUMNS = [
   "shelf_id",
