@@ -1,0 +1,86 @@
+/**
+ * Where the service stands on each input partition: the next offset to process, the latest
+ * known high watermark, and so whether the partition is caught up. Offsets are kept as bigint
+ * and handed to Kafka as strings.
+ * @module
+ */
+
+/** One input partition's position. */
+export interface PartitionState {
+  /** Next offset to process (what a commit stores). */
+  next: bigint;
+  /** Latest high watermark seen (fetch responses and offset look-ups). */
+  high: bigint;
+  /** `next` as last committed, to commit only what moved. */
+  committed: bigint;
+}
+
+/** Positions of every partition of one input topic. */
+export class TopicProgress {
+  readonly partitions = new Map<number, PartitionState>();
+  constructor(readonly topic: string) {}
+
+  /** Seeds a partition from the group's committed offset (or the log start) and its end. */
+  seed(partition: number, next: bigint, high: bigint): void {
+    const cur = this.partitions.get(partition);
+    if (cur) {
+      if (high > cur.high) cur.high = high;
+      return;
+    }
+    this.partitions.set(partition, { next, high, committed: next });
+  }
+
+  #get(partition: number): PartitionState {
+    let s = this.partitions.get(partition);
+    if (!s) {
+      s = { next: 0n, high: 0n, committed: -1n };
+      this.partitions.set(partition, s);
+    }
+    return s;
+  }
+
+  /** The record at `offset` was processed. */
+  processed(partition: number, offset: bigint): void {
+    const s = this.#get(partition);
+    if (offset + 1n > s.next) s.next = offset + 1n;
+  }
+
+  /** A fetch response said the partition ends at `high`. */
+  sawHigh(partition: number, high: bigint): void {
+    const s = this.#get(partition);
+    if (high > s.high) s.high = high;
+  }
+
+  /** Whether everything up to the known end has been processed. */
+  caughtUp(partition: number): boolean {
+    const s = this.partitions.get(partition);
+    return s !== undefined && s.next >= s.high;
+  }
+
+  /** Records not yet processed, by partition. */
+  lag(): Map<number, bigint> {
+    const out = new Map<number, bigint>();
+    for (const [p, s] of this.partitions) out.set(p, s.high > s.next ? s.high - s.next : 0n);
+    return out;
+  }
+
+  /** Offsets that moved since the last commit, as Kafka wants them. */
+  uncommitted(): { partition: number; offset: string }[] {
+    const out = [];
+    for (const [partition, s] of this.partitions) {
+      if (s.next > s.committed && s.next > 0n) {
+        out.push({ partition, offset: s.next.toString() });
+      }
+    }
+    return out;
+  }
+
+  /** Marks the given offsets as committed. */
+  markCommitted(offsets: { partition: number; offset: string }[]): void {
+    for (const o of offsets) {
+      const s = this.#get(o.partition);
+      const v = BigInt(o.offset);
+      if (v > s.committed) s.committed = v;
+    }
+  }
+}

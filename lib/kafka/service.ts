@@ -1,0 +1,477 @@
+/**
+ * The Kafka service (SPEC §6): both input topics feed one engine; every commit interval the
+ * outputs, the changed cart state and the input offsets of both consumer groups go into one
+ * Kafka transaction. Open carts live in a compacted changelog topic and are restored from it
+ * before processing starts. Any failure that could leave memory and Kafka apart (a failed
+ * transaction, a consumer crash, a rebalance) tears the pipeline down and builds it again from
+ * Kafka, with capped backoff.
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import {
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  Partitioners,
+  type Producer,
+} from "kafkajs";
+import { Engine, type InputRecord, type Source } from "../engine.ts";
+import type { Pricer } from "../pricing.ts";
+import type { ServiceConfig } from "../config.ts";
+import { type Logger, RateLimiter } from "../log.ts";
+import type { ServiceMetrics } from "./service_metrics.ts";
+import { createKafka } from "./client.ts";
+import { TopicProgress } from "./progress.ts";
+import { ensureTopics, waitForTopics } from "./topics.ts";
+import { restoreState } from "./state_restore.ts";
+
+/** Records bigger than this go to the DLQ truncated (the original stays in its topic). */
+const DLQ_MAX_VALUE = 512 * 1024;
+/** Bytes per producer call, below the broker's default 1 MiB batch limit. */
+const SEND_CHUNK_BYTES = 512 * 1024;
+/** How often high watermarks and lag are looked up. */
+const OFFSETS_POLL_MS = 1000;
+
+/** Thrown when another instance with the same transactional id took over. */
+export class FencedError extends Error {
+  override name = "FencedError";
+}
+
+/** What the service needs from outside: config, prices, logs, metrics, a stop signal. */
+export interface ServiceDeps {
+  config: ServiceConfig;
+  pricer: Pricer;
+  log: Logger;
+  metrics: ServiceMetrics;
+  /** Aborted on SIGINT/SIGTERM. */
+  stop: AbortSignal;
+  /** Test hook: called after each successful commit. */
+  onCommit?: (info: { transactions: number }) => void;
+}
+
+/** Runs the service until `deps.stop` aborts; retries failures with capped backoff. */
+export async function runService(deps: ServiceDeps): Promise<void> {
+  const { log, stop, config } = deps;
+  let backoffMs = 500;
+  while (!stop.aborted) {
+    const started = Date.now();
+    try {
+      await runPipeline(deps);
+      return; // stopped on purpose
+    } catch (e) {
+      deps.metrics.ready = false;
+      if (e instanceof FencedError) throw e;
+      deps.metrics.restarts.inc();
+      if (Date.now() - started > 60_000) backoffMs = 500; // it ran well for a while
+      log.error("pipeline failed; restarting from the last commit", {
+        error: e,
+        brokers: config.broker.join(","),
+        retryInMs: backoffMs,
+      });
+      await sleep(backoffMs, stop);
+      backoffMs = Math.min(backoffMs * 2, 30_000);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+function isFenced(e: unknown): boolean {
+  const err = e as { type?: string; name?: string; message?: string; cause?: unknown };
+  if (!err) return false;
+  if (
+    err.type === "INVALID_PRODUCER_EPOCH" || err.type === "PRODUCER_FENCED" ||
+    err.name === "KafkaJSProducerFenced" || /fenced/i.test(err.message ?? "")
+  ) return true;
+  return err.cause ? isFenced(err.cause) : false;
+}
+
+interface OutMessage {
+  key: string | null;
+  value: string | Buffer | null;
+  headers?: Record<string, string>;
+}
+
+/** One life of the pipeline: connect, restore, consume and commit until stopped or failed. */
+async function runPipeline(deps: ServiceDeps): Promise<void> {
+  const { config, log, metrics, stop } = deps;
+  const eos = config.delivery === "exactly-once";
+  const kafka: Kafka = createKafka(config, log);
+  const admin: Admin = kafka.admin();
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch(() => {});
+  };
+  let failure: unknown;
+  let failed!: (e: unknown) => void;
+  const failedPromise = new Promise<never>((_, reject) => {
+    failed = (e) => {
+      failure ??= e;
+      reject(e);
+    };
+  });
+  failedPromise.catch(() => {});
+
+  try {
+    await admin.connect();
+    closers.push(() => admin.disconnect());
+    if (config.createTopics) await ensureTopics(admin, config, log);
+    await ensureTopics(admin, config, log, { stateOnly: true });
+    await waitForTopics(admin, [config.footTopic, config.shelfTopic], log, stop);
+    if (stop.aborted) return;
+
+    // The transactional producer first: InitProducerId fences any zombie with our id and
+    // aborts its open transaction, so the changelog and offsets we read next are final.
+    const producer: Producer = kafka.producer({
+      ...(eos ? { transactionalId: config.transactionalId } : {}),
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
+      transactionTimeout: 60_000,
+    });
+    await producer.connect();
+    closers.push(() => producer.disconnect());
+
+    const engine = new Engine({
+      graceSec: config.checkoutGraceSec,
+      maxSessionAgeSec: config.maxSessionAgeSec,
+      forceCheckoutIfEmpty: config.forceCheckoutIfEmpty,
+      clock: config.clock,
+      pricer: deps.pricer,
+    });
+    const restored = await restoreState(kafka, admin, config, engine, log);
+    log.info("state restored", restored);
+
+    // Seed positions from the groups' committed offsets and the logs' ends.
+    const progress: Record<Source, TopicProgress> = {
+      foot: new TopicProgress(config.footTopic),
+      shelf: new TopicProgress(config.shelfTopic),
+    };
+    const groups: Record<Source, string> = { foot: config.groupIdFoot, shelf: config.groupIdShelf };
+    for (const source of ["foot", "shelf"] as const) {
+      const topic = progress[source].topic;
+      const ends = await admin.fetchTopicOffsets(topic);
+      const committed = await admin.fetchOffsets({ groupId: groups[source], topics: [topic] });
+      const byPartition = new Map(
+        committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? [],
+      );
+      for (const e of ends) {
+        const c = byPartition.get(e.partition) ?? -1n;
+        progress[source].seed(e.partition, c >= 0n ? c : BigInt(e.low), BigInt(e.high));
+      }
+    }
+
+    const dlqLimiter = new RateLimiter(5, 10_000);
+    const consumers: Record<Source, Consumer> = {
+      foot: makeConsumer(kafka, config.groupIdFoot),
+      shelf: makeConsumer(kafka, config.groupIdShelf),
+    };
+    let joined = 0;
+    let rebalanced = false;
+    for (const source of ["foot", "shelf"] as const) {
+      const consumer = consumers[source];
+      const tp = progress[source];
+      consumer.on(consumer.events.CRASH, (ev) => failed(ev.payload.error));
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        // A second join means partitions moved: what we hold in memory may be re-delivered,
+        // so the pipeline starts over from the last commit.
+        if (++joined > 2 || rebalanced) {
+          rebalanced = true;
+          failed(new Error(`consumer group ${groups[source]} rebalanced`));
+        }
+      });
+      consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
+        const p = ev.payload;
+        tp.sawHigh(p.partition, BigInt(p.highWatermark));
+        // Batches of only control records or aborted records move the position too.
+        if (p.lastOffset !== undefined && p.lastOffset !== null) {
+          const last = BigInt(p.lastOffset);
+          if (last + 1n <= BigInt(p.highWatermark)) tp.processed(p.partition, last);
+        }
+      });
+      await consumer.connect();
+      closers.push(() => consumer.disconnect());
+      await consumer.subscribe({ topic: tp.topic, fromBeginning: true });
+    }
+
+    const decoder = new TextDecoder();
+    const apply = (source: Source, { batch }: EachBatchPayload) => {
+      const tp = progress[source];
+      tp.sawHigh(batch.partition, BigInt(batch.highWatermark));
+      for (const m of batch.messages) {
+        const rec: InputRecord = {
+          source,
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          value: m.value,
+          timestampMs: Number(m.timestamp),
+          headers: m.headers ? headerStrings(m.headers, decoder) : undefined,
+        };
+        engine.apply(rec);
+        tp.processed(batch.partition, BigInt(m.offset));
+      }
+      metrics.consumedBytes.inc(
+        { topic: batch.topic },
+        batch.messages.reduce((n, m) => n + (m.value?.length ?? 0), 0),
+      );
+    };
+
+    // --- the commit loop: advance stream time, then one transaction per interval ---
+    const offsetsFor = (source: Source) => progress[source].uncommitted();
+    const progressSignal = () => {
+      const partitions: { source: Source; partition: number; caughtUp: boolean }[] = [];
+      for (const source of ["foot", "shelf"] as const) {
+        for (const p of progress[source].partitions.keys()) {
+          partitions.push({ source, partition: p, caughtUp: progress[source].caughtUp(p) });
+        }
+      }
+      return { wallMs: Date.now(), partitions };
+    };
+
+    const commit = async () => {
+      engine.advance(progressSignal());
+      const out = engine.drainOutput();
+      const state = engine.drainStateChanges();
+      const offsets = { foot: offsetsFor("foot"), shelf: offsetsFor("shelf") };
+      if (
+        out.transactions.length === 0 && out.dlq.length === 0 && state.size === 0 &&
+        offsets.foot.length === 0 && offsets.shelf.length === 0
+      ) return;
+
+      const batches: { topic: string; messages: OutMessage[] }[] = [];
+      batches.push({
+        topic: config.posTopic,
+        messages: out.transactions.map((t) => ({ key: t.key, value: t.value })),
+      });
+      if (config.dlqTopic) {
+        batches.push({
+          topic: config.dlqTopic,
+          messages: out.dlq.map((d) => dlqMessage(d)),
+        });
+      }
+      for (const d of out.dlq) {
+        const kind = `${d.topic}:${d.reason}`;
+        const { ok, suppressed } = dlqLimiter.allow(kind, Date.now());
+        if (ok) {
+          log.warn("record rejected to the DLQ", {
+            reason: d.reason,
+            detail: d.detail,
+            topic: d.topic,
+            partition: d.partition,
+            offset: d.offset,
+            ...(suppressed ? { suppressedSinceLast: suppressed } : {}),
+          });
+        }
+      }
+      batches.push({
+        topic: config.stateTopic,
+        messages: [...state].map(([key, value]) => ({ key, value })),
+      });
+
+      const t0 = performance.now();
+      if (eos) {
+        const tx = await producer.transaction();
+        try {
+          for (const chunk of chunked(batches)) {
+            await tx.sendBatch({ topicMessages: chunk });
+          }
+          for (const source of ["foot", "shelf"] as const) {
+            if (offsets[source].length === 0) continue;
+            await tx.sendOffsets({
+              consumerGroupId: groups[source],
+              topics: [{ topic: progress[source].topic, partitions: offsets[source] }],
+            });
+          }
+          await tx.commit();
+        } catch (e) {
+          await tx.abort().catch(() => {});
+          throw isFenced(e)
+            ? new FencedError(
+              `another instance with transactional id "${config.transactionalId}" took over`,
+            )
+            : e;
+        }
+      } else {
+        for (const chunk of chunked(batches)) {
+          await producer.sendBatch({ topicMessages: chunk, acks: -1 });
+        }
+        for (const source of ["foot", "shelf"] as const) {
+          if (offsets[source].length === 0) continue;
+          await consumers[source].commitOffsets(
+            offsets[source].map((o) => ({ topic: progress[source].topic, ...o })),
+          );
+        }
+      }
+      progress.foot.markCommitted(offsets.foot);
+      progress.shelf.markCommitted(offsets.shelf);
+      if (config.clock === "wall") {
+        const nowUs = Date.now() * 1000;
+        for (const t of out.transactions) {
+          metrics.checkoutDelay.observe(Math.max(0, (nowUs - t.dueMicros) / 1e6));
+        }
+      }
+      metrics.commits.inc();
+      metrics.commitSeconds.observe((performance.now() - t0) / 1000);
+      deps.onCommit?.({ transactions: out.transactions.length });
+    };
+
+    // Start consuming. eachBatch is synchronous inside, so a commit never sees half a batch.
+    for (const source of ["foot", "shelf"] as const) {
+      await consumers[source].run({
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: (payload) => {
+          try {
+            apply(source, payload);
+          } catch (e) {
+            failed(e);
+            throw e;
+          }
+          return Promise.resolve();
+        },
+      });
+    }
+    metrics.ready = true;
+    log.info("consuming", {
+      foot: config.footTopic,
+      shelf: config.shelfTopic,
+      pos: config.posTopic,
+      delivery: config.delivery,
+      clock: config.clock,
+    });
+
+    // Lag and ends of partitions that deliver no batches (empty or idle ones).
+    const pollOffsets = async () => {
+      for (const source of ["foot", "shelf"] as const) {
+        const tp = progress[source];
+        for (const e of await admin.fetchTopicOffsets(tp.topic)) {
+          tp.sawHigh(e.partition, BigInt(e.high));
+        }
+        for (const [partition, lag] of tp.lag()) {
+          metrics.lag.set({ topic: tp.topic, partition: String(partition) }, Number(lag));
+        }
+      }
+    };
+
+    let lastPoll = 0;
+    const stopped = new Promise<void>((r) => stop.addEventListener("abort", () => r()));
+    while (!stop.aborted) {
+      if (failure) throw failure;
+      if (Date.now() - lastPoll >= OFFSETS_POLL_MS) {
+        lastPoll = Date.now();
+        await Promise.race([pollOffsets(), failedPromise]);
+      }
+      await Promise.race([commit(), failedPromise]);
+      metrics.observeEngine(engine.metrics());
+      await Promise.race([
+        new Promise((r) => setTimeout(r, config.commitIntervalMs)),
+        stopped,
+        failedPromise,
+      ]);
+    }
+
+    // SIGINT/SIGTERM: stop fetching, commit what was processed, leave the groups.
+    log.info("stopping: committing in-flight work");
+    await Promise.all([consumers.foot.stop(), consumers.shelf.stop()]);
+    if (failure) throw failure;
+    await commit();
+    metrics.observeEngine(engine.metrics());
+    log.info("stopped cleanly");
+  } finally {
+    await closeAll();
+  }
+}
+
+function makeConsumer(kafka: Kafka, groupId: string): Consumer {
+  return kafka.consumer({
+    groupId,
+    readUncommitted: false, // read_committed: never see aborted upstream records
+    maxWaitTimeInMs: 100,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+    maxBytesPerPartition: 1024 * 1024,
+    // Never restart a consumer behind the pipeline's back: it would re-deliver records the
+    // engine already holds. The pipeline restarts as a whole instead.
+    retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
+  });
+}
+
+function headerStrings(
+  headers: Record<string, unknown>,
+  decoder: TextDecoder,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    const one = Array.isArray(v) ? v[v.length - 1] : v;
+    out[k] = typeof one === "string" ? one : decoder.decode(one as Uint8Array);
+  }
+  return out;
+}
+
+/** A DLQ record: the original bytes and headers naming where it came from and why. */
+function dlqMessage(d: {
+  value: Uint8Array | null;
+  reason: string;
+  detail?: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  headers?: Record<string, string>;
+}): OutMessage {
+  const headers: Record<string, string> = {
+    ...d.headers,
+    "dlq.reason": d.reason,
+    "dlq.source.topic": d.topic,
+    "dlq.source.partition": String(d.partition),
+    "dlq.source.offset": d.offset,
+  };
+  if (d.detail) headers["dlq.detail"] = d.detail.slice(0, 1000);
+  let value = d.value ? Buffer.from(d.value.buffer, d.value.byteOffset, d.value.byteLength) : null;
+  if (value && value.length > DLQ_MAX_VALUE) {
+    headers["dlq.truncated.original.bytes"] = String(value.length);
+    value = value.subarray(0, DLQ_MAX_VALUE);
+  }
+  return { key: null, value, headers };
+}
+
+/** Splits the batches so that no producer call carries more than SEND_CHUNK_BYTES. */
+function* chunked(
+  batches: { topic: string; messages: OutMessage[] }[],
+): Generator<{ topic: string; messages: OutMessage[] }[]> {
+  let chunk: { topic: string; messages: OutMessage[] }[] = [];
+  let bytes = 0;
+  for (const b of batches) {
+    let cur: OutMessage[] = [];
+    for (const m of b.messages) {
+      const size = (m.key?.length ?? 0) + (m.value?.length ?? 0) + 64;
+      if (bytes + size > SEND_CHUNK_BYTES && (cur.length > 0 || chunk.length > 0)) {
+        if (cur.length > 0) chunk.push({ topic: b.topic, messages: cur });
+        yield chunk;
+        chunk = [];
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(m);
+      bytes += size;
+    }
+    if (cur.length > 0) chunk.push({ topic: b.topic, messages: cur });
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+export { createKafka };

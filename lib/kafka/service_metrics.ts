@@ -1,0 +1,94 @@
+/**
+ * The service's Prometheus metrics: the engine's counters (read at each commit) plus what only
+ * the Kafka edge knows (lag, commit latency, checkout delay, restarts, catalog reloads).
+ * @module
+ */
+import { Counter, Gauge, type Histogram, Registry } from "../metrics.ts";
+import type { EngineMetrics } from "../engine.ts";
+
+/** Latency buckets in seconds. */
+const DELAY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300];
+
+/** Metrics of one service process. */
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  ready = false;
+  readonly consumedBytes: Counter;
+  readonly lag: Gauge;
+  readonly commits: Counter;
+  readonly restarts: Counter;
+  readonly commitSeconds: Histogram;
+  readonly checkoutDelay: Histogram;
+  readonly catalogReloads: Counter;
+  readonly records: Counter;
+  readonly invalid: Counter;
+  readonly late: Counter;
+  readonly unknownItems: Counter;
+  readonly transactions: Counter;
+  readonly revenueCents: Counter;
+  readonly anomalies: Counter;
+  readonly duplicateSessions: Counter;
+  readonly openCarts: Gauge;
+  readonly openSessions: Gauge;
+
+  constructor() {
+    const r = this.registry;
+    this.records = r.counter(
+      "pos_records_total",
+      "input records by source topic, event type and outcome (applied or skipped type)",
+    );
+    this.invalid = r.counter("pos_invalid_records_total", "records sent to the DLQ, by reason");
+    this.late = r.counter("pos_late_events_total", "shelf events after their checkout (DLQ)");
+    this.unknownItems = r.counter("pos_unknown_items_total", "cart lines not in the inventory");
+    this.transactions = r.counter("pos_transactions_total", "transactions emitted");
+    this.revenueCents = r.counter("pos_revenue_cents_total", "sum of total_price, in cents");
+    this.anomalies = r.counter("pos_putback_anomalies_total", "putbacks beyond what was picked");
+    this.duplicateSessions = r.counter(
+      "pos_duplicate_sessions_total",
+      "sessions delivered again (ignored)",
+    );
+    this.openCarts = r.gauge("pos_open_carts", "customers with an open cart");
+    this.openSessions = r.gauge("pos_open_sessions", "customers with an open session");
+    this.consumedBytes = r.counter("pos_consumed_bytes_total", "bytes of record values consumed");
+    this.lag = r.gauge("pos_consumer_lag", "records not yet processed, by topic and partition");
+    this.commits = r.counter("pos_commits_total", "successful commits (Kafka transactions)");
+    this.restarts = r.counter("pos_pipeline_restarts_total", "pipeline rebuilds after failures");
+    this.commitSeconds = r.histogram("pos_commit_seconds", "time per commit", DELAY_BUCKETS);
+    this.checkoutDelay = r.histogram(
+      "pos_checkout_delay_seconds",
+      "from exit_time + grace to the transaction's commit",
+      DELAY_BUCKETS,
+    );
+    this.catalogReloads = r.counter(
+      "pos_catalog_reloads_total",
+      "price book reloads by file and result",
+    );
+  }
+
+  /** Copies the engine's running totals into their Prometheus families. */
+  observeEngine(m: EngineMetrics): void {
+    for (const [outcome, table] of [["applied", m.records], ["skipped", m.skipped]] as const) {
+      for (const [key, n] of Object.entries(table)) {
+        const [source, eventType] = key.split(":");
+        this.records.set({ source, event_type: eventType ?? "", outcome }, n);
+      }
+    }
+    for (const [reason, n] of Object.entries(m.invalid)) this.invalid.set({ reason }, n);
+    this.late.set({}, m.late);
+    this.unknownItems.set({}, m.unknownItems);
+    this.transactions.set({}, m.transactions);
+    this.revenueCents.set({}, m.revenueCents);
+    this.anomalies.set({}, m.anomalies);
+    this.duplicateSessions.set({}, m.duplicateSessions);
+    this.openCarts.set({}, m.openCarts);
+    this.openSessions.set({}, m.openSessions);
+  }
+
+  /** Copies the price book watcher's reload counters. */
+  observeCatalog(reloads: number, failures: number): void {
+    this.catalogReloads.set({ result: "ok" }, reloads);
+    this.catalogReloads.set({ result: "failed" }, failures);
+  }
+}
+
+export { Counter, Gauge };

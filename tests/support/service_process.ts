@@ -1,0 +1,140 @@
+/**
+ * Runs `pos-producer` as a real subprocess for service tests, with its log in a file, and
+ * helpers to produce traffic and read the output topics.
+ * @module
+ */
+import { CompressionTypes, type Kafka } from "kafkajs";
+import type { TrafficRecord } from "./traffic.ts";
+import { freePort } from "./kafka.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** A running service process. */
+export interface ServiceProcess {
+  readonly logFile: string;
+  readonly metricsPort: number;
+  /** Sends a signal; `wait()` gives the exit code. */
+  kill(signal: Deno.Signal): void;
+  wait(): Promise<number>;
+  /** The log so far. */
+  log(): Promise<string>;
+}
+
+/** Starts `deno run main.ts run <args>` with `env`. */
+export async function startService(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ServiceProcess> {
+  const logFile = await Deno.makeTempFile({ prefix: "pos-service-", suffix: ".log" });
+  const metricsPort = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, "run", "--metrics-port", String(metricsPort), ...args],
+    env: { LOG_LEVEL: "info", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const log = await Deno.open(logFile, { write: true, append: true });
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    for await (const c of s) await log.write(c);
+  };
+  const pumped = Promise.all([pump(child.stdout), pump(child.stderr)]).finally(() => log.close());
+  let code: Promise<number> | undefined;
+  return {
+    logFile,
+    metricsPort,
+    kill: (signal) => {
+      try {
+        child.kill(signal);
+      } catch { /* gone */ }
+    },
+    wait: () => code ??= child.status.then(async (s) => (await pumped, s.code)),
+    log: () => Deno.readTextFile(logFile),
+  };
+}
+
+/** Produces records in order, `batch` at a time, with `compression`. */
+export async function produce(
+  kafka: Kafka,
+  topic: string,
+  records: TrafficRecord[],
+  opts: { compression?: CompressionTypes; batch?: number } = {},
+): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  const size = opts.batch ?? 500;
+  for (let i = 0; i < records.length; i += size) {
+    await producer.send({
+      topic,
+      compression: opts.compression ?? CompressionTypes.None,
+      messages: records.slice(i, i + size).map((r) => ({ key: r.key, value: r.value })),
+    });
+  }
+  await producer.disconnect();
+}
+
+/** Waits until `check` returns true, polling; throws with `what` after `timeoutMs`. */
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Reads a whole topic with read_committed into memory, without a consumer group. */
+export async function readAll(
+  kafka: Kafka,
+  topic: string,
+  opts: { readCommitted?: boolean; idleMs?: number } = {},
+): Promise<{ key: string | null; value: string | null; headers: Record<string, string> }[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const target = new Map(ends.map((e) => [e.partition, BigInt(e.high)]));
+  const pos = new Map(ends.map((e) => [e.partition, BigInt(e.low)]));
+  const out: { key: string | null; value: string | null; headers: Record<string, string> }[] = [];
+  const done = () => [...target].every(([p, h]) => (pos.get(p) ?? 0n) >= h);
+  if (done()) return out;
+  const consumer = kafka.consumer({
+    groupId: `read-all-${crypto.randomUUID()}`,
+    readUncommitted: opts.readCommitted === false,
+    maxWaitTimeInMs: 100,
+  });
+  consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
+    const last = BigInt(ev.payload.lastOffset) + 1n;
+    if (last > (pos.get(ev.payload.partition) ?? 0n)) pos.set(ev.payload.partition, last);
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const dec = new TextDecoder();
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: ({ batch }) => {
+      for (const m of batch.messages) {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(m.headers ?? {})) {
+          if (v !== undefined) headers[k] = dec.decode(v as Uint8Array);
+        }
+        out.push({
+          key: m.key ? dec.decode(m.key) : null,
+          value: m.value ? dec.decode(m.value) : null,
+          headers,
+        });
+        const next = BigInt(m.offset) + 1n;
+        if (next > (pos.get(batch.partition) ?? 0n)) pos.set(batch.partition, next);
+      }
+      return Promise.resolve();
+    },
+  });
+  await eventually(`reading ${topic} to its end`, done, 30_000, 50);
+  await consumer.disconnect();
+  return out;
+}

@@ -1,0 +1,165 @@
+/**
+ * Traffic shaped like the real upstream producers, for service tests: foot sessions sent at
+ * entry and keyed by customer, shelf events unkeyed with `weight_change` and `restock` noise,
+ * Python `isoformat()` timestamps with microseconds. Deterministic for a seed.
+ * @module
+ */
+import { tableFromArrays } from "apache-arrow";
+import { initParquet, writeParquetBytes } from "../../lib/catalog_loader.ts";
+
+/** A small deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Python's `datetime.isoformat()` of a UTC instant given in epoch µs. */
+export function pyIso(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const micro = us - ms * 1000;
+  const d = new Date(ms).toISOString(); // 2025-11-07T09:32:10.123Z
+  const frac = `${d.slice(20, 23)}${String(micro).padStart(3, "0")}`;
+  return `${d.slice(0, 19)}${frac === "000000" ? "" : "." + frac}+00:00`;
+}
+
+/** One record as a producer would send it. */
+export interface TrafficRecord {
+  key: string | null;
+  value: string;
+  /** Event time, epoch µs (used for ordering only). */
+  us: number;
+}
+
+/** Generated traffic for both topics, in production order (by event time). */
+export interface Traffic {
+  foot: TrafficRecord[];
+  shelf: TrafficRecord[];
+  customers: string[];
+  items: string[];
+}
+
+/** Item ids of the test catalog; the last few are not in it (unknown items). */
+export const TEST_ITEMS = Array.from({ length: 40 }, (_, i) => `ITEM${String(i).padStart(3, "0")}`);
+
+/** Generates `customers` shoppers starting at `startUs`, one every `spacingUs`. */
+export function generateTraffic(opts: {
+  customers: number;
+  seed?: number;
+  startUs?: number;
+  spacingUs?: number;
+  unknownItems?: boolean;
+}): Traffic {
+  const rand = rng(opts.seed ?? 1);
+  const start = opts.startUs ?? Date.UTC(2025, 10, 7, 9, 0, 0) * 1000;
+  const spacing = opts.spacingUs ?? 7_000_000;
+  const foot: TrafficRecord[] = [];
+  const shelf: TrafficRecord[] = [];
+  const customers: string[] = [];
+  const items = opts.unknownItems === false ? TEST_ITEMS.slice(0, 36) : TEST_ITEMS;
+  for (let c = 0; c < opts.customers; c++) {
+    const id = uuidFrom(rand);
+    customers.push(id);
+    const entry = start + c * spacing + Math.floor(rand() * 1_000_000);
+    const tripUs = (10 + Math.floor(rand() * 65)) * 60_000_000 + Math.floor(rand() * 1e6);
+    const exit = entry + tripUs;
+    foot.push({
+      key: id,
+      us: entry,
+      value: JSON.stringify({
+        event_type: "foot_traffic",
+        customer_id: id,
+        entry_time: pyIso(entry),
+        exit_time: pyIso(exit),
+        trip_duration_minutes: Math.round(tripUs / 60e6),
+        weekday: "Friday",
+        time_slot: "07:00–09:59",
+      }),
+    });
+    const n = 1 + Math.floor(rand() * 8);
+    const picked: string[] = [];
+    for (let e = 0; e < n; e++) {
+      const t = entry + Math.floor(((e + 1) / (n + 1)) * tripUs);
+      let type = "pickup";
+      let item = items[Math.floor(rand() * items.length)];
+      if (picked.length > 0 && rand() < 0.2) {
+        type = "putback";
+        item = picked[Math.floor(rand() * picked.length)];
+      } else picked.push(item);
+      shelf.push({
+        key: null,
+        us: t,
+        value: JSON.stringify({
+          event_type: type,
+          customer_id: id,
+          item_id: item,
+          quantity: 1 + Math.floor(rand() * 3),
+          weight: Math.floor(rand() * 2000),
+          timestamp: pyIso(t),
+        }),
+      });
+      if (rand() < 0.3) {
+        shelf.push({
+          key: null,
+          us: t + 1,
+          value: JSON.stringify({
+            event_type: rand() < 0.5 ? "weight_change" : "restock",
+            shelf_id: item,
+            weight: Math.floor(rand() * 5000),
+            timestamp: pyIso(t + 1),
+          }),
+        });
+      }
+    }
+  }
+  foot.sort((a, b) => a.us - b.us);
+  shelf.sort((a, b) => a.us - b.us);
+  return { foot, shelf, customers, items };
+}
+
+function uuidFrom(rand: () => number): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(rand() * 16).toString(16)).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${
+    hex.slice(20)
+  }`;
+}
+
+/** Writes the test inventory (the first 36 test items) and a weekly discount file. */
+export async function writeTestCatalog(dir: string): Promise<{ store: string; discounts: string }> {
+  await initParquet();
+  const known = TEST_ITEMS.slice(0, 36);
+  const store = `${dir}/store.parquet`;
+  const discounts = `${dir}/discounts.parquet`;
+  await Deno.writeFile(
+    store,
+    writeParquetBytes(tableFromArrays({
+      shelf_id: known,
+      item_price: Float64Array.from(known, (_, i) => 0.5 + i * 1.15),
+    })),
+  );
+  const weeks = ["2025-W44", "2025-W45", "2025-W46"];
+  const ids: string[] = [];
+  const wk: string[] = [];
+  const disc: number[] = [];
+  for (const w of weeks) {
+    known.forEach((id, i) => {
+      if (i % 3 === 0) {
+        ids.push(id);
+        wk.push(w);
+        disc.push(((i % 7) * 5) / 100);
+      }
+    });
+  }
+  await Deno.writeFile(
+    discounts,
+    writeParquetBytes(
+      tableFromArrays({ shelf_id: ids, week: wk, discount: Float64Array.from(disc) }),
+    ),
+  );
+  return { store, discounts };
+}
