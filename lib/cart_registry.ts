@@ -1,0 +1,303 @@
+/**
+ * Per-customer state: the open session, the cart's event log, and the "closed" marker kept after
+ * checkout. Plus the cart fold (SPEC §2) and the per-customer serialization the Kafka service
+ * writes to its compacted changelog topic.
+ *
+ * The cart is kept as a compact log of shelf events (3 doubles each) and folded into lines only
+ * at checkout, in event-time order (ties: partition, then offset). That makes the result
+ * independent of how events of one customer interleave across unkeyed shelf partitions, and lets
+ * events after a session's exit that arrived before the session (shelf ahead of foot) be taken
+ * out again when the session arrives.
+ * @module
+ */
+import type { CartLine } from "./pricing.ts";
+import { fractionOf } from "./timestamps.ts";
+
+/** Customer status. */
+export const OPEN = 0, CLOSED = 1, GONE = 2;
+/** Which due-heap a customer waits in. */
+export const Q_NONE = 0, Q_SESSION = 1, Q_CART = 2, Q_EXPIRY = 3;
+
+const TWO32 = 4294967296;
+/** Offsets up to 2^40 and partitions up to 2^12 keep (partition, offset) exact in one double. */
+export const TWO40 = 1099511627776;
+const MAX_PARTITION = 4095;
+
+/** Packs (partition, offset) into one orderable double. */
+export function orderKey(partition: number, offset: number): number {
+  const p = partition > MAX_PARTITION ? MAX_PARTITION : partition < 0 ? 0 : partition;
+  const o = offset >= 0 && offset < TWO40 ? offset : offset >= TWO40 ? TWO40 - 1 : 0;
+  return p * TWO40 + o;
+}
+
+/** One customer's state. Field order is fixed so all instances share one hidden class. */
+export class Customer {
+  /** OPEN, CLOSED (marker after checkout) or GONE (deleted). */
+  status = OPEN;
+  hasSession = false;
+  entryUs = 0;
+  exitUs = 0;
+  entryFrac = "";
+  exitFrac = "";
+  /** Shelf events, stride 3: event time µs, packed (item, kind, qty), order key. */
+  ev: number[] = [];
+  /** Whether `ev` is already in (time, order) order. */
+  sorted = true;
+  /** Earliest shelf event time (µs), NaN when none. */
+  firstUs = NaN;
+  firstFrac = "";
+  /** Events later than this are late; for CLOSED: the checkout's time (µs). */
+  cutoffUs = 0;
+  /** When due (µs): checkout (OPEN) or marker expiry (CLOSED). */
+  dueUs = 0;
+  /** Which heap holds the live entry (Q_*). */
+  queue = Q_NONE;
+  /** Changed since the last drainStateChanges. */
+  dirty = false;
+  constructor(readonly id: string) {}
+
+  /** Number of logged shelf events. */
+  get eventCount(): number {
+    return this.ev.length / 3;
+  }
+}
+
+/** Item ids interned to small integers (item ids repeat across carts). */
+export class ItemTable {
+  private readonly index = new Map<string, number>();
+  readonly names: string[] = [];
+
+  /** The index of `item`, adding it when new. */
+  intern(item: string): number {
+    let i = this.index.get(item);
+    if (i === undefined) {
+      i = this.names.length;
+      this.names.push(item);
+      this.index.set(item, i);
+    }
+    return i;
+  }
+}
+
+/** Packs (item index, putback?, quantity) into one exact double. */
+export function packEvent(item: number, putback: boolean, qty: number): number {
+  return (item * 2 + (putback ? 1 : 0)) * TWO32 + qty;
+}
+
+/** Appends one shelf event to `c`'s log. */
+export function appendEvent(c: Customer, us: number, packed: number, order: number): void {
+  const ev = c.ev;
+  const n = ev.length;
+  if (n > 0 && c.sorted) {
+    const lt = ev[n - 3];
+    if (us < lt || (us === lt && order < ev[n - 1])) c.sorted = false;
+  }
+  ev.push(us, packed, order);
+}
+
+/** Event indices (into stride-3 `ev`) in (time, order) order. */
+function eventOrder(c: Customer): number[] {
+  const n = c.ev.length / 3;
+  const idx: number[] = new Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i * 3;
+  if (!c.sorted) {
+    const ev = c.ev;
+    idx.sort((a, b) => ev[a] - ev[b] || ev[a + 2] - ev[b + 2]);
+  }
+  return idx;
+}
+
+/** A shelf event unpacked from the log. */
+export interface LoggedEvent {
+  us: number;
+  itemId: string;
+  putback: boolean;
+  quantity: number;
+  partition: number;
+  offset: number;
+}
+
+/** Unpacks event at stride index `i`. */
+export function eventAt(c: Customer, items: ItemTable, i: number): LoggedEvent {
+  const packed = c.ev[i + 1];
+  const qty = packed % TWO32;
+  const rest = (packed - qty) / TWO32;
+  const order = c.ev[i + 2];
+  const partition = Math.floor(order / TWO40);
+  return {
+    us: c.ev[i],
+    itemId: items.names[Math.floor(rest / 2)],
+    putback: rest % 2 === 1,
+    quantity: qty,
+    partition,
+    offset: order - partition * TWO40,
+  };
+}
+
+/**
+ * Removes the events later than `cutoffUs` from `c`'s log and returns them (they are late).
+ */
+export function takeEventsAfter(c: Customer, items: ItemTable, cutoffUs: number): LoggedEvent[] {
+  const ev = c.ev;
+  let late: LoggedEvent[] | null = null;
+  let w = 0;
+  for (let i = 0; i < ev.length; i += 3) {
+    if (ev[i] > cutoffUs) {
+      (late ??= []).push(eventAt(c, items, i));
+    } else {
+      if (w !== i) {
+        ev[w] = ev[i];
+        ev[w + 1] = ev[i + 1];
+        ev[w + 2] = ev[i + 2];
+      }
+      w += 3;
+    }
+  }
+  if (late === null) return [];
+  ev.length = w;
+  late.sort((a, b) => a.us - b.us || a.partition - b.partition || a.offset - b.offset);
+  return late;
+}
+
+/** The folded cart: lines in first-pickup order, and the excess putbacks met (anomalies). */
+export interface Fold {
+  lines: CartLine[];
+  /** Item table index of each line (same order). */
+  excessPutbacks: number;
+  /** Order key of each line's first pickup (for DLQ records about a line). */
+  firstOrder: number[];
+}
+
+/**
+ * Folds the cart (SPEC §2) in event-time order: pickup adds, putback removes never below 0
+ * (each excess putback counted), lines with quantity 0 left out, order of first pickup.
+ */
+export function foldCart(c: Customer, items: ItemTable): Fold {
+  const ev = c.ev;
+  const order = eventOrder(c);
+  const lineOf = new Map<number, number>();
+  const itemIdx: number[] = [];
+  const qty: number[] = [];
+  const firstOrder: number[] = [];
+  let excess = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k];
+    const packed = ev[i + 1];
+    const q = packed % TWO32;
+    const rest = (packed - q) / TWO32;
+    const item = Math.floor(rest / 2);
+    const putback = rest % 2 === 1;
+    const line = lineOf.get(item);
+    if (!putback) {
+      if (line === undefined) {
+        lineOf.set(item, qty.length);
+        itemIdx.push(item);
+        qty.push(q);
+        firstOrder.push(ev[i + 2]);
+      } else qty[line] += q;
+    } else if (line === undefined || qty[line] < q) {
+      excess++;
+      if (line !== undefined) qty[line] = 0;
+    } else qty[line] -= q;
+  }
+  const lines: CartLine[] = [];
+  const fo: number[] = [];
+  for (let l = 0; l < qty.length; l++) {
+    if (qty[l] > 0) {
+      lines.push({ itemId: items.names[itemIdx[l]], quantity: qty[l] });
+      fo.push(firstOrder[l]);
+    }
+  }
+  return { lines, excessPutbacks: excess, firstOrder: fo };
+}
+
+/** Lowest event time in the log with its fraction digits (NaN when empty). */
+export function earliestEvent(c: Customer): number {
+  let min = NaN;
+  const ev = c.ev;
+  for (let i = 0; i < ev.length; i += 3) if (!(ev[i] >= min)) min = ev[i];
+  return min;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serialization (the changelog value, one per customer)
+
+/**
+ * Serialized form, version 1 (JSON):
+ * - open:   `{"v":1,"st":"open","s":[entryUs,entryFrac,exitUs,exitFrac]|null,
+ *            "f":[firstUs,firstFrac]|null,"ev":[us,item,signedQty,partition,offset,…]}`
+ * - closed: `{"v":1,"st":"closed","c":checkoutUs,"s":[…]|null}`
+ * `signedQty` is negative for a putback. Event times are epoch µs.
+ */
+export interface SerializedCustomer {
+  v: 1;
+  st: "open" | "closed";
+  s: [number, string, number, string] | null;
+  f?: [number, string] | null;
+  ev?: (number | string)[];
+  c?: number;
+}
+
+/** Serializes `c` (which must not be GONE). */
+export function serializeCustomer(c: Customer, items: ItemTable): string {
+  const s: SerializedCustomer["s"] = c.hasSession
+    ? [c.entryUs, c.entryFrac, c.exitUs, c.exitFrac]
+    : null;
+  if (c.status === CLOSED) {
+    return JSON.stringify({ v: 1, st: "closed", c: c.cutoffUs, s });
+  }
+  const ev: (number | string)[] = [];
+  for (let i = 0; i < c.ev.length; i += 3) {
+    const e = eventAt(c, items, i);
+    ev.push(e.us, e.itemId, e.putback ? -e.quantity : e.quantity, e.partition, e.offset);
+  }
+  const f: [number, string] | null = c.firstUs === c.firstUs ? [c.firstUs, c.firstFrac] : null;
+  return JSON.stringify({ v: 1, st: "open", s, f, ev });
+}
+
+/** Rebuilds a customer from {@link serializeCustomer}'s output. Throws on a malformed state. */
+export function deserializeCustomer(id: string, state: string, items: ItemTable): Customer {
+  const o = JSON.parse(state) as SerializedCustomer;
+  if (o === null || typeof o !== "object" || o.v !== 1) {
+    throw new Error(`unsupported state for customer ${id}`);
+  }
+  const c = new Customer(id);
+  if (Array.isArray(o.s)) {
+    c.hasSession = true;
+    c.entryUs = num(o.s[0]);
+    c.entryFrac = String(o.s[1] ?? "");
+    c.exitUs = num(o.s[2]);
+    c.exitFrac = String(o.s[3] ?? "");
+  }
+  if (o.st === "closed") {
+    c.status = CLOSED;
+    c.cutoffUs = num(o.c);
+    return c;
+  }
+  if (o.st !== "open") throw new Error(`unsupported state for customer ${id}`);
+  const ev = Array.isArray(o.ev) ? o.ev : [];
+  for (let i = 0; i + 4 < ev.length; i += 5) {
+    const us = num(ev[i]);
+    const item = items.intern(String(ev[i + 1]));
+    const q = num(ev[i + 2]);
+    appendEvent(
+      c,
+      us,
+      packEvent(item, q < 0, Math.abs(q)),
+      orderKey(num(ev[i + 3]), num(ev[i + 4])),
+    );
+  }
+  if (Array.isArray(o.f)) {
+    c.firstUs = num(o.f[0]);
+    c.firstFrac = String(o.f[1] ?? "");
+  } else {
+    c.firstUs = earliestEvent(c);
+    c.firstFrac = c.firstUs === c.firstUs ? fractionOf(c.firstUs) : "";
+  }
+  return c;
+}
+
+function num(v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new Error("malformed state");
+  return v;
+}

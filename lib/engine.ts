@@ -1,0 +1,622 @@
+/**
+ * The cart engine: a pure, deterministic core shared by the Kafka service and `replay`.
+ * Records in (`apply`), progress in (`advance`, `flush`), transactions, DLQ records and state
+ * changes out (`drainOutput`, `drainStateChanges`). No I/O, no clock, no timers.
+ *
+ * See docs/engine.md for the rules and decisions.
+ * @module
+ */
+import type { Pricer } from "./pricing.ts";
+import {
+  decodeFoot,
+  decodeShelf,
+  newFootScratch,
+  newParseScratch,
+  newShelfScratch,
+  parseValue,
+  PUTBACK,
+  type Reason,
+  REASONS,
+  SKIPPED,
+} from "./records.ts";
+import { formatUtc, fractionOf, lastFraction } from "./timestamps.ts";
+import {
+  appendEvent,
+  CLOSED,
+  Customer,
+  deserializeCustomer,
+  foldCart,
+  GONE,
+  ItemTable,
+  type LoggedEvent,
+  OPEN,
+  orderKey,
+  packEvent,
+  Q_CART,
+  Q_EXPIRY,
+  Q_NONE,
+  Q_SESSION,
+  serializeCustomer,
+  takeEventsAfter,
+  TWO40,
+} from "./cart_registry.ts";
+import { DueHeap, Watermarks } from "./checkout_clock.ts";
+import { cartTransactionId, sessionTransactionId, transactionJson } from "./transaction.ts";
+
+/** Engine settings. */
+export interface EngineConfig {
+  /** CHECKOUT_GRACE_SEC, default 2. */
+  graceSec: number;
+  /** MAX_SESSION_AGE_SEC, default 10800. */
+  maxSessionAgeSec: number;
+  /** FORCE_CHECKOUT_IF_EMPTY. */
+  forceCheckoutIfEmpty: boolean;
+  /** Stream time: the wall clock given to `advance`, or the highest event time seen. */
+  clock: "wall" | "event";
+  pricer: Pricer;
+}
+
+/** Input topic kind. */
+export type Source = "foot" | "shelf";
+
+/** One input record, exactly as consumed. */
+export interface InputRecord {
+  source: Source;
+  topic: string;
+  partition: number;
+  /** Kafka offset, as a decimal string. */
+  offset: string;
+  value: Uint8Array | null;
+  /** Kafka record timestamp (the event time of a shelf event without `timestamp`). */
+  timestampMs: number;
+  headers?: Record<string, string>;
+}
+
+/** A record for the dead-letter topic. */
+export interface DlqRecord {
+  value: Uint8Array | null;
+  reason: string;
+  detail?: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  headers?: Record<string, string>;
+}
+
+/** One transaction for the output topic. */
+export interface TransactionOut {
+  /** Record key (= customer id). */
+  key: string;
+  /** JSON value, SPEC §5. */
+  value: string;
+  /** The transaction's `timestamp` field. */
+  timestamp: string;
+  customerId: string;
+  /** Stream time (epoch µs) at which the checkout became due: cutoff + grace. */
+  dueMicros: number;
+}
+
+/** What the engine produced since the last drain. */
+export interface Output {
+  transactions: TransactionOut[];
+  dlq: DlqRecord[];
+}
+
+/** Counters since construction (monotonic) and gauges. */
+export interface EngineMetrics {
+  /** Valid records applied, by `source:event_type` (foot:foot_traffic, shelf:pickup, …). */
+  records: Record<string, number>;
+  /** Records skipped for their event type, by `source:event_type`. */
+  skipped: Record<string, number>;
+  /** Invalid records, by reason (every {@link REASONS} key present). */
+  invalid: Record<string, number>;
+  /** Late shelf events (and sessions for customers already checked out). */
+  late: number;
+  /** Sessions delivered again (ignored). */
+  duplicateSessions: number;
+  /** A different session for a customer whose session is open (DLQ). */
+  conflictingSessions: number;
+  /** Excess putbacks (quantity would have gone below 0). */
+  anomalies: number;
+  /** Lines whose item is not in the inventory (priced at the default, or skipped). */
+  unknownItems: number;
+  /** Transactions emitted. */
+  transactions: number;
+  /** Checkouts that emitted nothing (empty cart, FORCE_CHECKOUT_IF_EMPTY off). */
+  emptyCheckouts: number;
+  /** Sum of `total_price` of all emitted lines, in cents. */
+  revenueCents: number;
+  /** Gauge: open customers with at least one shelf event. */
+  openCarts: number;
+  /** Gauge: open customers with a session. */
+  openSessions: number;
+  /** Gauge: closed markers kept (until expiry). */
+  closedMarkers: number;
+}
+
+/** Kafka record timestamps carry ms; stored times are µs. */
+function usOfMs(ms: number): number {
+  return Math.round(ms * 1000);
+}
+
+const ENCODER = new TextEncoder();
+
+/** The cart engine. */
+export class Engine {
+  private readonly cfg: EngineConfig;
+  private readonly maxUs: number;
+  private readonly graceUs: number;
+  private readonly customers = new Map<string, Customer>();
+  private readonly items = new ItemTable();
+  private readonly shelfWm = new Watermarks();
+  private readonly footWm = new Watermarks();
+  private readonly sessionQ = new DueHeap<Customer>();
+  private readonly cartQ = new DueHeap<Customer>();
+  private readonly expiryQ = new DueHeap<Customer>();
+  private eventTimeMax = -Infinity;
+  private wallUs = -Infinity;
+  private shelfTopic = "";
+  private out: Output = { transactions: [], dlq: [] };
+  private dirty: Customer[] = [];
+  // scratch
+  private readonly ps = newParseScratch();
+  private readonly ss = newShelfScratch();
+  private readonly fs = newFootScratch();
+  // counters
+  private nFoot = 0;
+  private nPickup = 0;
+  private nPutback = 0;
+  private readonly skipped = new Map<string, number>();
+  private readonly invalid = new Map<string, number>();
+  private nLate = 0;
+  private nDup = 0;
+  private nConflict = 0;
+  private nAnomalies = 0;
+  private nUnknown = 0;
+  private nTx = 0;
+  private nEmpty = 0;
+  private revenueCents = 0;
+  private openCarts = 0;
+  private openSessions = 0;
+  private closedMarkers = 0;
+
+  constructor(cfg: EngineConfig) {
+    if (!(cfg.graceSec >= 0) || !(cfg.maxSessionAgeSec > 0)) {
+      throw new RangeError("graceSec must be >= 0 and maxSessionAgeSec > 0");
+    }
+    this.cfg = cfg;
+    this.maxUs = Math.round(cfg.maxSessionAgeSec * 1e6);
+    this.graceUs = Math.round(cfg.graceSec * 1e6);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // apply
+
+  /** Decodes, validates and applies one record. Synchronous; never throws on bad input. */
+  apply(rec: InputRecord): void {
+    const ps = this.ps;
+    if (!parseValue(rec.value, ps)) {
+      this.reject(rec, ps.reason!, ps.detail);
+      return;
+    }
+    if (rec.source === "shelf") this.applyShelf(rec, ps.obj!);
+    else this.applyFoot(rec, ps.obj!);
+  }
+
+  private applyShelf(rec: InputRecord, obj: Record<string, unknown>): void {
+    const s = this.ss;
+    const reason = decodeShelf(obj, s);
+    if (reason !== null) {
+      this.reject(rec, reason, s.detail);
+      return;
+    }
+    if (s.kind === SKIPPED) {
+      this.countSkipped("shelf", s.eventType);
+      return;
+    }
+    let us = s.us;
+    if (us !== us) us = usOfMs(rec.timestampMs);
+    if (s.kind === PUTBACK) this.nPutback++;
+    else this.nPickup++;
+    this.shelfTopic = rec.topic;
+    this.shelfWm.observe(rec.partition, us);
+    if (us > this.eventTimeMax) this.eventTimeMax = us;
+
+    const id = s.customerId;
+    let c = this.customers.get(id);
+    if (c === undefined) {
+      c = new Customer(id);
+      this.customers.set(id, c);
+      c.firstUs = us;
+      c.firstFrac = s.rawTime.length > 0 ? lastFraction(s.rawTime) : fractionOf(us);
+      c.cutoffUs = us + this.maxUs;
+      this.schedule(c, Q_CART, c.cutoffUs + this.graceUs);
+    } else if (c.status !== OPEN) {
+      this.late(rec, "customer already checked out");
+      return;
+    } else if (us > c.cutoffUs) {
+      this.late(
+        rec,
+        c.hasSession ? "event time after the session's exit" : "event time after the cart's limit",
+      );
+      return;
+    } else {
+      if (!(us >= c.firstUs)) {
+        c.firstUs = us;
+        c.firstFrac = s.rawTime.length > 0 ? lastFraction(s.rawTime) : fractionOf(us);
+        if (!c.hasSession) this.setCartCutoff(c, us + this.maxUs);
+      }
+    }
+    const item = this.items.intern(s.itemId);
+    appendEvent(
+      c,
+      us,
+      packEvent(item, s.kind === PUTBACK, s.quantity),
+      orderKey(rec.partition, +rec.offset),
+    );
+    if (c.ev.length === 3) this.openCarts++;
+    if (!c.dirty) this.markDirty(c);
+  }
+
+  private applyFoot(rec: InputRecord, obj: Record<string, unknown>): void {
+    const f = this.fs;
+    const reason = decodeFoot(obj, f);
+    if (reason !== null) {
+      this.reject(rec, reason, f.detail);
+      return;
+    }
+    if (f.skipped) {
+      this.countSkipped("foot", f.eventType);
+      return;
+    }
+    this.nFoot++;
+    this.footWm.observe(rec.partition, f.entryUs);
+    if (f.entryUs > this.eventTimeMax) this.eventTimeMax = f.entryUs;
+    const id = f.customerId;
+    let c = this.customers.get(id);
+    if (c !== undefined && c.hasSession) {
+      if (c.entryUs === f.entryUs && c.exitUs === f.exitUs) {
+        this.nDup++;
+        return;
+      }
+      if (c.status === OPEN) {
+        this.nConflict++;
+        this.dlq(
+          rec.value,
+          "conflicting_session",
+          "customer already has a different open session",
+          rec,
+        );
+        return;
+      }
+    }
+    if (c !== undefined && c.status !== OPEN) {
+      this.late(rec, "customer already checked out");
+      return;
+    }
+    if (c === undefined) {
+      c = new Customer(id);
+      this.customers.set(id, c);
+    }
+    c.hasSession = true;
+    c.entryUs = f.entryUs;
+    c.entryFrac = f.entryFrac;
+    c.exitUs = f.exitUs;
+    c.exitFrac = f.exitFrac;
+    this.openSessions++;
+    const cutoff = f.exitUs - f.entryUs > this.maxUs ? f.entryUs + this.maxUs : f.exitUs;
+    c.cutoffUs = cutoff;
+    if (c.ev.length > 0) this.trimLate(c);
+    this.schedule(c, Q_SESSION, cutoff + this.graceUs);
+    if (!c.dirty) this.markDirty(c);
+  }
+
+  /** A session-less cart's cutoff moved earlier (an earlier first event arrived). */
+  private setCartCutoff(c: Customer, cutoff: number): void {
+    c.cutoffUs = cutoff;
+    this.trimLate(c);
+    this.schedule(c, Q_CART, cutoff + this.graceUs);
+  }
+
+  /** Events already logged beyond the cutoff are late after all (shelf ahead of foot). */
+  private trimLate(c: Customer): void {
+    const had = c.ev.length > 0;
+    const late = takeEventsAfter(c, this.items, c.cutoffUs);
+    for (const e of late) this.lateLogged(c, e);
+    if (had && c.ev.length === 0) this.openCarts--;
+  }
+
+  private lateLogged(c: Customer, e: LoggedEvent): void {
+    this.nLate++;
+    const value = ENCODER.encode(JSON.stringify({
+      event_type: e.putback ? "putback" : "pickup",
+      customer_id: c.id,
+      item_id: e.itemId,
+      quantity: e.quantity,
+      timestamp: formatUtc(e.us, fractionOf(e.us)),
+    }));
+    this.out.dlq.push({
+      value,
+      reason: "late",
+      detail: "event time after the session's exit (value re-encoded from the cart)",
+      topic: this.shelfTopic,
+      partition: e.partition,
+      offset: String(e.offset),
+    });
+  }
+
+  private schedule(c: Customer, q: number, due: number): void {
+    c.queue = q;
+    c.dueUs = due;
+    (q === Q_SESSION ? this.sessionQ : q === Q_CART ? this.cartQ : this.expiryQ).push(due, c);
+  }
+
+  private markDirty(c: Customer): void {
+    c.dirty = true;
+    this.dirty.push(c);
+  }
+
+  private countSkipped(source: Source, type: string): void {
+    const k = source + ":" + type;
+    this.skipped.set(k, (this.skipped.get(k) ?? 0) + 1);
+  }
+
+  private reject(rec: InputRecord, reason: Reason, detail: string): void {
+    this.invalid.set(reason, (this.invalid.get(reason) ?? 0) + 1);
+    this.dlq(rec.value, reason, detail, rec);
+  }
+
+  private late(rec: InputRecord, detail: string): void {
+    this.nLate++;
+    this.dlq(rec.value, "late", detail, rec);
+  }
+
+  private dlq(value: Uint8Array | null, reason: string, detail: string, rec: InputRecord): void {
+    const d: DlqRecord = {
+      value,
+      reason,
+      detail,
+      topic: rec.topic,
+      partition: rec.partition,
+      offset: rec.offset,
+    };
+    if (rec.headers !== undefined) d.headers = rec.headers;
+    this.out.dlq.push(d);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // time
+
+  /** Progress signal: partitions and whether each is caught up, and the wall clock. */
+  advance(
+    p: { wallMs?: number; partitions: { source: Source; partition: number; caughtUp: boolean }[] },
+  ): void {
+    if (p.wallMs !== undefined && this.cfg.clock === "wall") this.wallUs = usOfMs(p.wallMs);
+    const parts = p.partitions;
+    for (let i = 0; i < parts.length; i++) {
+      const x = parts[i];
+      const w = x.source === "shelf" ? this.shelfWm : this.footWm;
+      w.touch(x.partition);
+      w.caughtUp[x.partition] = x.caughtUp;
+    }
+    this.runDue();
+  }
+
+  /** Current stream time (µs). */
+  streamTimeUs(): number {
+    return this.cfg.clock === "wall" ? this.wallUs : this.eventTimeMax;
+  }
+
+  private runDue(): void {
+    const now = this.streamTimeUs();
+    const shelfLow = this.shelfWm.low();
+    const footLow = this.footWm.low();
+    const sessionLimit = now < shelfLow ? now : shelfLow;
+    const cartLimit = sessionLimit < footLow ? sessionLimit : footLow;
+    this.drainHeap(this.sessionQ, Q_SESSION, sessionLimit);
+    this.drainHeap(this.cartQ, Q_CART, cartLimit);
+    this.drainHeap(this.expiryQ, Q_EXPIRY, cartLimit);
+  }
+
+  private drainHeap(h: DueHeap<Customer>, q: number, limit: number): void {
+    while (h.size > 0 && h.peekDue() <= limit) {
+      const due = h.peekDue();
+      const c = h.peekItem();
+      h.pop();
+      if (c.queue !== q || c.dueUs !== due) continue; // stale entry
+      if (q === Q_EXPIRY) this.expire(c);
+      else this.checkout(c);
+    }
+  }
+
+  /** End of input: checks out every open session and cart now. */
+  flush(): void {
+    for (const [h, q] of [[this.sessionQ, Q_SESSION], [this.cartQ, Q_CART]] as const) {
+      this.drainHeap(h, q, Infinity);
+    }
+  }
+
+  private checkout(c: Customer): void {
+    const fold = foldCart(c, this.items);
+    this.nAnomalies += fold.excessPutbacks;
+    let txUs: number, txFrac: string, txId: string;
+    if (c.hasSession) {
+      if (c.cutoffUs === c.exitUs) {
+        txUs = c.exitUs;
+        txFrac = c.exitFrac;
+      } else {
+        txUs = c.cutoffUs;
+        txFrac = c.entryFrac;
+      }
+      txId = sessionTransactionId(c.id, c.entryUs, c.exitUs);
+    } else {
+      txUs = c.cutoffUs;
+      txFrac = c.firstFrac;
+      txId = cartTransactionId(c.id, c.firstUs);
+    }
+    const due = c.dueUs;
+    if (fold.lines.length > 0 || this.cfg.forceCheckoutIfEmpty) {
+      const timestamp = formatUtc(txUs, txFrac);
+      const priced = fold.lines.length > 0
+        ? this.cfg.pricer.priceCart(fold.lines, txUs / 1000)
+        : { lines: [], unknownItems: [], skipped: [] };
+      this.nUnknown += priced.unknownItems.length;
+      for (const sk of priced.skipped) {
+        const k = fold.lines.findIndex((l) => l.itemId === sk.itemId);
+        const order = k >= 0 ? fold.firstOrder[k] : 0;
+        const partition = Math.floor(order / TWO40);
+        this.out.dlq.push({
+          value: ENCODER.encode(JSON.stringify({
+            event_type: "pos_line_skipped",
+            transaction_id: txId,
+            customer_id: c.id,
+            timestamp,
+            item_id: sk.itemId,
+            quantity: sk.quantity,
+          })),
+          reason: "unknown_item",
+          detail: "item not in the inventory; line left out (UNKNOWN_ITEM_PRICE=skip)",
+          topic: this.shelfTopic,
+          partition,
+          offset: String(order - partition * TWO40),
+        });
+      }
+      if (priced.lines.length > 0 || this.cfg.forceCheckoutIfEmpty) {
+        for (const l of priced.lines) this.revenueCents += Math.round(l.total_price * 100);
+        this.nTx++;
+        this.out.transactions.push({
+          key: c.id,
+          value: transactionJson(txId, c.id, timestamp, priced.lines),
+          timestamp,
+          customerId: c.id,
+          dueMicros: due,
+        });
+      } else this.nEmpty++;
+    } else this.nEmpty++;
+    // close: keep only the marker
+    if (c.ev.length > 0) this.openCarts--;
+    if (c.hasSession) this.openSessions--;
+    c.status = CLOSED;
+    c.ev = [];
+    c.sorted = true;
+    c.firstUs = NaN;
+    c.firstFrac = "";
+    c.cutoffUs = txUs;
+    this.closedMarkers++;
+    this.schedule(c, Q_EXPIRY, txUs + this.maxUs);
+    if (!c.dirty) this.markDirty(c);
+  }
+
+  private expire(c: Customer): void {
+    c.status = GONE;
+    c.queue = Q_NONE;
+    this.closedMarkers--;
+    this.customers.delete(c.id);
+    if (!c.dirty) this.markDirty(c);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // output and state
+
+  /** Takes and clears what was produced since the last drain. */
+  drainOutput(): Output {
+    const o = this.out;
+    this.out = { transactions: [], dlq: [] };
+    return o;
+  }
+
+  /**
+   * Customers whose persisted state changed since the last call, with their serialized state or
+   * null (deleted: write a tombstone). One entry per customer. Clears the set.
+   */
+  drainStateChanges(): Map<string, string | null> {
+    const ids = new Set<string>();
+    for (const c of this.dirty) {
+      c.dirty = false;
+      ids.add(c.id);
+    }
+    this.dirty = [];
+    const m = new Map<string, string | null>();
+    // A customer deleted and re-created since the last drain: the live object wins.
+    for (const id of ids) {
+      const live = this.customers.get(id);
+      m.set(id, live === undefined ? null : serializeCustomer(live, this.items));
+    }
+    return m;
+  }
+
+  /** Restores one customer's state from its serialized form (the changelog), before any apply. */
+  restore(customerId: string, state: string): void {
+    const old = this.customers.get(customerId);
+    if (old !== undefined) this.forget(old);
+    const c = deserializeCustomer(customerId, state, this.items);
+    this.customers.set(customerId, c);
+    if (c.status === CLOSED) {
+      this.closedMarkers++;
+      this.schedule(c, Q_EXPIRY, c.cutoffUs + this.maxUs);
+      return;
+    }
+    if (c.ev.length > 0) this.openCarts++;
+    if (c.hasSession) {
+      this.openSessions++;
+      c.cutoffUs = c.exitUs - c.entryUs > this.maxUs ? c.entryUs + this.maxUs : c.exitUs;
+      this.schedule(c, Q_SESSION, c.cutoffUs + this.graceUs);
+    } else {
+      c.cutoffUs = c.firstUs + this.maxUs;
+      this.schedule(c, Q_CART, c.cutoffUs + this.graceUs);
+    }
+    if (c.ev.length > 0) this.trimLate(c); // a smaller MAX_SESSION_AGE_SEC after a restart
+  }
+
+  private forget(c: Customer): void {
+    if (c.status === CLOSED) this.closedMarkers--;
+    else {
+      if (c.ev.length > 0) this.openCarts--;
+      if (c.hasSession) this.openSessions--;
+    }
+    c.status = GONE;
+    c.queue = Q_NONE;
+    this.customers.delete(c.id);
+  }
+
+  /** Number of customers with state (open or closed marker). */
+  get stateSize(): number {
+    return this.customers.size;
+  }
+
+  /** Whether any state exists for `customerId`, and which. For tests and diagnostics. */
+  stateOf(customerId: string): "open" | "closed" | null {
+    const c = this.customers.get(customerId);
+    return c === undefined ? null : c.status === OPEN ? "open" : "closed";
+  }
+
+  /** Counters since construction, and gauges. */
+  metrics(): EngineMetrics {
+    const invalid: Record<string, number> = {};
+    for (const r of REASONS) {
+      if (r !== "late" && r !== "conflicting_session" && r !== "unknown_item") {
+        invalid[r] = this.invalid.get(r) ?? 0;
+      }
+    }
+    return {
+      records: {
+        "foot:foot_traffic": this.nFoot,
+        "shelf:pickup": this.nPickup,
+        "shelf:putback": this.nPutback,
+      },
+      skipped: Object.fromEntries(this.skipped),
+      invalid,
+      late: this.nLate,
+      duplicateSessions: this.nDup,
+      conflictingSessions: this.nConflict,
+      anomalies: this.nAnomalies,
+      unknownItems: this.nUnknown,
+      transactions: this.nTx,
+      emptyCheckouts: this.nEmpty,
+      revenueCents: this.revenueCents,
+      openCarts: this.openCarts,
+      openSessions: this.openSessions,
+      closedMarkers: this.closedMarkers,
+    };
+  }
+}
