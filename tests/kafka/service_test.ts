@@ -1,0 +1,432 @@
+/**
+ * The service against a real broker (SPEC §6, issue 5): traffic shaped like the real upstream
+ * producers, backfills, SIGKILL and broker restarts, garbage, SIGTERM and kcat compression.
+ * Every run is compared with `pos-producer replay` over the same records.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { CompressionTypes } from "kafkajs";
+import { startBroker, testBroker } from "../support/kafka.ts";
+import { testKafka } from "../support/kafka_client.ts";
+import { generateTraffic, pyIso, rng, type TrafficRecord } from "../support/traffic.ts";
+import {
+  eventually,
+  produce,
+  readAll,
+  type ServiceProcess,
+  startService,
+} from "../support/service_process.ts";
+import {
+  byId,
+  makeFixture,
+  outputTransactions,
+  replayExpected,
+} from "../support/service_fixture.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+async function stopService(svc: ServiceProcess): Promise<number> {
+  svc.kill("SIGTERM");
+  return await svc.wait();
+}
+
+async function metricsText(svc: ServiceProcess): Promise<string> {
+  return await fetch(`http://127.0.0.1:${svc.metricsPort}/metrics`).then((r) => r.text());
+}
+
+function metricValue(text: string, line: string): number {
+  const found = text.split("\n").find((l) => l.startsWith(line + " "));
+  return found ? Number(found.slice(line.length + 1)) : 0;
+}
+
+Deno.test(
+  "traffic shaped like the real producers yields exactly replay's transactions",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    const traffic = generateTraffic({ customers: 300, seed: 11 });
+    const expected = await replayExpected(fx, traffic);
+    assert.ok(expected.length > 250, `replay gave ${expected.length} transactions`);
+
+    // Foot sessions keyed by customer and gzip-compressed; shelf events unkeyed, with noise.
+    await produce(kafka, fx.topics.foot, traffic.foot, { compression: CompressionTypes.GZIP });
+    const svc = await startService(fx.args);
+    try {
+      await produce(kafka, fx.topics.shelf, traffic.shelf, { batch: 50 });
+      await eventually(
+        "all transactions",
+        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+        90_000,
+        500,
+      );
+      await new Promise((r) => setTimeout(r, 1000)); // nothing more may arrive
+      const got = await outputTransactions(kafka, fx);
+      assert.deepEqual(byId(got), byId(expected));
+      const m = await metricsText(svc);
+      assert.equal(metricValue(m, "pos_transactions_total"), expected.length);
+      assert.ok(
+        metricValue(
+          m,
+          'pos_records_total{source="shelf",event_type="weight_change",outcome="skipped"}',
+        ) > 0,
+      );
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "a backfill (whole foot topic before any shelf event, all before start) gives complete carts",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    const traffic = generateTraffic({ customers: 200, seed: 12 });
+    const expected = await replayExpected(fx, traffic);
+    await produce(kafka, fx.topics.foot, traffic.foot);
+    await produce(kafka, fx.topics.shelf, traffic.shelf);
+    const svc = await startService(fx.args);
+    try {
+      await eventually(
+        "all transactions",
+        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+        90_000,
+        500,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(byId(await outputTransactions(kafka, fx)), byId(expected));
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "SIGKILL at random moments, restarted each time: every checkout exactly once",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    const traffic = generateTraffic({ customers: 600, seed: 13 });
+    const expected = await replayExpected(fx, traffic);
+    const rand = rng(99);
+
+    // Produce in slices while the service is killed and restarted under it.
+    const producing = (async () => {
+      const slices = 12;
+      for (let i = 0; i < slices; i++) {
+        const part = (rs: TrafficRecord[]) =>
+          rs.slice(
+            Math.floor((i * rs.length) / slices),
+            Math.floor(((i + 1) * rs.length) / slices),
+          );
+        await produce(kafka, fx.topics.foot, part(traffic.foot));
+        await produce(kafka, fx.topics.shelf, part(traffic.shelf), { batch: 40 });
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
+
+    let kills = 0;
+    let svc = await startService(fx.args);
+    try {
+      while (kills < 4) {
+        await new Promise((r) => setTimeout(r, 1500 + Math.floor(rand() * 2500)));
+        svc.kill("SIGKILL");
+        await svc.wait();
+        kills++;
+        svc = await startService(fx.args);
+      }
+      await producing;
+      await eventually(
+        "all transactions after the kills",
+        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+        120_000,
+        500,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      const got = await outputTransactions(kafka, fx);
+      assert.equal(new Set(got.map((t) => t.transaction_id)).size, got.length, "a duplicate");
+      assert.deepEqual(byId(got), byId(expected));
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "a broker restart in the middle of a run: same transactions, none twice",
+  opts,
+  async () => {
+    const broker = await startBroker();
+    const kafka = testKafka(broker.bootstrap);
+    const fx = await makeFixture(kafka, broker.bootstrap, 3);
+    const traffic = generateTraffic({ customers: 300, seed: 14 });
+    const expected = await replayExpected(fx, traffic);
+    const half = (rs: TrafficRecord[], second: boolean) =>
+      second ? rs.slice(Math.floor(rs.length / 2)) : rs.slice(0, Math.floor(rs.length / 2));
+    const svc = await startService(fx.args);
+    try {
+      await produce(kafka, fx.topics.foot, half(traffic.foot, false));
+      await produce(kafka, fx.topics.shelf, half(traffic.shelf, false));
+      await eventually("some output", async () => (await outputTransactions(kafka, fx)).length > 0);
+      await broker.restart();
+      const kafka2 = testKafka(broker.bootstrap);
+      await produce(kafka2, fx.topics.foot, half(traffic.foot, true));
+      await produce(kafka2, fx.topics.shelf, half(traffic.shelf, true));
+      await eventually(
+        "all transactions after the broker restart",
+        async () => (await outputTransactions(kafka2, fx)).length >= expected.length,
+        120_000,
+        500,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      const got = await outputTransactions(kafka2, fx);
+      assert.deepEqual(byId(got), byId(expected));
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+      await broker.stop();
+    }
+  },
+);
+
+Deno.test(
+  "garbage in both topics goes to the DLQ with reasons; the service keeps going",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 1);
+    const traffic = generateTraffic({ customers: 20, seed: 15 });
+    const expected = await replayExpected(fx, traffic);
+    const producer = kafka.producer();
+    await producer.connect();
+    const garbage = [
+      { value: Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80]) }, // binary, not UTF-8
+      { value: "{not json" },
+      { value: "[1,2,3]" },
+      { value: JSON.stringify({ event_type: "pickup", customer_id: 42, item_id: "X" }) },
+      {
+        value: JSON.stringify({
+          event_type: "pickup",
+          customer_id: "c",
+          item_id: "X",
+          quantity: 0,
+        }),
+      },
+    ];
+    const big = { value: "x".repeat(1_000_000) }; // a 1 MB record, alone in its batch
+    await producer.send({ topic: fx.topics.shelf, messages: garbage });
+    await producer.send({ topic: fx.topics.shelf, messages: [big] });
+    await producer.send({ topic: fx.topics.foot, messages: [big] });
+    await producer.send({
+      topic: fx.topics.foot,
+      messages: [
+        ...garbage,
+        {
+          value: JSON.stringify({
+            event_type: "foot_traffic",
+            customer_id: "c1",
+            entry_time: "yesterday",
+            exit_time: pyIso(Date.now() * 1000),
+          }),
+        },
+      ],
+    });
+    await producer.disconnect();
+    const svc = await startService(fx.args);
+    try {
+      await produce(kafka, fx.topics.foot, traffic.foot);
+      await produce(kafka, fx.topics.shelf, traffic.shelf);
+      await eventually(
+        "transactions after the garbage",
+        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+      );
+      assert.deepEqual(byId(await outputTransactions(kafka, fx)), byId(expected));
+      // Shelf: all 7 are invalid. Foot: the two "pickup" records are another event type on the
+      // foot topic (skipped and counted, SPEC §1); the other 5 are invalid.
+      const invalidCount = 7 + 5;
+      const dlq = await readAll(kafka, fx.topics.dlq);
+      assert.equal(dlq.length, invalidCount);
+      for (const d of dlq) {
+        assert.ok(d.headers["dlq.reason"], "every DLQ record names a reason");
+        assert.ok([fx.topics.foot, fx.topics.shelf].includes(d.headers["dlq.source.topic"]));
+        assert.match(d.headers["dlq.source.offset"], /^\d+$/);
+      }
+      const m = await metricsText(svc);
+      const invalid = m.split("\n").filter((l) => l.startsWith("pos_invalid_records_total"))
+        .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
+      assert.equal(invalid, invalidCount);
+      const big = dlq.find((d) => d.headers["dlq.truncated.original.bytes"]);
+      assert.equal(big?.headers["dlq.truncated.original.bytes"], "1000000");
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "SIGTERM exits 0 within 10 s; carts open at the stop are complete at checkout",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    // Real time: shoppers who are still in the store when the service stops.
+    const nowUs = Date.now() * 1000;
+    const traffic = generateTraffic({
+      customers: 30,
+      seed: 16,
+      startUs: nowUs - 60_000_000,
+      spacingUs: 0,
+    });
+    // Squeeze every trip into [now - 60 s, now + 20 s] so exits come soon after the restart.
+    const exitUs = nowUs + 20_000_000;
+    const foot = traffic.foot.map((r) => {
+      const v = JSON.parse(r.value);
+      v.exit_time = pyIso(exitUs);
+      return { ...r, value: JSON.stringify(v) };
+    });
+    const shelf = traffic.shelf.map((r, i) => {
+      const v = JSON.parse(r.value);
+      const t = nowUs - 50_000_000 + i * 1000;
+      v.timestamp = pyIso(t);
+      return { ...r, us: t, value: JSON.stringify(v) };
+    });
+    const all = { foot, shelf };
+    const expected = await replayExpected(fx, all);
+
+    let svc = await startService(fx.args);
+    try {
+      await produce(kafka, fx.topics.foot, foot);
+      await produce(kafka, fx.topics.shelf, shelf.slice(0, Math.floor(shelf.length / 2)));
+      const firstHalf = shelf.slice(0, Math.floor(shelf.length / 2));
+      const cartEvents = firstHalf.filter((r) => /"event_type":"(pickup|putback)"/.test(r.value));
+      await eventually("the first half consumed", async () => {
+        const m = await metricsText(svc).catch(() => "");
+        const applied = ["pickup", "putback"].reduce(
+          (n, t) =>
+            n +
+            metricValue(m, `pos_records_total{source="shelf",event_type="${t}",outcome="applied"}`),
+          0,
+        );
+        return applied >= cartEvents.length && metricValue(m, "pos_commits_total") > 0;
+      });
+      const t0 = Date.now();
+      assert.equal(await stopService(svc), 0);
+      assert.ok(Date.now() - t0 < 10_000, `stop took ${Date.now() - t0} ms`);
+      assert.equal(
+        (await outputTransactions(kafka, fx)).length,
+        0,
+        "open carts are kept, not checked out",
+      );
+
+      svc = await startService(fx.args);
+      await produce(kafka, fx.topics.shelf, shelf.slice(Math.floor(shelf.length / 2)));
+      await eventually(
+        "checkouts after the restart",
+        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+        60_000,
+        500,
+      );
+      assert.deepEqual(byId(await outputTransactions(kafka, fx)), byId(expected));
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+const hasKcat = await new Deno.Command("kcat", { args: ["-V"], stdout: "null", stderr: "null" })
+  .output().then((o) => o.success).catch(() => false);
+
+Deno.test({
+  name: "input produced by kcat with snappy, lz4 and zstd is read and priced",
+  ignore: !hasKcat,
+  ...opts,
+  fn: async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    const traffic = generateTraffic({ customers: 90, seed: 17 });
+    const expected = await replayExpected(fx, traffic);
+    const kcat = async (topic: string, codec: string, records: TrafficRecord[]) => {
+      const p = new Deno.Command("kcat", {
+        args: ["-b", bootstrap, "-t", topic, "-P", "-z", codec, "-K", "\t", "-X", "linger.ms=20"],
+        stdin: "piped",
+        stderr: "piped",
+      }).spawn();
+      const w = p.stdin.getWriter();
+      await w.write(
+        new TextEncoder().encode(
+          records.map((r) => `${r.key ?? ""}\t${r.value}`).join("\n") + "\n",
+        ),
+      );
+      await w.close();
+      const out = await p.output();
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    };
+    const codecs = ["snappy", "lz4", "zstd"];
+    for (let i = 0; i < 3; i++) {
+      const part = (rs: TrafficRecord[]) =>
+        rs.slice(Math.floor((i * rs.length) / 3), Math.floor(((i + 1) * rs.length) / 3));
+      await kcat(fx.topics.foot, codecs[i], part(traffic.foot));
+      await kcat(fx.topics.shelf, codecs[(i + 1) % 3], part(traffic.shelf));
+    }
+    const svc = await startService(fx.args);
+    try {
+      await eventually(
+        "all transactions",
+        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+      );
+      assert.deepEqual(byId(await outputTransactions(kafka, fx)), byId(expected));
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+});
+
+Deno.test(
+  "two instances with one transactional id: one is fenced and exits 1, the other carries on",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 1);
+    const traffic = generateTraffic({ customers: 40, seed: 18 });
+    const expected = await replayExpected(fx, traffic);
+    const a = await startService(fx.args);
+    await new Promise((r) => setTimeout(r, 3000));
+    const b = await startService(fx.args);
+    try {
+      await produce(kafka, fx.topics.foot, traffic.foot);
+      await produce(kafka, fx.topics.shelf, traffic.shelf);
+      const [loser, survivor] = await Promise.race([
+        a.wait().then(() => [a, b]),
+        b.wait().then(() => [b, a]),
+      ]);
+      assert.equal(await loser.wait(), 1);
+      assert.match(await loser.log(), /fenced/);
+      await eventually(
+        "all transactions from the survivor",
+        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(byId(await outputTransactions(kafka, fx)), byId(expected));
+      assert.equal(await stopService(survivor), 0);
+    } finally {
+      a.kill("SIGKILL");
+      b.kill("SIGKILL");
+    }
+  },
+);

@@ -1,0 +1,125 @@
+/**
+ * A service under test: unique topics, groups and transactional id on a broker, a test
+ * catalog, the CLI arguments that wire them, and the transactions `replay` expects for the
+ * same input.
+ * @module
+ */
+import type { Kafka } from "kafkajs";
+import { createTopics } from "./kafka_client.ts";
+import type { Traffic, TrafficRecord } from "./traffic.ts";
+import { writeTestCatalog } from "./traffic.ts";
+import { readAll } from "./service_process.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** Names and files of one service under test. */
+export interface Fixture {
+  bootstrap: string;
+  topics: { foot: string; shelf: string; pos: string; dlq: string; state: string };
+  dir: string;
+  store: string;
+  discounts: string;
+  /** CLI arguments for `pos-producer run`. */
+  args: string[];
+}
+
+/** Creates topics with `partitions` partitions and a catalog; returns the wiring. */
+export async function makeFixture(
+  kafka: Kafka,
+  bootstrap: string,
+  partitions = 3,
+  extraArgs: string[] = [],
+): Promise<Fixture> {
+  const id = crypto.randomUUID().slice(0, 8);
+  const topics = {
+    foot: `foot-${id}`,
+    shelf: `shelf-${id}`,
+    pos: `pos-${id}`,
+    dlq: `dlq-${id}`,
+    state: `state-${id}`,
+  };
+  await createTopics(kafka, [topics.foot, topics.shelf, topics.pos, topics.dlq], partitions);
+  const dir = await Deno.makeTempDir({ prefix: "pos-fixture-" });
+  const { store, discounts } = await writeTestCatalog(dir);
+  const args = [
+    "--broker",
+    bootstrap,
+    "--foot-topic",
+    topics.foot,
+    "--shelf-topic",
+    topics.shelf,
+    "--pos-topic",
+    topics.pos,
+    "--dlq-topic",
+    topics.dlq,
+    "--state-topic",
+    topics.state,
+    "--group-id-foot",
+    `gf-${id}`,
+    "--group-id-shelf",
+    `gs-${id}`,
+    "--transactional-id",
+    `tx-${id}`,
+    "--store",
+    store,
+    "--discounts",
+    discounts,
+    "--commit-interval-ms",
+    "100",
+    ...extraArgs,
+  ];
+  return { bootstrap, topics, dir, store, discounts, args };
+}
+
+/** What `pos-producer replay` outputs for the same records (the reference). */
+export async function replayExpected(
+  fx: Fixture,
+  traffic: { foot: TrafficRecord[]; shelf: TrafficRecord[] },
+  extraArgs: string[] = [],
+): Promise<Record<string, unknown>[]> {
+  const foot = `${fx.dir}/foot.jsonl`;
+  const shelf = `${fx.dir}/shelf.jsonl`;
+  await Deno.writeTextFile(foot, traffic.foot.map((r) => r.value).join("\n") + "\n");
+  await Deno.writeTextFile(shelf, traffic.shelf.map((r) => r.value).join("\n") + "\n");
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      MAIN,
+      "replay",
+      "--foot",
+      foot,
+      "--shelf",
+      shelf,
+      "--store",
+      fx.store,
+      "--discounts",
+      fx.discounts,
+      "--dlq",
+      `${fx.dir}/replay-dlq.jsonl`,
+      ...extraArgs,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`replay failed: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout).trim().split("\n").filter(Boolean).map((l) =>
+    JSON.parse(l)
+  );
+}
+
+/** Every transaction on the output topic (read_committed), parsed, in topic order. */
+export async function outputTransactions(
+  kafka: Kafka,
+  fx: Fixture,
+): Promise<Record<string, unknown>[]> {
+  return (await readAll(kafka, fx.topics.pos)).map((m) => JSON.parse(m.value!));
+}
+
+/** Sorts transactions by id, for comparing sets. */
+export function byId(txs: Record<string, unknown>[]): Record<string, unknown>[] {
+  return [...txs].sort((a, b) => String(a.transaction_id).localeCompare(String(b.transaction_id)));
+}
+
+/** The generated traffic, re-exported for tests. */
+export type { Traffic };
