@@ -13,6 +13,7 @@ const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 export interface ServiceProcess {
   readonly logFile: string;
   readonly metricsPort: number;
+  readonly pid: number;
   /** Sends a signal; `wait()` gives the exit code. */
   kill(signal: Deno.Signal): void;
   wait(): Promise<number>;
@@ -43,6 +44,7 @@ export async function startService(
   return {
     logFile,
     metricsPort,
+    pid: child.pid,
     kill: (signal) => {
       try {
         child.kill(signal);

@@ -1,0 +1,350 @@
+/**
+ * End-to-end figures through a real broker, run on demand:
+ *
+ *   deno run -A bench/e2e.ts [--events 300000] [--latency-seconds 20] [--rate 10000] [--carts 100000]
+ *
+ * 1. Throughput: shelf events per second from input topics to read_committed output, with
+ *    exactly-once on and off, next to a kcat consume-and-produce pass-through of the same
+ *    records on the same broker in the same run (the baseline; figures are ratios to it).
+ * 2. Latency: p50/p99 from `exit_time + grace` to the transaction being readable, with a
+ *    real-time producer at `--rate` shelf events per second.
+ * 3. Memory: peak RSS of the service holding `--carts` open carts of 10 lines.
+ *
+ * Starts its own broker on loopback (or uses KAFKA_TEST_BROKER); every loop is bounded.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type Broker, startBroker } from "../tests/support/kafka.ts";
+import { createTopics, testKafka } from "../tests/support/kafka_client.ts";
+import {
+  generateTraffic,
+  pyIso,
+  type TrafficRecord,
+  writeTestCatalog,
+} from "../tests/support/traffic.ts";
+import { eventually, type ServiceProcess, startService } from "../tests/support/service_process.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    events: { type: "string", default: "300000" },
+    "latency-seconds": { type: "string", default: "20" },
+    rate: { type: "string", default: "10000" },
+    carts: { type: "string", default: "100000" },
+    skip: { type: "string", default: "" },
+  },
+});
+const skip = new Set(values.skip!.split(",").filter(Boolean));
+
+let broker: Broker | undefined;
+let bootstrap = Deno.env.get("KAFKA_TEST_BROKER");
+if (!bootstrap) {
+  broker = await startBroker();
+  bootstrap = broker.bootstrap;
+}
+const kafka = testKafka(bootstrap);
+const dir = await Deno.makeTempDir({ prefix: "pos-e2e-" });
+const catalog = await writeTestCatalog(dir);
+const results: Record<string, unknown> = {};
+
+function names(tag: string) {
+  const id = `${tag}-${crypto.randomUUID().slice(0, 6)}`;
+  return {
+    foot: `foot-${id}`,
+    shelf: `shelf-${id}`,
+    pos: `pos-${id}`,
+    dlq: `dlq-${id}`,
+    state: `state-${id}`,
+    args: (inputs: { foot: string; shelf: string }) => [
+      "--broker",
+      bootstrap!,
+      "--foot-topic",
+      inputs.foot,
+      "--shelf-topic",
+      inputs.shelf,
+      "--pos-topic",
+      `pos-${id}`,
+      "--dlq-topic",
+      `dlq-${id}`,
+      "--state-topic",
+      `state-${id}`,
+      "--group-id-foot",
+      `gf-${id}`,
+      "--group-id-shelf",
+      `gs-${id}`,
+      "--transactional-id",
+      `tx-${id}`,
+      "--store",
+      catalog.store,
+      "--discounts",
+      catalog.discounts,
+      "--log-level",
+      "warn",
+    ],
+  };
+}
+
+/** Produces a JSONL file of `key\tvalue` lines with kcat (fast, a real producer). */
+async function kcatProduce(topic: string, records: TrafficRecord[]): Promise<void> {
+  const file = `${dir}/${topic}.tsv`;
+  await Deno.writeTextFile(
+    file,
+    records.map((r) => `${r.key ?? ""}\t${r.value}`).join("\n") + "\n",
+  );
+  const out = await new Deno.Command("kcat", {
+    args: ["-b", bootstrap!, "-t", topic, "-P", "-K", "\t", "-z", "lz4", "-l", file],
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+}
+
+async function metric(svc: ServiceProcess, prefix: string): Promise<number> {
+  const text = await fetch(`http://127.0.0.1:${svc.metricsPort}/metrics`).then((r) => r.text())
+    .catch(() => "");
+  return text.split("\n").filter((l) => l.startsWith(prefix)).reduce(
+    (n, l) => n + Number(l.split(" ").pop()),
+    0,
+  );
+}
+
+async function ready(svc: ServiceProcess): Promise<void> {
+  await eventually(
+    "service ready",
+    async () => {
+      const r = await fetch(`http://127.0.0.1:${svc.metricsPort}/readyz`).catch(() => undefined);
+      await r?.body?.cancel();
+      return r?.status === 200;
+    },
+    60_000,
+    50,
+  );
+}
+
+function rss(pid: number): { rssMiB: number; peakMiB: number } {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  // `deno run` is the process itself (no wrapper), so this is the service's memory.
+  return { rssMiB: Math.round(kb("VmRSS") / 1024), peakMiB: Math.round(kb("VmHWM") / 1024) };
+}
+
+// ---------------------------------------------------------------- 1. throughput
+if (!skip.has("throughput")) {
+  const target = Number(values.events);
+  const traffic = generateTraffic({
+    customers: Math.ceil(target / 6),
+    seed: 7,
+    spacingUs: 500_000,
+  });
+  const shelf = traffic.shelf.slice(0, target);
+  const input = names("in");
+  await createTopics(kafka, [input.foot, input.shelf], 3);
+  await kcatProduce(input.foot, traffic.foot);
+  await kcatProduce(input.shelf, shelf);
+  const cartEvents = shelf.length;
+
+  // Baseline: kcat reads every shelf record and writes it to another topic.
+  const copy = `copy-${crypto.randomUUID().slice(0, 6)}`;
+  await createTopics(kafka, [copy], 3);
+  const t0 = performance.now();
+  const pipe = new Deno.Command("bash", {
+    args: [
+      "-c",
+      `kcat -C -b ${bootstrap} -t ${input.shelf} -e -o beginning -q -f '%s\\n' | kcat -P -b ${bootstrap} -t ${copy}`,
+    ],
+  }).output();
+  const piped = await pipe;
+  const kcatSec = (performance.now() - t0) / 1000;
+  if (!piped.success) throw new Error("kcat pass-through failed");
+  const kcatRate = cartEvents / kcatSec;
+  results.kcat_passthrough_events_per_s = Math.round(kcatRate);
+
+  for (const delivery of ["exactly-once", "at-least-once"]) {
+    const out = names(delivery === "exactly-once" ? "eos" : "alo");
+    const svc = await startService([...out.args(input), "--delivery", delivery]);
+    await ready(svc);
+    const s0 = performance.now();
+    await eventually(
+      `${delivery}: all shelf records processed`,
+      async () =>
+        await metric(svc, 'pos_records_total{source="shelf"') +
+              await metric(svc, "pos_invalid_records_total") >= cartEvents &&
+        await metric(svc, "pos_commits_total") > 0,
+      600_000,
+      100,
+    );
+    // Committed = readable by read_committed consumers: wait for the commit after the last.
+    const commits = await metric(svc, "pos_commits_total");
+    await eventually(
+      "a commit after the last record",
+      async () => await metric(svc, "pos_commits_total") > commits + 1,
+      60_000,
+      20,
+    );
+    const sec = (performance.now() - s0) / 1000;
+    const rate = cartEvents / sec;
+    results[`service_${delivery}_events_per_s`] = Math.round(rate);
+    results[`service_${delivery}_ratio_to_kcat`] = Number((rate / kcatRate).toFixed(3));
+    results[`service_${delivery}_transactions`] = await metric(svc, "pos_transactions_total");
+    results[`service_${delivery}_peak_rss_mib`] = rss(svc.pid).peakMiB;
+    svc.kill("SIGTERM");
+    await svc.wait();
+  }
+  results.shelf_events = cartEvents;
+}
+
+// ---------------------------------------------------------------- 2. latency
+if (!skip.has("latency")) {
+  const rate = Number(values.rate);
+  const seconds = Number(values["latency-seconds"]);
+  const t = names("lat");
+  await createTopics(kafka, [t.foot, t.shelf, t.pos], 3);
+  const svc = await startService(t.args(t));
+  await ready(svc);
+  const receipts: number[] = [];
+  const dueByCustomer = new Map<string, number>();
+  const consumer = kafka.consumer({ groupId: `lat-${crypto.randomUUID()}`, maxWaitTimeInMs: 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: `pos-${t.foot.slice(5)}`, fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      const now = Date.now();
+      const due = dueByCustomer.get(message.key!.toString());
+      if (due !== undefined) receipts.push(now - due);
+      return Promise.resolve();
+    },
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  // Customers enter continuously; each stays 5 s and makes 5 pickups, all in real time.
+  const perCustomer = 5;
+  const customersPerSec = rate / perCustomer;
+  const start = Date.now();
+  const pending: { at: number; value: string }[] = [];
+  let made = 0;
+  let sent = 0;
+  while (Date.now() - start < seconds * 1000) {
+    const now = Date.now();
+    const want = Math.floor(((now - start) / 1000) * customersPerSec);
+    const foot: { key: string; value: string }[] = [];
+    for (; made < want; made++) {
+      const id = crypto.randomUUID();
+      const entry = now;
+      const exit = now + 5000;
+      dueByCustomer.set(id, exit + 2000);
+      foot.push({
+        key: id,
+        value: JSON.stringify({
+          event_type: "foot_traffic",
+          customer_id: id,
+          entry_time: pyIso(entry * 1000),
+          exit_time: pyIso(exit * 1000),
+        }),
+      });
+      for (let i = 0; i < perCustomer; i++) {
+        const at = entry + 500 + i * 900;
+        pending.push({
+          at,
+          value: JSON.stringify({
+            event_type: "pickup",
+            customer_id: id,
+            item_id: `ITEM${String(i * 3).padStart(3, "0")}`,
+            quantity: 1,
+            timestamp: pyIso(at * 1000),
+          }),
+        });
+      }
+    }
+    if (foot.length) await producer.send({ topic: t.foot, messages: foot });
+    pending.sort((a, b) => a.at - b.at);
+    let n = 0;
+    while (n < pending.length && pending[n].at <= Date.now()) n++;
+    if (n > 0) {
+      await producer.send({
+        topic: t.shelf,
+        messages: pending.splice(0, n).map((p) => ({ key: null, value: p.value })),
+      });
+      sent += n;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // Let the last customers leave and check out.
+  await new Promise((r) => setTimeout(r, 9000));
+  if (pending.length) {
+    await producer.send({
+      topic: t.shelf,
+      messages: pending.map((p) => ({ key: null, value: p.value })),
+    });
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  await producer.disconnect();
+  await consumer.disconnect();
+  receipts.sort((a, b) => a - b);
+  const q = (p: number) => receipts[Math.min(receipts.length - 1, Math.floor(p * receipts.length))];
+  results.latency_shelf_events_per_s = Math.round(sent / seconds);
+  results.latency_transactions = receipts.length;
+  results.latency_p50_ms = q(0.5);
+  results.latency_p99_ms = q(0.99);
+  results.latency_max_ms = receipts[receipts.length - 1];
+  svc.kill("SIGTERM");
+  await svc.wait();
+}
+
+// ---------------------------------------------------------------- 3. memory
+if (!skip.has("memory")) {
+  const carts = Number(values.carts);
+  const t = names("mem");
+  await createTopics(kafka, [t.foot, t.shelf], 3);
+  const now = Date.now() * 1000;
+  const foot: TrafficRecord[] = [];
+  const shelf: TrafficRecord[] = [];
+  for (let c = 0; c < carts; c++) {
+    const id = `cust-${c}`;
+    foot.push({
+      key: id,
+      us: now,
+      value: JSON.stringify({
+        event_type: "foot_traffic",
+        customer_id: id,
+        entry_time: pyIso(now),
+        exit_time: pyIso(now + 3_000_000_000), // leaves in 50 minutes: stays open
+      }),
+    });
+    for (let i = 0; i < 10; i++) {
+      shelf.push({
+        key: null,
+        us: now + i,
+        value: JSON.stringify({
+          event_type: "pickup",
+          customer_id: id,
+          item_id: `ITEM${String((c + i) % 36).padStart(3, "0")}`,
+          quantity: 1,
+          timestamp: pyIso(now + i * 1000),
+        }),
+      });
+    }
+  }
+  await kcatProduce(t.foot, foot);
+  await kcatProduce(t.shelf, shelf);
+  const svc = await startService(t.args(t));
+  await ready(svc);
+  const m0 = performance.now();
+  await eventually(
+    "all carts open",
+    async () =>
+      await metric(svc, 'pos_records_total{source="shelf"') >= shelf.length &&
+      await metric(svc, "pos_open_carts") >= carts,
+    900_000,
+    500,
+  );
+  results.memory_open_carts = await metric(svc, "pos_open_carts");
+  results.memory_load_seconds = Number(((performance.now() - m0) / 1000).toFixed(1));
+  const mem = rss(svc.pid);
+  results.memory_rss_mib = mem.rssMiB;
+  results.memory_peak_rss_mib = mem.peakMiB;
+  svc.kill("SIGTERM");
+  await svc.wait();
+}
+
+console.log(JSON.stringify(results, null, 2));
+await broker?.stop();
+Deno.exit(0);
