@@ -1,0 +1,337 @@
+import assert from "node:assert/strict";
+import type { Engine } from "../lib/engine.ts";
+import {
+  at,
+  footRec,
+  newEngine,
+  pick,
+  progress,
+  put,
+  session,
+  shelfRec,
+  T0,
+  testPricer,
+  txs,
+} from "./fixtures/engine_fixture.ts";
+
+/** Moves event-time stream time (and the shelf watermark) to `sec` with a skipped event. */
+function tick(e: Engine, sec: number) {
+  e.apply(shelfRec({ event_type: "weight_change", timestamp: at(sec) }));
+  e.apply(shelfRec(pick("__clock__", "Z", sec)));
+  e.advance(progress(false));
+}
+function only(e: Engine, customer: string) {
+  return txs(e).filter((t) => t.customer_id === customer);
+}
+
+Deno.test("§2 carts: pickup adds, putback removes, lines in order of first pickup", () => {
+  const e = newEngine();
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(shelfRec(pick("c1", "B", 10, 2)));
+  e.apply(shelfRec(pick("c1", "A", 20, 3)));
+  e.apply(shelfRec(put("c1", "B", 30, 1)));
+  e.apply(shelfRec(pick("c1", "B", 40, 4)));
+  e.apply(shelfRec(pick("c1", "C", 50)));
+  e.apply(shelfRec(put("c1", "C", 60)));
+  tick(e, 602);
+  const [t] = only(e, "c1");
+  assert.deepEqual(
+    t.items.map((l: { item_id: string; quantity: number }) => [l.item_id, l.quantity]),
+    [
+      ["B", 5],
+      ["A", 3],
+    ],
+    "C went back to 0 and is left out",
+  );
+});
+
+Deno.test("§2 carts: putback never below 0; the excess is counted as an anomaly", () => {
+  const e = newEngine();
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(shelfRec(put("c1", "A", 5, 2))); // nothing to put back
+  e.apply(shelfRec(pick("c1", "A", 10, 1)));
+  e.apply(shelfRec(put("c1", "A", 20, 3))); // 1 - 3 → 0
+  e.apply(shelfRec(pick("c1", "A", 30, 2)));
+  tick(e, 602);
+  const [t] = only(e, "c1");
+  assert.equal(t.items[0].quantity, 2);
+  assert.equal(e.metrics().anomalies, 2);
+});
+
+Deno.test("§2 carts: applied in event-time order, whatever the arrival order", () => {
+  const e = newEngine();
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(shelfRec(put("c1", "A", 20), { partition: 1 }));
+  e.apply(shelfRec(pick("c1", "B", 15), { partition: 0 }));
+  e.apply(shelfRec(pick("c1", "A", 10), { partition: 2 }));
+  tick(e, 602);
+  e.advance({
+    partitions: [0, 1, 2].map((p) => ({ source: "shelf", partition: p, caughtUp: true })),
+  });
+  const [t] = only(e, "c1");
+  assert.deepEqual(t.items.map((l: { item_id: string }) => l.item_id), ["B"]);
+  assert.equal(e.metrics().anomalies, 0);
+});
+
+Deno.test("§3 checkout: due at stream time E + G, not before", () => {
+  const e = newEngine({ graceSec: 2 });
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(shelfRec(pick("c1", "A", 100)));
+  tick(e, 601.999);
+  assert.equal(only(e, "c1").length, 0);
+  tick(e, 602);
+  assert.equal(only(e, "c1").length, 1);
+});
+
+Deno.test("§3 checkout: foot far ahead of shelf waits for the shelf partitions to pass E + G", () => {
+  const e = newEngine();
+  // Foot topic consumed to far in the future; shelf partition 0 still at the beginning.
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(footRec(session("c9", 90000, 90600)));
+  e.apply(shelfRec(pick("c1", "A", 10), { partition: 0 }));
+  e.advance({
+    partitions: [
+      { source: "foot", partition: 0, caughtUp: true },
+      { source: "shelf", partition: 0, caughtUp: false },
+      { source: "shelf", partition: 1, caughtUp: false },
+    ],
+  });
+  assert.equal(txs(e).length, 0, "stream time is past E+G but the shelf partitions are not");
+  e.apply(shelfRec(pick("c1", "B", 500), { partition: 1 }));
+  e.apply(shelfRec(pick("c2", "C", 700), { partition: 0 }));
+  e.advance({ partitions: [] });
+  assert.equal(txs(e).length, 0, "partition 1 is at 500 < E+G");
+  e.advance({ partitions: [{ source: "shelf", partition: 1, caughtUp: true }] });
+  const [t] = only(e, "c1");
+  assert.deepEqual(t.items.map((l: { item_id: string }) => l.item_id), ["A", "B"]);
+});
+
+Deno.test("§3 checkout: CLOCK=wall uses the wall clock given to advance", () => {
+  const e = newEngine({ clock: "wall" });
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(shelfRec(pick("c1", "A", 10)));
+  e.advance(progress(true, T0 + 601_000));
+  assert.equal(txs(e).length, 0);
+  e.advance(progress(true, T0 + 602_000));
+  const out = e.drainOutput().transactions;
+  assert.equal(out.length, 1);
+  assert.equal(out[0].dueMicros, (T0 + 602_000) * 1000);
+});
+
+Deno.test("§3 MAX_SESSION_AGE_SEC: a long session is checked out at entry + MAX", () => {
+  const e = newEngine({ maxSessionAgeSec: 3600 });
+  e.apply(footRec(session("c1", 0.25, 5 * 3600)));
+  e.apply(shelfRec(pick("c1", "A", 100)));
+  e.apply(shelfRec(pick("c1", "B", 3700))); // after entry + MAX: late
+  tick(e, 3603);
+  const [t] = only(e, "c1");
+  assert.equal(t.timestamp, "2025-11-07T10:00:00.250000+00:00");
+  assert.deepEqual(t.items.map((l: { item_id: string }) => l.item_id), ["A"]);
+  assert.equal(e.metrics().late, 1);
+});
+
+Deno.test("§3 MAX_SESSION_AGE_SEC: a cart that never gets a session closes MAX after its first event", () => {
+  const e = newEngine({ maxSessionAgeSec: 3600 });
+  e.apply(shelfRec(pick("c1", "A", 10.5)));
+  e.apply(shelfRec(pick("c1", "A", 20)));
+  tick(e, 3613);
+  assert.equal(only(e, "c1").length, 0, "foot partition not passed yet");
+  e.apply(footRec(session("other", 3700, 3800)));
+  e.advance(progress(false));
+  const [t] = only(e, "c1");
+  assert.equal(t.timestamp, "2025-11-07T10:00:10.500000+00:00");
+  assert.equal(t.items[0].quantity, 2);
+});
+
+Deno.test("§3 empty cart emits nothing unless FORCE_CHECKOUT_IF_EMPTY", () => {
+  for (const force of [false, true]) {
+    const e = newEngine({ forceCheckoutIfEmpty: force });
+    e.apply(footRec(session("c1", 0, 60)));
+    e.apply(footRec(session("c2", 0, 60)));
+    e.apply(shelfRec(pick("c2", "A", 10)));
+    e.apply(shelfRec(put("c2", "A", 20)));
+    tick(e, 62);
+    const out = txs(e).filter((t) => t.customer_id !== "__clock__");
+    assert.equal(out.length, force ? 2 : 0);
+    for (const t of out) assert.deepEqual(t.items, []);
+  }
+});
+
+Deno.test("§3 late: events after checkout or after E go to the DLQ as late", () => {
+  const e = newEngine();
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(shelfRec(pick("c1", "A", 601)));
+  tick(e, 602);
+  const first = e.drainOutput();
+  assert.equal(first.transactions.filter((t) => t.customerId === "c1").length, 0, "empty cart");
+  e.apply(shelfRec(pick("c1", "A", 300)));
+  const out = { dlq: [...first.dlq, ...e.drainOutput().dlq] };
+  assert.deepEqual(out.dlq.map((d) => d.reason), ["late", "late"]);
+  assert.equal(out.dlq[1].topic, "shelf_events");
+  assert.equal(e.metrics().late, 2);
+});
+
+Deno.test("§3 late: shelf ahead of foot; events after E found when the session arrives", () => {
+  const e = newEngine();
+  e.apply(shelfRec(pick("c1", "A", 100), { offset: 7 }));
+  e.apply(shelfRec(pick("c1", "B", 700), { offset: 8 }));
+  e.apply(footRec(session("c1", 0, 600)));
+  const out = e.drainOutput();
+  assert.equal(out.dlq.length, 1);
+  assert.equal(out.dlq[0].reason, "late");
+  assert.equal(out.dlq[0].offset, "8");
+  assert.equal(JSON.parse(new TextDecoder().decode(out.dlq[0].value!)).item_id, "B");
+  tick(e, 602);
+  assert.deepEqual(only(e, "c1")[0].items.map((l: { item_id: string }) => l.item_id), ["A"]);
+});
+
+Deno.test("§3 the same session twice changes nothing; a checkout is never emitted twice", () => {
+  const e = newEngine();
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(shelfRec(pick("c1", "A", 10)));
+  e.apply(footRec(session("c1", 0, 600)));
+  tick(e, 602);
+  assert.equal(only(e, "c1").length, 1);
+  e.drainStateChanges();
+  e.apply(footRec(session("c1", 0, 600)));
+  tick(e, 1300);
+  assert.equal(only(e, "c1").length, 0);
+  assert.equal(e.drainStateChanges().has("c1"), false, "the duplicate did not touch state");
+  assert.equal(e.metrics().duplicateSessions, 2);
+  e.flush();
+  assert.equal(only(e, "c1").length, 0);
+});
+
+Deno.test("§3 a different session for an open customer goes to the DLQ", () => {
+  const e = newEngine();
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(footRec(session("c1", 0, 900)));
+  assert.equal(e.drainOutput().dlq[0].reason, "conflicting_session");
+});
+
+Deno.test("§3 no state left behind: the closed marker expires MAX after checkout", () => {
+  const e = newEngine({ maxSessionAgeSec: 3600 });
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(shelfRec(pick("c1", "A", 10)));
+  tick(e, 602);
+  assert.equal(e.stateOf("c1"), "closed");
+  const ch = e.drainStateChanges();
+  assert.equal(JSON.parse(ch.get("c1")!).st, "closed");
+  e.apply(footRec(session("c2", 4300, 4400)));
+  tick(e, 4201);
+  assert.equal(e.stateOf("c1"), null);
+  assert.equal(e.drainStateChanges().get("c1"), null, "tombstone");
+  e.flush();
+  tick(e, 1e6); // the tick's own customer is closed: its event is late
+  e.advance(progress(true));
+  assert.equal(e.stateSize, 0, "every marker expired");
+  assert.equal(e.metrics().closedMarkers, 0);
+});
+
+Deno.test("§1 a shelf event without timestamp uses the Kafka record timestamp", () => {
+  const e = newEngine();
+  e.apply(footRec(session("c1", 0, 600)));
+  const { timestamp: _, ...noTs } = pick("c1", "A", 0);
+  e.apply(shelfRec(noTs, { timestampMs: T0 + 700_000 })); // after E: late
+  e.apply(shelfRec({ ...noTs, item_id: "B" }, { timestampMs: T0 + 100_000 }));
+  tick(e, 602);
+  assert.deepEqual(only(e, "c1")[0].items.map((l: { item_id: string }) => l.item_id), ["B"]);
+  assert.equal(e.metrics().late, 1);
+});
+
+Deno.test("§1 invalid records go to the DLQ with the original bytes and a reason; skipped types are counted", () => {
+  const e = newEngine();
+  const bad = shelfRec("{oops", { partition: 3, offset: 42 });
+  bad.headers = { "x-trace": "1" };
+  e.apply(bad);
+  e.apply(shelfRec({ event_type: "restock", shelf_id: "A" }));
+  e.apply(footRec({ event_type: "heartbeat" }));
+  e.apply(footRec({ ...session("c1", 0, 10), exit_time: "never" }));
+  const out = e.drainOutput();
+  assert.deepEqual(out.dlq.map((d) => d.reason), ["not_json", "invalid_time"]);
+  assert.equal(out.dlq[0].value, bad.value);
+  assert.deepEqual(
+    [out.dlq[0].topic, out.dlq[0].partition, out.dlq[0].offset],
+    ["shelf_events", 3, "42"],
+  );
+  assert.deepEqual(out.dlq[0].headers, { "x-trace": "1" });
+  const m = e.metrics();
+  assert.deepEqual(m.skipped, { "shelf:restock": 1, "foot:heartbeat": 1 });
+  assert.equal(m.invalid.not_json, 1);
+  assert.equal(m.invalid.invalid_time, 1);
+});
+
+Deno.test("§5 transaction: format, deterministic id, timestamp E in UTC with its digits", () => {
+  const mk = () => {
+    const e = newEngine();
+    e.apply(footRec({ ...session("c1", 0, 0), exit_time: "2025-11-07T10:02:10.5+01:00" }));
+    e.apply(shelfRec(pick("c1", "A", 10, 2)));
+    e.apply(shelfRec(pick("c1", "B", 11, 3)));
+    tick(e, 3700);
+    return e.drainOutput().transactions.filter((t) => t.customerId === "c1");
+  };
+  const [a] = mk(), [b] = mk();
+  assert.equal(a.value, b.value, "same input, same id");
+  assert.equal(a.key, "c1");
+  const t = JSON.parse(a.value);
+  assert.deepEqual(Object.keys(t), [
+    "event_type",
+    "transaction_id",
+    "customer_id",
+    "timestamp",
+    "items",
+  ]);
+  assert.equal(t.event_type, "pos_transaction");
+  assert.match(
+    t.transaction_id,
+    /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+  );
+  assert.equal(t.timestamp, "2025-11-07T09:02:10.5+00:00");
+  assert.equal(a.timestamp, t.timestamp);
+  assert.deepEqual(t.items, [
+    { item_id: "A", quantity: 2, unit_price: 3.5, discount: 0, total_price: 7 },
+    { item_id: "B", quantity: 3, unit_price: 1.15, discount: 0, total_price: 3.45 },
+  ]);
+  assert.equal(a.dueMicros, (Date.parse("2025-11-07T09:02:12.5Z")) * 1000);
+});
+
+Deno.test("§4 unknown items: priced by the pricer and counted; skipped lines go to the DLQ", () => {
+  const e = newEngine({ pricer: testPricer({ A: 100 }, true) });
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(shelfRec(pick("c1", "NOPE", 10), { offset: 99 }));
+  e.apply(shelfRec(pick("c1", "A", 11)));
+  tick(e, 602);
+  const out = e.drainOutput();
+  const t = JSON.parse(out.transactions.find((x) => x.customerId === "c1")!.value);
+  assert.deepEqual(t.items.map((l: { item_id: string }) => l.item_id), ["A"]);
+  const d = out.dlq.filter((x) => x.reason === "unknown_item");
+  assert.equal(d.length, 1);
+  assert.equal(d[0].offset, "99");
+  assert.equal(e.metrics().unknownItems, 1);
+});
+
+Deno.test("restart: state restored from drainStateChanges continues exactly", () => {
+  const a = newEngine();
+  a.apply(footRec(session("c1", 0, 600)));
+  a.apply(shelfRec(pick("c1", "A", 10)));
+  a.apply(shelfRec(pick("c2", "B", 20)));
+  a.apply(footRec(session("c3", 0, 30)));
+  a.apply(shelfRec(pick("c3", "C", 25)));
+  tick(a, 40);
+  assert.equal(only(a, "c3").length, 1);
+  const state = a.drainStateChanges();
+  const b = newEngine();
+  for (const [k, v] of state) if (v !== null) b.restore(k, v);
+  for (const e of [a, b]) {
+    e.apply(footRec(session("c3", 0, 30))); // duplicate after restart: nothing
+    e.apply(shelfRec(pick("c3", "C", 29))); // late after restart
+    e.apply(shelfRec(pick("c1", "A", 50)));
+    e.flush();
+  }
+  const norm = (e: Engine) => {
+    const o = e.drainOutput();
+    return { t: o.transactions.map((t) => t.value).sort(), late: o.dlq.length };
+  };
+  assert.deepEqual(norm(b), norm(a));
+  assert.deepEqual(b.metrics().openCarts, a.metrics().openCarts);
+});
