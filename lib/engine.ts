@@ -224,6 +224,12 @@ export class Engine {
 
     const id = s.customerId;
     let c = this.customers.get(id);
+    if (c !== undefined && c.status === CLOSED && us >= c.dueUs) {
+      // Past the closed marker's expiry: the same as after the marker is gone (a new visit),
+      // whether or not the expiry has run yet.
+      this.expire(c);
+      c = undefined;
+    }
     if (c === undefined) {
       c = new Customer(id);
       this.customers.set(id, c);
@@ -274,6 +280,10 @@ export class Engine {
     if (f.entryUs > this.eventTimeMax) this.eventTimeMax = f.entryUs;
     const id = f.customerId;
     let c = this.customers.get(id);
+    if (c !== undefined && c.status === CLOSED && f.entryUs >= c.dueUs) {
+      this.expire(c); // a new visit after the marker's expiry
+      c = undefined;
+    }
     if (c !== undefined && c.hasSession) {
       if (c.entryUs === f.entryUs && c.exitUs === f.exitUs) {
         this.nDup++;
@@ -503,8 +513,18 @@ export class Engine {
     c.firstFrac = "";
     c.cutoffUs = txUs;
     this.closedMarkers++;
-    this.schedule(c, Q_EXPIRY, txUs + this.maxUs);
+    this.schedule(c, Q_EXPIRY, this.expiryOf(c));
     if (!c.dirty) this.markDirty(c);
+  }
+
+  /**
+   * When a closed marker expires: MAX_SESSION_AGE_SEC after the checkout's time, or after the
+   * session's exit when that is later (a forced checkout), so every event of the session that
+   * arrives after checkout is still recognised as late.
+   */
+  private expiryOf(c: Customer): number {
+    const end = c.hasSession && c.exitUs > c.cutoffUs ? c.exitUs : c.cutoffUs;
+    return end + this.maxUs;
   }
 
   private expire(c: Customer): void {
@@ -553,7 +573,7 @@ export class Engine {
     this.customers.set(customerId, c);
     if (c.status === CLOSED) {
       this.closedMarkers++;
-      this.schedule(c, Q_EXPIRY, c.cutoffUs + this.maxUs);
+      this.schedule(c, Q_EXPIRY, this.expiryOf(c));
       return;
     }
     if (c.ev.length > 0) this.openCarts++;
