@@ -1,0 +1,533 @@
+/**
+ * A simulated store: customers arriving by weekday and time slot, trips of 10–75 minutes, a
+ * pickup/putback mix, items chosen with a weight for visibility and discount. It yields the
+ * records the real upstream producers send (foot sessions at entry, keyed by customer; shelf
+ * events unkeyed with `weight_change` noise; Python `isoformat()` timestamps with µs), in
+ * event-time order, so `demo` can feed them to the engine and `simulate` to Kafka.
+ *
+ * Pure: a seeded PRNG, no clock, no I/O. The same options give the same records.
+ * @module
+ */
+
+/** One item the simulated customers can pick. */
+export interface SimItem {
+  id: string;
+  /** Relative visibility on the shelf (> 0); how likely a customer is to see it. */
+  visibility: number;
+  /** Weight of one unit in grams (for the shelf sensor's `weight` field). */
+  weightGrams: number;
+}
+
+/** Where arrivals come from. */
+export type Arrivals =
+  /** One store day: the weekday's profile over its time slots, `customers` or its default. */
+  | { kind: "day"; date: string; customers?: number }
+  /** Constant Poisson arrivals from `startUs` at `perSecond` customers per simulated second. */
+  | { kind: "rate"; startUs: number; perSecond: number; customers?: number };
+
+/** Which realistic faults to inject (demo: on; simulate: opt-in). */
+export interface Faults {
+  /** A shelf event that arrives after the customer's exit (late: DLQ). Every Nth customer. */
+  lateEvery: number;
+  /** A line that is not a valid shelf event (invalid: DLQ). Every Nth customer. */
+  invalidEvery: number;
+  /** The same foot session sent twice (a producer retry; ignored). Every Nth customer. */
+  duplicateEvery: number;
+  /** A putback of an item the customer never picked (a sensor mix-up; anomaly). */
+  strayPutbackEvery: number;
+}
+
+/** The fault rates of `demo`: a few per thousand customers, at least one of each per day. */
+export const DEFAULT_FAULTS: Faults = {
+  lateEvery: 250,
+  invalidEvery: 400,
+  duplicateEvery: 350,
+  strayPutbackEvery: 500,
+};
+
+/** Options of {@link StoreSimulation}. */
+export interface SimulationOptions {
+  items: readonly SimItem[];
+  /** Discount (fraction 0..0.95) of an item at an instant; discounted items sell more. */
+  discountOf?: (itemId: string, atMs: number) => number;
+  seed: number;
+  arrivals: Arrivals;
+  /** Injected faults; none when undefined. */
+  faults?: Faults;
+  /** `weight_change` events from the shelf sensors after pickups and putbacks (default true). */
+  noise?: boolean;
+  /**
+   * Added to every timestamp (default 0): a modeled day replayed at another time, e.g. from now.
+   * The `weekday` and `time_slot` fields keep describing the modeled time.
+   */
+  offsetUs?: number;
+}
+
+/** What a record is, for counting (the value says the same to a consumer). */
+export type RecordKind =
+  | "session"
+  | "pickup"
+  | "putback"
+  | "weight_change"
+  | "late"
+  | "invalid"
+  | "duplicate_session";
+
+/** One record as a producer would send it. */
+export interface SimRecord {
+  source: "foot" | "shelf";
+  /** Record key: the customer id for foot sessions, null for shelf events. */
+  key: string | null;
+  /** Record value (JSON text, or deliberately broken text for an invalid record). */
+  value: string;
+  /** Event time (epoch µs): when the producer sends it in simulated time. */
+  us: number;
+  kind: RecordKind;
+  /** Index of the customer (0-based, arrival order). */
+  customer: number;
+}
+
+/** Store hours (UTC, the simulated store's local time) and time slots. */
+export const TIME_SLOTS = [
+  { label: "07:00–09:59", from: 7, to: 10 },
+  { label: "10:00–12:59", from: 10, to: 13 },
+  { label: "13:00–15:59", from: 13, to: 16 },
+  { label: "16:00–18:59", from: 16, to: 19 },
+  { label: "19:00–21:59", from: 19, to: 22 },
+] as const;
+
+/** Weekday names, Monday first (as Python's `strftime("%A")`). */
+export const WEEKDAYS = [
+  "Monday",
+  "Tuesday",
+  "Wednesday",
+  "Thursday",
+  "Friday",
+  "Saturday",
+  "Sunday",
+] as const;
+
+/** Customers of a default day by weekday (Monday first): quiet midweek, busy weekend. */
+export const CUSTOMERS_BY_WEEKDAY = [900, 850, 950, 1000, 1200, 1500, 1100] as const;
+
+/** Share of a day's customers by time slot: weekdays peak after work, weekends at midday. */
+export const SLOT_SHARE = {
+  weekday: [0.16, 0.2, 0.18, 0.3, 0.16],
+  saturday: [0.08, 0.3, 0.3, 0.22, 0.1],
+  sunday: [0.05, 0.32, 0.33, 0.2, 0.1],
+} as const;
+
+const MIN_US = 60_000_000;
+const DAY_US = 86_400_000_000;
+
+/** A small deterministic PRNG (mulberry32), uniform in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Python's `datetime.isoformat()` of a UTC instant in epoch µs (no fraction when whole). */
+export function pyIsoformat(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const micro = us - ms * 1000;
+  const d = new Date(ms).toISOString();
+  const frac = `${d.slice(20, 23)}${String(micro).padStart(3, "0")}`;
+  return `${d.slice(0, 19)}${frac === "000000" ? "" : "." + frac}+00:00`;
+}
+
+/** Epoch µs of midnight UTC of `date` (YYYY-MM-DD); throws on a bad date. */
+export function dayStartUs(date: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) throw new RangeError(`expected a date YYYY-MM-DD; got "${date}"`);
+  const ms = Date.UTC(+m[1], +m[2] - 1, +m[3]);
+  if (new Date(ms).toISOString().slice(0, 10) !== date) {
+    throw new RangeError(`no such date: ${date}`);
+  }
+  return ms * 1000;
+}
+
+/** Weekday index (0 = Monday) of an instant. */
+export function weekdayIndex(us: number): number {
+  return (new Date(Math.floor(us / 1000)).getUTCDay() + 6) % 7;
+}
+
+function slotShare(weekday: number): readonly number[] {
+  return weekday === 5
+    ? SLOT_SHARE.saturday
+    : weekday === 6
+    ? SLOT_SHARE.sunday
+    : SLOT_SHARE.weekday;
+}
+
+/** The `time_slot` label of an instant: a store slot, or the hours before or after them. */
+export function timeSlotOf(us: number): string {
+  const hour = Math.floor((((us % DAY_US) + DAY_US) % DAY_US) / 3_600_000_000);
+  for (const s of TIME_SLOTS) if (hour >= s.from && hour < s.to) return s.label;
+  return hour < TIME_SLOTS[0].from ? "00:00–06:59" : "22:00–23:59";
+}
+
+/** The default number of customers of a day (by its weekday). */
+export function defaultCustomers(date: string): number {
+  return CUSTOMERS_BY_WEEKDAY[weekdayIndex(dayStartUs(date))];
+}
+
+/** A min-heap of records by (time, sequence), so equal times keep generation order. */
+class RecordHeap {
+  private readonly a: { r: SimRecord; seq: number }[] = [];
+  private seq = 0;
+  get size(): number {
+    return this.a.length;
+  }
+  private less(i: number, j: number): boolean {
+    const x = this.a[i], y = this.a[j];
+    return x.r.us < y.r.us || (x.r.us === y.r.us && x.seq < y.seq);
+  }
+  push(r: SimRecord): void {
+    const a = this.a;
+    a.push({ r, seq: this.seq++ });
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) break;
+      [a[i], a[p]] = [a[p], a[i]];
+      i = p;
+    }
+  }
+  peekUs(): number {
+    return this.a.length === 0 ? Infinity : this.a[0].r.us;
+  }
+  pop(): SimRecord {
+    const a = this.a;
+    const top = a[0].r;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < a.length && this.less(l, m)) m = l;
+        if (r < a.length && this.less(r, m)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m], a[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** Cumulative choice weights of the items for one ISO week (visibility × discount appeal). */
+interface Choice {
+  cumulative: Float64Array;
+  total: number;
+}
+
+/**
+ * The simulated store. `records()` yields every record in event-time order (ties in generation
+ * order); customers are generated lazily, so an unbounded `rate` run uses bounded memory.
+ */
+export class StoreSimulation {
+  /** Customers this simulation will generate (Infinity for an unbounded rate run). */
+  readonly customers: number;
+  private readonly opts: SimulationOptions;
+  private readonly rand: () => number;
+  private readonly choices = new Map<number, Choice>();
+
+  constructor(opts: SimulationOptions) {
+    if (opts.items.length === 0) throw new RangeError("the simulation needs at least one item");
+    this.opts = opts;
+    this.rand = mulberry32(opts.seed);
+    const a = opts.arrivals;
+    if (a.kind === "day") {
+      this.customers = a.customers ?? defaultCustomers(a.date);
+    } else {
+      if (!(a.perSecond > 0)) throw new RangeError("arrival rate must be > 0");
+      this.customers = a.customers ?? Infinity;
+    }
+  }
+
+  /** Every record, in event-time order. */
+  *records(): Generator<SimRecord> {
+    const heap = new RecordHeap();
+    let i = 0;
+    const offset = this.opts.offsetUs ?? 0;
+    for (const modeled of this.entryTimes()) {
+      const entry = modeled + offset;
+      while (heap.peekUs() <= entry) yield heap.pop();
+      for (const r of this.customer(i, entry)) heap.push(r);
+      i++;
+    }
+    while (heap.size > 0) yield heap.pop();
+  }
+
+  /** Entry times in ascending order. */
+  private *entryTimes(): Generator<number> {
+    const a = this.opts.arrivals;
+    const rand = this.rand;
+    if (a.kind === "rate") {
+      let t = a.startUs;
+      for (let i = 0; i < this.customers; i++) {
+        t += Math.max(1, Math.round(-Math.log(1 - rand()) / a.perSecond * 1e6));
+        yield t;
+      }
+      return;
+    }
+    // A day: how many customers fall in each slot (largest remainder), then uniform inside it.
+    const start = dayStartUs(a.date);
+    const share = slotShare(weekdayIndex(start));
+    const n = this.customers;
+    const counts = share.map((s) => Math.floor(s * n));
+    let left = n - counts.reduce((x, y) => x + y, 0);
+    const order = share.map((s, k) => [s * n - counts[k], k]).sort((x, y) => y[0] - x[0]);
+    for (let k = 0; left > 0; k = (k + 1) % order.length, left--) counts[order[k][1]]++;
+    for (let s = 0; s < TIME_SLOTS.length; s++) {
+      const from = start + TIME_SLOTS[s].from * 3_600_000_000;
+      const width = (TIME_SLOTS[s].to - TIME_SLOTS[s].from) * 3_600_000_000;
+      const times = new Float64Array(counts[s]);
+      for (let k = 0; k < times.length; k++) times[k] = from + Math.floor(rand() * width);
+      times.sort();
+      yield* times;
+    }
+  }
+
+  private choice(atUs: number): Choice {
+    const week = Math.floor((atUs / 1000 / 86_400_000 + 3) / 7); // weeks since a Monday
+    let c = this.choices.get(week);
+    if (c === undefined) {
+      const items = this.opts.items;
+      const cumulative = new Float64Array(items.length);
+      let total = 0;
+      for (let k = 0; k < items.length; k++) {
+        const d = this.opts.discountOf?.(items[k].id, atUs / 1000) ?? 0;
+        // A discount makes an item up to ~4x as attractive (a 40% discount: 2.6x).
+        total += Math.max(items[k].visibility, 1e-6) * (1 + 4 * Math.min(Math.max(d, 0), 0.95));
+        cumulative[k] = total;
+      }
+      c = { cumulative, total };
+      if (this.choices.size > 8) this.choices.clear();
+      this.choices.set(week, c);
+    }
+    return c;
+  }
+
+  private pickItem(atUs: number): SimItem {
+    const c = this.choice(atUs);
+    const x = this.rand() * c.total;
+    let lo = 0, hi = c.cumulative.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (c.cumulative[mid] > x) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.opts.items[lo];
+  }
+
+  private uuid(): string {
+    const rand = this.rand;
+    let hex = "";
+    for (let k = 0; k < 4; k++) {
+      hex += Math.floor(rand() * 0x100000000).toString(16).padStart(8, "0");
+    }
+    const variant = "89ab"[parseInt(hex[16], 16) & 3];
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${
+      hex.slice(17, 20)
+    }-${hex.slice(20, 32)}`;
+  }
+
+  private fault(every: number | undefined, i: number): boolean {
+    if (every === undefined || !(every > 0)) return false;
+    const n = this.customers;
+    // Spread over the day, and at least one even in a short run.
+    const offset = Math.floor(every * 0.37) % Math.min(every, Number.isFinite(n) ? n : every);
+    return i % every === offset;
+  }
+
+  /** The records of customer `i`, who enters at `entry`. */
+  private customer(i: number, entry: number): SimRecord[] {
+    const rand = this.rand;
+    const faults = this.opts.faults;
+    const noise = this.opts.noise ?? true;
+    const offset = this.opts.offsetUs ?? 0;
+    const id = this.uuid();
+    // Trips of 10–75 minutes, most around half an hour (sum of two uniforms).
+    const tripUs = Math.round((10 + 65 * (rand() + rand()) / 2) * MIN_US + rand() * 1e6);
+    const exit = entry + tripUs;
+    const out: SimRecord[] = [];
+    const session = JSON.stringify({
+      event_type: "foot_traffic",
+      customer_id: id,
+      entry_time: pyIsoformat(entry),
+      exit_time: pyIsoformat(exit),
+      trip_duration_minutes: Math.round(tripUs / MIN_US),
+      weekday: WEEKDAYS[weekdayIndex(entry - offset)],
+      time_slot: timeSlotOf(entry - offset),
+    });
+    out.push({ source: "foot", key: id, value: session, us: entry, kind: "session", customer: i });
+    if (faults && this.fault(faults.duplicateEvery, i)) {
+      out.push({
+        source: "foot",
+        key: id,
+        value: session,
+        us: entry + 1_000_000 + Math.floor(rand() * 4e6),
+        kind: "duplicate_session",
+        customer: i,
+      });
+    }
+
+    // Some people only look around (6%); others pick about one thing per five minutes.
+    const actions = rand() < 0.06 ? 0 : 1 + Math.floor(rand() * (tripUs / MIN_US) / 2.5);
+    const times: number[] = [];
+    const span = tripUs - 60_000_000;
+    for (let k = 0; k < actions; k++) times.push(entry + 30_000_000 + Math.floor(rand() * span));
+    times.sort((x, y) => x - y);
+    const held = new Map<string, { item: SimItem; qty: number }>();
+    const shelf = (kind: "pickup" | "putback", item: SimItem, qty: number, t: number) => {
+      const w = Math.round(item.weightGrams * qty * (0.98 + rand() * 0.04));
+      out.push({
+        source: "shelf",
+        key: null,
+        value: JSON.stringify({
+          event_type: kind,
+          customer_id: id,
+          item_id: item.id,
+          quantity: qty,
+          weight: w,
+          timestamp: pyIsoformat(t),
+        }),
+        us: t,
+        kind,
+        customer: i,
+      });
+      if (noise && rand() < 0.3) {
+        const nt = t + 200_000 + Math.floor(rand() * 700_000);
+        out.push({
+          source: "shelf",
+          key: null,
+          value: JSON.stringify({
+            event_type: "weight_change",
+            shelf_id: item.id,
+            weight: Math.round(item.weightGrams * (5 + rand() * 40)),
+            timestamp: pyIsoformat(nt),
+          }),
+          us: nt,
+          kind: "weight_change",
+          customer: i,
+        });
+      }
+    };
+    for (const t of times) {
+      if (held.size > 0 && rand() < 0.15) {
+        // Put something back: usually all of it, sometimes one of several.
+        const keys = [...held.keys()];
+        const h = held.get(keys[Math.floor(rand() * keys.length)])!;
+        const qty = h.qty > 1 && rand() < 0.4 ? 1 : h.qty;
+        h.qty -= qty;
+        if (h.qty === 0) held.delete(h.item.id);
+        shelf("putback", h.item, qty, t);
+      } else {
+        const item = this.pickItem(t);
+        const r = rand();
+        const qty = r < 0.75 ? 1 : r < 0.93 ? 2 : 3 + Math.floor(rand() * 2);
+        const h = held.get(item.id);
+        if (h) h.qty += qty;
+        else held.set(item.id, { item, qty });
+        shelf("pickup", item, qty, t);
+      }
+    }
+    if (faults && this.fault(faults.strayPutbackEvery, i)) {
+      let item = this.pickItem(entry);
+      if (held.has(item.id)) item = this.opts.items.find((x) => !held.has(x.id)) ?? item;
+      if (!held.has(item.id)) shelf("putback", item, 1, entry + Math.floor(tripUs / 2));
+    }
+    if (faults && this.fault(faults.lateEvery, i)) {
+      // The shelf sensor reports a pickup after the customer left (a slow gateway).
+      const t = exit + 20_000_000 + Math.floor(rand() * 100_000_000);
+      const item = this.pickItem(t);
+      out.push({
+        source: "shelf",
+        key: null,
+        value: JSON.stringify({
+          event_type: "pickup",
+          customer_id: id,
+          item_id: item.id,
+          quantity: 1,
+          weight: item.weightGrams,
+          timestamp: pyIsoformat(t),
+        }),
+        us: t,
+        kind: "late",
+        customer: i,
+      });
+    }
+    if (faults && this.fault(faults.invalidEvery, i)) {
+      const t = entry + Math.floor(rand() * tripUs);
+      const item = this.pickItem(t);
+      const variants = [
+        // cut off mid-record (a gateway restarted while writing)
+        `{"event_type":"pickup","customer_id":"${id}","item_id":"${item.id}","quant`,
+        // quantity 0
+        JSON.stringify({
+          event_type: "pickup",
+          customer_id: id,
+          item_id: item.id,
+          quantity: 0,
+          timestamp: pyIsoformat(t),
+        }),
+        // no customer
+        JSON.stringify({
+          event_type: "pickup",
+          item_id: item.id,
+          quantity: 1,
+          timestamp: pyIsoformat(t),
+        }),
+        // a timestamp nobody can read
+        JSON.stringify({
+          event_type: "putback",
+          customer_id: id,
+          item_id: item.id,
+          quantity: 1,
+          timestamp: "07/11/2025 25:61",
+        }),
+      ];
+      const k = Math.floor(i / faults.invalidEvery) % variants.length;
+      out.push({
+        source: "shelf",
+        key: null,
+        value: variants[k],
+        us: t,
+        kind: "invalid",
+        customer: i,
+      });
+    }
+    return out;
+  }
+}
+
+/**
+ * Mean shelf-topic records per customer (pickups, putbacks and noise), measured on a sample;
+ * `simulate --rate` uses it to turn shelf events per second into arrivals per second.
+ */
+export function shelfRecordsPerCustomer(opts: Omit<SimulationOptions, "arrivals">): number {
+  const sample = 2000;
+  const sim = new StoreSimulation({
+    ...opts,
+    seed: opts.seed ^ 0x5eed,
+    faults: undefined,
+    arrivals: {
+      kind: "rate",
+      startUs: Date.UTC(2025, 10, 7, 9) * 1000,
+      perSecond: 1,
+      customers: sample,
+    },
+  });
+  let n = 0;
+  for (const r of sim.records()) if (r.source === "shelf") n++;
+  return n / sample;
+}
