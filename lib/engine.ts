@@ -240,11 +240,10 @@ export class Engine {
     } else if (c.status !== OPEN) {
       this.late(rec, "customer already checked out");
       return;
-    } else if (us > c.cutoffUs) {
-      this.late(
-        rec,
-        c.hasSession ? "event time after the session's exit" : "event time after the cart's limit",
-      );
+    } else if (c.hasSession && us > c.cutoffUs) {
+      // (A cart without a session keeps later events: its session may still come and move the
+      // cutoff. Those past the cart's own limit are taken out at its checkout.)
+      this.late(rec, "event time after the session's exit");
       return;
     } else {
       if (!(us >= c.firstUs)) {
@@ -324,7 +323,6 @@ export class Engine {
   /** A session-less cart's cutoff moved earlier (an earlier first event arrived). */
   private setCartCutoff(c: Customer, cutoff: number): void {
     c.cutoffUs = cutoff;
-    this.trimLate(c);
     this.schedule(c, Q_CART, cutoff + this.graceUs);
   }
 
@@ -348,7 +346,8 @@ export class Engine {
     this.out.dlq.push({
       value,
       reason: "late",
-      detail: "event time after the session's exit (value re-encoded from the cart)",
+      detail:
+        "event time after the cutoff, found after it was logged (value re-encoded from the cart)",
       topic: this.shelfTopic,
       partition: e.partition,
       offset: String(e.offset),
@@ -447,6 +446,7 @@ export class Engine {
   }
 
   private checkout(c: Customer): void {
+    if (!c.hasSession) this.trimLate(c); // events past first + MAX: late
     const fold = foldCart(c, this.items);
     this.nAnomalies += fold.excessPutbacks;
     let txUs: number, txFrac: string, txId: string;
@@ -585,7 +585,7 @@ export class Engine {
       c.cutoffUs = c.firstUs + this.maxUs;
       this.schedule(c, Q_CART, c.cutoffUs + this.graceUs);
     }
-    if (c.ev.length > 0) this.trimLate(c); // a smaller MAX_SESSION_AGE_SEC after a restart
+    if (c.hasSession && c.ev.length > 0) this.trimLate(c); // a smaller MAX after a restart
   }
 
   private forget(c: Customer): void {
