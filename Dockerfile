@@ -30,11 +30,9 @@ COPY --from=build /src/dist/pos-producer /usr/local/bin/pos-producer
 # The binary writes nothing but V8's code cache, which goes to $TMPDIR: run with a read-only root
 # file system and a tmpfs on /tmp (`--read-only --tmpfs /tmp`, compose: read_only + tmpfs).
 ENV TMPDIR=/tmp \
-    DENO_DIR=/tmp/deno \
-    STORE_PARQUET=/data/store_inventory_final.parquet \
-    DISCOUNT_PARQUET_PATH=/data/all_discounts.parquet \
-    METRICS_PORT=9464
-# The price book: mount it read-only (`-v ./data:/data:ro`); files are reloaded when they change.
+    DENO_DIR=/tmp/deno
+# The price book (defaults /data/store_inventory_final.parquet, /data/all_discounts.parquet):
+# mount it read-only (`-v ./data:/data:ro`); the files are reloaded when they change.
 VOLUME ["/data"]
 EXPOSE 9464
 USER 10001:10001
