@@ -12,6 +12,7 @@
  */
 import type { CartLine } from "./pricing.ts";
 import { fractionOf } from "./timestamps.ts";
+import { asciiString, sameAscii } from "./shelf_scanner.ts";
 
 /** Customer status. */
 export const OPEN = 0, CLOSED = 1, GONE = 2;
@@ -66,6 +67,22 @@ export class Customer {
 export class ItemTable {
   private readonly index = new Map<string, number>();
   readonly names: string[] = [];
+
+  /** Direct-mapped cache: (hash of the id's bytes) → index, -1 when empty. */
+  private readonly byHash = new Int32Array(4096).fill(-1);
+
+  /**
+   * The index of the ASCII item id `b[s, e)` whose FNV-1a hash is `hash`, adding it when new;
+   * no string is made for an id met recently.
+   */
+  internBytes(b: Uint8Array, s: number, e: number, hash: number): number {
+    const slot = (hash ^ (hash >>> 12)) & 4095;
+    const i = this.byHash[slot];
+    if (i >= 0 && sameAscii(this.names[i], b, s, e)) return i;
+    const idx = this.intern(asciiString(b, s, e));
+    this.byHash[slot] = idx;
+    return idx;
+  }
 
   /** The index of `item`, adding it when new. */
   intern(item: string): number {

@@ -41,6 +41,7 @@ import {
   TWO40,
 } from "./cart_registry.ts";
 import { DueHeap, Watermarks } from "./checkout_clock.ts";
+import { asciiString, IdCache, ShelfScanner } from "./shelf_scanner.ts";
 import { cartTransactionId, sessionTransactionId, transactionJson } from "./transaction.ts";
 
 /** Engine settings. */
@@ -162,6 +163,10 @@ export class Engine {
   private readonly ps = newParseScratch();
   private readonly ss = newShelfScratch();
   private readonly fs = newFootScratch();
+  /** Byte-level decoder for the common shelf event (falls back to the JSON.parse path). */
+  private readonly scanner = new ShelfScanner();
+  /** Customer id bytes → (id string, Customer): a known customer costs no string, no Map.get. */
+  private readonly idCache = new IdCache<Customer>();
   // counters
   private nFoot = 0;
   private nPickup = 0;
@@ -194,6 +199,13 @@ export class Engine {
 
   /** Decodes, validates and applies one record. Synchronous; never throws on bad input. */
   apply(rec: InputRecord): void {
+    if (rec.source === "shelf") {
+      const v = rec.value;
+      if (v !== null && this.scanner.scan(v)) {
+        this.applyShelfFast(rec, v);
+        return;
+      }
+    }
     const ps = this.ps;
     if (!parseValue(rec.value, ps)) {
       this.reject(rec, ps.reason!, ps.detail);
@@ -201,6 +213,23 @@ export class Engine {
     }
     if (rec.source === "shelf") this.applyShelf(rec, ps.obj!);
     else this.applyFoot(rec, ps.obj!);
+  }
+
+  /** A shelf event the byte scanner accepted (valid pickup/putback; see lib/shelf_scanner.ts). */
+  private applyShelfFast(rec: InputRecord, b: Uint8Array): void {
+    const sc = this.scanner;
+    const cache = this.idCache;
+    const slot = cache.slot(sc.custHash);
+    const id = cache.stringAt(slot, b, sc.custStart, sc.custEnd);
+    let c = cache.values[slot];
+    if (c === undefined || c.status === GONE) {
+      c = this.customers.get(id);
+      cache.values[slot] = c;
+    }
+    let us = sc.us;
+    if (us !== us) us = usOfMs(rec.timestampMs);
+    const c2 = this.applyShelfEvent(rec, c, id, sc.kind, sc.quantity, us, b);
+    if (c2 !== c) cache.values[slot] = c2;
   }
 
   private applyShelf(rec: InputRecord, obj: Record<string, unknown>): void {
@@ -216,14 +245,31 @@ export class Engine {
     }
     let us = s.us;
     if (us !== us) us = usOfMs(rec.timestampMs);
-    if (s.kind === PUTBACK) this.nPutback++;
+    const id = s.customerId;
+    this.applyShelfEvent(rec, this.customers.get(id), id, s.kind, s.quantity, us, null);
+  }
+
+  /**
+   * Applies a valid pickup/putback of customer `id` (whose state is `c`, undefined when none).
+   * `fast`: the record's bytes when decoded by the scanner (item and fraction are read from
+   * them), null when decoded by {@link decodeShelf} (from `this.ss`). Returns the customer's
+   * state afterwards (undefined when the event was late).
+   */
+  private applyShelfEvent(
+    rec: InputRecord,
+    c: Customer | undefined,
+    id: string,
+    kind: number,
+    quantity: number,
+    us: number,
+    fast: Uint8Array | null,
+  ): Customer | undefined {
+    if (kind === PUTBACK) this.nPutback++;
     else this.nPickup++;
     this.shelfTopic = rec.topic;
     this.shelfWm.observe(rec.partition, us);
     if (us > this.eventTimeMax) this.eventTimeMax = us;
 
-    const id = s.customerId;
-    let c = this.customers.get(id);
     if (c !== undefined && c.status === CLOSED && us >= c.dueUs) {
       // Past the closed marker's expiry: the same as after the marker is gone (a new visit),
       // whether or not the expiry has run yet.
@@ -234,33 +280,48 @@ export class Engine {
       c = new Customer(id);
       this.customers.set(id, c);
       c.firstUs = us;
-      c.firstFrac = s.rawTime.length > 0 ? lastFraction(s.rawTime) : fractionOf(us);
+      c.firstFrac = this.eventFrac(us, fast);
       c.cutoffUs = us + this.maxUs;
       this.schedule(c, Q_CART, c.cutoffUs + this.graceUs);
     } else if (c.status !== OPEN) {
       this.late(rec, "customer already checked out");
-      return;
+      return c;
     } else if (c.hasSession && us > c.cutoffUs) {
       // (A cart without a session keeps later events: its session may still come and move the
       // cutoff. Those past the cart's own limit are taken out at its checkout.)
       this.late(rec, "event time after the session's exit");
-      return;
+      return c;
     } else {
       if (!(us >= c.firstUs)) {
         c.firstUs = us;
-        c.firstFrac = s.rawTime.length > 0 ? lastFraction(s.rawTime) : fractionOf(us);
+        c.firstFrac = this.eventFrac(us, fast);
         if (!c.hasSession) this.setCartCutoff(c, us + this.maxUs);
       }
     }
-    const item = this.items.intern(s.itemId);
+    const sc = this.scanner;
+    const item = fast !== null
+      ? this.items.internBytes(fast, sc.itemStart, sc.itemEnd, sc.itemHash)
+      : this.items.intern(this.ss.itemId);
     appendEvent(
       c,
       us,
-      packEvent(item, s.kind === PUTBACK, s.quantity),
+      packEvent(item, kind === PUTBACK, quantity),
       orderKey(rec.partition, +rec.offset),
     );
     if (c.ev.length === 3) this.openCarts++;
     if (!c.dirty) this.markDirty(c);
+    return c;
+  }
+
+  /** The fraction digits to keep for the current shelf event's time `us`. */
+  private eventFrac(us: number, fast: Uint8Array | null): string {
+    if (fast !== null) {
+      const sc = this.scanner;
+      if (sc.us !== sc.us) return fractionOf(us);
+      return sc.fracEnd > sc.fracStart ? asciiString(fast, sc.fracStart, sc.fracEnd) : "";
+    }
+    const raw = this.ss.rawTime;
+    return raw.length > 0 ? lastFraction(raw) : fractionOf(us);
   }
 
   private applyFoot(rec: InputRecord, obj: Record<string, unknown>): void {

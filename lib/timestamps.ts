@@ -101,6 +101,112 @@ export function parseIsoMicros(s: string): number {
   return secs * 1e6 + fracUs;
 }
 
+/** Two ASCII digits at `i` of `b` (below `end`) as a number, or -1. */
+function b2(b: Uint8Array, i: number, end: number): number {
+  if (i + 1 >= end) return -1;
+  const x = b[i] - 48;
+  const y = b[i + 1] - 48;
+  if (!(x >= 0 && x <= 9 && y >= 0 && y <= 9)) return -1;
+  return x * 10 + y;
+}
+
+/**
+ * Cache of the last minute parsed by {@link parseIsoMicrosBytes}: the 16 bytes
+ * `YYYY-MM-DDTHH:MM` (separator included) and the epoch seconds of that minute (UTC, before the
+ * offset). Shelf events arrive in near time order, so consecutive timestamps mostly share it.
+ */
+const minuteKey = new Uint8Array(16);
+let minuteSecs = NaN;
+
+/**
+ * {@link parseIsoMicros} over the UTF-8 bytes `b[start, end)` (the same grammar and result; no
+ * string made). On success the fraction digits are `b[bytesFracStart(), bytesFracEnd())`.
+ */
+export function parseIsoMicrosBytes(b: Uint8Array, start: number, end: number): number {
+  if (end - start < 19) return NaN;
+  let base: number;
+  const k = minuteKey;
+  if (
+    minuteSecs === minuteSecs && b[start + 15] === k[15] && b[start + 14] === k[14] &&
+    b[start + 12] === k[12] && b[start + 11] === k[11] && b[start + 9] === k[9] &&
+    b[start + 8] === k[8] && b[start + 6] === k[6] && b[start + 5] === k[5] &&
+    b[start + 3] === k[3] && b[start + 2] === k[2] && b[start + 1] === k[1] &&
+    b[start] === k[0] && b[start + 4] === k[4] && b[start + 7] === k[7] &&
+    b[start + 10] === k[10] && b[start + 13] === k[13]
+  ) {
+    base = minuteSecs;
+  } else {
+    const y1 = b2(b, start, end), y2 = b2(b, start + 2, end);
+    if (y1 < 0 || y2 < 0 || b[start + 4] !== 45 || b[start + 7] !== 45) return NaN;
+    const year = y1 * 100 + y2;
+    const month = b2(b, start + 5, end), day = b2(b, start + 8, end);
+    if (year < 1 || month < 1 || month > 12 || day < 1) return NaN;
+    if (day > DAYS_IN_MONTH[month] && !(month === 2 && day === 29 && isLeap(year))) return NaN;
+    const sep = b[start + 10];
+    if (sep !== 84 && sep !== 32 && sep !== 116) return NaN; // 'T', ' ', 't'
+    const hh = b2(b, start + 11, end), mi = b2(b, start + 14, end);
+    if (b[start + 13] !== 58) return NaN;
+    if (hh < 0 || hh > 23 || mi < 0 || mi > 59) return NaN;
+    base = daysFromCivil(year, month, day) * 86400 + hh * 3600 + mi * 60;
+    for (let j = 0; j < 16; j++) k[j] = b[start + j];
+    minuteSecs = base;
+  }
+  const ss = b2(b, start + 17, end);
+  if (b[start + 16] !== 58 || ss < 0 || ss > 59) return NaN;
+  let i = start + 19;
+  let fracUs = 0;
+  let fs = i, fe = i;
+  let c = i < end ? b[i] : -1;
+  if (c === 46 || c === 44) { // '.' or ','
+    i++;
+    fs = i;
+    while (i < end) {
+      const dgt = b[i] - 48;
+      if (dgt < 0 || dgt > 9) break;
+      if (i - fs < 6) fracUs = fracUs * 10 + dgt;
+      i++;
+    }
+    fe = i;
+    const len = fe - fs;
+    if (len === 0 || len > 9) return NaN;
+    for (let q = len; q < 6; q++) fracUs *= 10;
+    c = i < end ? b[i] : -1;
+  }
+  let offsetMin = 0;
+  if (c === 90 || c === 122) { // 'Z' / 'z'
+    i++;
+  } else if (c === 43 || c === 45) { // '+' / '-'
+    const oh = b2(b, i + 1, end);
+    let om: number;
+    if (i + 3 < end && b[i + 3] === 58) {
+      om = b2(b, i + 4, end);
+      i += 6;
+    } else {
+      om = b2(b, i + 3, end);
+      i += 5;
+    }
+    if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
+    offsetMin = (oh * 60 + om) * (c === 45 ? -1 : 1);
+  }
+  if (i !== end) return NaN;
+  bFracStart = fs;
+  bFracEnd = fe;
+  return (base + ss - offsetMin * 60) * 1e6 + fracUs;
+}
+
+let bFracStart = 0;
+let bFracEnd = 0;
+
+/** Start (inclusive) of the fraction digits of the last successful {@link parseIsoMicrosBytes}. */
+export function bytesFracStart(): number {
+  return bFracStart;
+}
+
+/** End (exclusive) of the fraction digits of the last successful {@link parseIsoMicrosBytes}. */
+export function bytesFracEnd(): number {
+  return bFracEnd;
+}
+
 /** The fraction digits ("" when none) of `s`, which must be the string last parsed successfully. */
 export function lastFraction(s: string): string {
   return fracEnd > fracStart ? s.slice(fracStart, fracEnd) : "";
