@@ -12,7 +12,7 @@
  */
 import type { CartLine } from "./pricing.ts";
 import { fractionOf } from "./timestamps.ts";
-import { asciiString, sameAscii } from "./shelf_scanner.ts";
+import { IdCache } from "./shelf_scanner.ts";
 
 /** Customer status. */
 export const OPEN = 0, CLOSED = 1, GONE = 2;
@@ -68,20 +68,21 @@ export class ItemTable {
   private readonly index = new Map<string, number>();
   readonly names: string[] = [];
 
-  /** Direct-mapped cache: (hash of the id's bytes) → index, -1 when empty. */
-  private readonly byHash = new Int32Array(4096).fill(-1);
+  /** Item id bytes → index. */
+  private readonly byBytes = new IdCache<number>(12);
 
   /**
    * The index of the ASCII item id `b[s, e)` whose FNV-1a hash is `hash`, adding it when new;
    * no string is made for an id met recently.
    */
   internBytes(b: Uint8Array, s: number, e: number, hash: number): number {
-    const slot = (hash ^ (hash >>> 12)) & 4095;
-    const i = this.byHash[slot];
-    if (i >= 0 && sameAscii(this.names[i], b, s, e)) return i;
-    const idx = this.intern(asciiString(b, s, e));
-    this.byHash[slot] = idx;
-    return idx;
+    const cache = this.byBytes;
+    let slot = cache.find(hash, b, s, e);
+    if (slot < 0) {
+      slot = cache.insert(hash, b, s, e);
+      cache.values[slot] = this.intern(cache.strings[slot]!);
+    }
+    return cache.values[slot]!;
   }
 
   /** The index of `item`, adding it when new. */

@@ -219,8 +219,9 @@ export class Engine {
   private applyShelfFast(rec: InputRecord, b: Uint8Array): void {
     const sc = this.scanner;
     const cache = this.idCache;
-    const slot = cache.slot(sc.custHash);
-    const id = cache.stringAt(slot, b, sc.custStart, sc.custEnd);
+    let slot = cache.find(sc.custHash, b, sc.custStart, sc.custEnd);
+    if (slot < 0) slot = cache.insert(sc.custHash, b, sc.custStart, sc.custEnd);
+    const id = cache.strings[slot]!;
     let c = cache.values[slot];
     if (c === undefined || c.status === GONE) {
       c = this.customers.get(id);

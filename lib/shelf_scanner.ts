@@ -308,37 +308,66 @@ export function sameAscii(str: string, b: Uint8Array, s: number, e: number): boo
   return true;
 }
 
+/** Bytes kept per cache slot; longer ids are compared against their string instead. */
+const STRIDE = 48;
+
 /**
- * A direct-mapped cache from identifier bytes to (string, value): a known customer id costs no
- * string and no Map lookup. Fixed size, so it never holds more than `size` entries; a slot is
- * simply overwritten on a collision. Values are hints: the caller checks they are still live.
+ * A cache from identifier bytes to (string, value): a known customer id costs no string and no
+ * Map lookup. Two-way set associative (a slot pair per hash), fixed size, so it never holds more
+ * than `2^bits` entries; on a miss the older entry of the pair is dropped. The id's bytes are kept
+ * next to it for the comparison. Values are hints: the caller checks they are still live.
  */
 export class IdCache<V> {
   readonly strings: (string | undefined)[];
   readonly values: (V | undefined)[];
+  private readonly lens: Int32Array;
+  private readonly pool: Uint8Array;
   private readonly mask: number;
 
   constructor(bits = 14) {
     const size = 1 << bits;
-    this.mask = size - 1;
+    this.mask = (size - 1) & ~1;
     this.strings = new Array(size).fill(undefined);
     this.values = new Array(size).fill(undefined);
+    this.lens = new Int32Array(size).fill(-1);
+    this.pool = new Uint8Array(size * STRIDE);
   }
 
-  /** The slot for `hash`. */
-  slot(hash: number): number {
-    return (hash ^ (hash >>> 15)) & this.mask;
+  private same(slot: number, b: Uint8Array, s: number, e: number): boolean {
+    const len = e - s;
+    if (this.lens[slot] !== len) return false;
+    if (len > STRIDE) return sameAscii(this.strings[slot]!, b, s, e);
+    const pool = this.pool;
+    const off = slot * STRIDE - s;
+    for (let j = e - 1; j >= s; j--) if (pool[off + j] !== b[j]) return false;
+    return true;
+  }
+
+  /** The slot holding the id `b[s, e)` (FNV-1a `hash`), or -1. */
+  find(hash: number, b: Uint8Array, s: number, e: number): number {
+    const slot = (hash ^ (hash >>> 15)) & this.mask;
+    if (this.same(slot, b, s, e)) return slot;
+    if (this.same(slot + 1, b, s, e)) return slot + 1;
+    return -1;
   }
 
   /**
-   * The string for `b[s, e)` from slot `slot`, or a new one (the slot then forgets its value).
+   * Adds the id `b[s, e)` (not present: {@link find} returned -1) with a new string and no
+   * value; returns its slot.
    */
-  stringAt(slot: number, b: Uint8Array, s: number, e: number): string {
-    const str = this.strings[slot];
-    if (str !== undefined && sameAscii(str, b, s, e)) return str;
-    const fresh = asciiString(b, s, e);
-    this.strings[slot] = fresh;
+  insert(hash: number, b: Uint8Array, s: number, e: number): number {
+    const slot = (hash ^ (hash >>> 15)) & this.mask;
+    // the pair's first entry becomes the second (the older second is dropped)
+    this.strings[slot + 1] = this.strings[slot];
+    this.values[slot + 1] = this.values[slot];
+    this.lens[slot + 1] = this.lens[slot];
+    const off = slot * STRIDE;
+    this.pool.copyWithin(off + STRIDE, off, off + STRIDE);
+    const len = e - s;
+    this.strings[slot] = asciiString(b, s, e);
     this.values[slot] = undefined;
-    return fresh;
+    this.lens[slot] = len;
+    if (len <= STRIDE) this.pool.set(b.subarray(s, e), off);
+    return slot;
   }
 }
