@@ -3,6 +3,7 @@
  * (PLAIN, SCRAM-SHA-256/512), retries, and KafkaJS's own logs routed into our JSON log.
  * @module
  */
+import process from "node:process";
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
 import type { Logger } from "../log.ts";
 import { registerCodecs } from "./codecs.ts";
@@ -25,9 +26,25 @@ const LEVELS: Record<number, keyof Logger> = {
   [logLevel.DEBUG]: "debug",
 };
 
+let warningsRouted = false;
+
+/**
+ * KafkaJS schedules a timer with a negative delay at connect, and Node compat prints a
+ * TimeoutNegativeWarning for it on stderr, outside the JSON log. Other warnings go to the log.
+ */
+function routeNodeWarnings(log: Logger): void {
+  if (warningsRouted) return;
+  warningsRouted = true;
+  process.removeAllListeners("warning");
+  process.on("warning", (w: Error) => {
+    if (w.name !== "TimeoutNegativeWarning") log.warn(`${w.name}: ${w.message}`);
+  });
+}
+
 /** A KafkaJS client for `cfg`; KafkaJS's messages go to `log` (secrets never included). */
 export function createKafka(cfg: ConnectionConfig, log: Logger): Kafka {
   registerCodecs();
+  routeNodeWarnings(log);
   const kcfg: KafkaConfig = {
     brokers: cfg.broker,
     clientId: cfg.clientId,

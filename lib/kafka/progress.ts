@@ -75,6 +75,15 @@ export class TopicProgress {
     return out;
   }
 
+  /** Offsets as last committed (for a commit that must not move anything). */
+  committedOffsets(): { partition: number; offset: string }[] {
+    const out = [];
+    for (const [partition, s] of this.partitions) {
+      if (s.committed >= 0n) out.push({ partition, offset: s.committed.toString() });
+    }
+    return out;
+  }
+
   /** Marks the given offsets as committed. */
   markCommitted(offsets: { partition: number; offset: string }[]): void {
     for (const o of offsets) {

@@ -38,6 +38,14 @@ export class FencedError extends Error {
   override name = "FencedError";
 }
 
+/** The consumer group moved partitions; the pipeline must start over from Kafka. */
+class RebalanceError extends Error {
+  override name = "RebalanceError";
+}
+
+/** With nothing to commit for this long, a commit of unchanged offsets checks for fencing. */
+const FENCING_PROBE_MS = 3000;
+
 /** What the service needs from outside: config, prices, logs, metrics, a stop signal. */
 export interface ServiceDeps {
   config: ServiceConfig;
@@ -143,6 +151,12 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
     });
     await producer.connect();
     closers.push(() => producer.disconnect());
+    if (eos) {
+      // KafkaJS sends InitProducerId only when the first transaction begins; begin one now so
+      // the fencing and the abort of a dead predecessor's open transaction happen before the
+      // restore reads the changelog and the committed offsets.
+      await (await producer.transaction()).abort();
+    }
 
     const engine = new Engine({
       graceSec: config.checkoutGraceSec,
@@ -179,7 +193,6 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
       shelf: makeConsumer(kafka, config.groupIdShelf),
     };
     let joined = 0;
-    let rebalanced = false;
     for (const source of ["foot", "shelf"] as const) {
       const consumer = consumers[source];
       const tp = progress[source];
@@ -187,10 +200,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
       consumer.on(consumer.events.GROUP_JOIN, () => {
         // A second join means partitions moved: what we hold in memory may be re-delivered,
         // so the pipeline starts over from the last commit.
-        if (++joined > 2 || rebalanced) {
-          rebalanced = true;
-          failed(new Error(`consumer group ${groups[source]} rebalanced`));
-        }
+        if (++joined > 2) failed(new RebalanceError(`consumer group ${groups[source]} rebalanced`));
       });
       consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
         const p = ev.payload;
@@ -241,6 +251,37 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
       return { wallMs: Date.now(), partitions };
     };
 
+    const asFenced = (e: unknown) =>
+      isFenced(e)
+        ? new FencedError(
+          `another instance with transactional id "${config.transactionalId}" took over`,
+        )
+        : e;
+
+    /**
+     * A transaction that commits the offsets as they already are: harmless, but it fails when
+     * a newer instance has fenced us, which is how a zombie finds out before doing harm.
+     */
+    const probeFencing = async () => {
+      if (!eos) return;
+      const tx = await producer.transaction();
+      try {
+        for (const source of ["foot", "shelf"] as const) {
+          const partitions = progress[source].committedOffsets();
+          if (partitions.length === 0) continue;
+          await tx.sendOffsets({
+            consumerGroupId: groups[source],
+            topics: [{ topic: progress[source].topic, partitions }],
+          });
+        }
+        await tx.commit();
+      } catch (e) {
+        await tx.abort().catch(() => {});
+        throw asFenced(e);
+      }
+    };
+    let lastCommit = Date.now();
+
     const commit = async () => {
       engine.advance(progressSignal());
       const out = engine.drainOutput();
@@ -249,7 +290,13 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
       if (
         out.transactions.length === 0 && out.dlq.length === 0 && state.size === 0 &&
         offsets.foot.length === 0 && offsets.shelf.length === 0
-      ) return;
+      ) {
+        if (Date.now() - lastCommit > FENCING_PROBE_MS) {
+          await probeFencing();
+          lastCommit = Date.now();
+        }
+        return;
+      }
 
       const batches: { topic: string; messages: OutMessage[] }[] = [];
       batches.push({
@@ -298,11 +345,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
           await tx.commit();
         } catch (e) {
           await tx.abort().catch(() => {});
-          throw isFenced(e)
-            ? new FencedError(
-              `another instance with transactional id "${config.transactionalId}" took over`,
-            )
-            : e;
+          throw asFenced(e);
         }
       } else {
         for (const chunk of chunked(batches)) {
@@ -323,6 +366,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
           metrics.checkoutDelay.observe(Math.max(0, (nowUs - t.dueMicros) / 1e6));
         }
       }
+      lastCommit = Date.now();
       metrics.commits.inc();
       metrics.commitSeconds.observe((performance.now() - t0) / 1000);
       deps.onCommit?.({ transactions: out.transactions.length });
@@ -369,19 +413,31 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
 
     let lastPoll = 0;
     const stopped = new Promise<void>((r) => stop.addEventListener("abort", () => r()));
-    while (!stop.aborted) {
-      if (failure) throw failure;
-      if (Date.now() - lastPoll >= OFFSETS_POLL_MS) {
-        lastPoll = Date.now();
-        await Promise.race([pollOffsets(), failedPromise]);
+    let inFlight: Promise<unknown> = Promise.resolve();
+    try {
+      while (!stop.aborted) {
+        if (failure) throw failure;
+        if (Date.now() - lastPoll >= OFFSETS_POLL_MS) {
+          lastPoll = Date.now();
+          await Promise.race([pollOffsets(), failedPromise]);
+        }
+        inFlight = commit();
+        await Promise.race([inFlight, failedPromise]);
+        metrics.observeEngine(engine.metrics());
+        await Promise.race([
+          new Promise((r) => setTimeout(r, config.commitIntervalMs)),
+          stopped,
+          failedPromise,
+        ]);
       }
-      await Promise.race([commit(), failedPromise]);
-      metrics.observeEngine(engine.metrics());
-      await Promise.race([
-        new Promise((r) => setTimeout(r, config.commitIntervalMs)),
-        stopped,
-        failedPromise,
-      ]);
+    } catch (e) {
+      // Before starting over after a rebalance, find out whether a newer instance took over:
+      // restarting would fence it in turn, and the two would take turns for ever.
+      if (e instanceof RebalanceError) {
+        await Promise.race([inFlight.catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+        await probeFencing();
+      }
+      throw e;
     }
 
     // SIGINT/SIGTERM: stop fetching, commit what was processed, leave the groups.

@@ -123,3 +123,35 @@ export function byId(txs: Record<string, unknown>[]): Record<string, unknown>[] 
 
 /** The generated traffic, re-exported for tests. */
 export type { Traffic };
+
+/**
+ * Asserts that `got` holds exactly the transactions of `expected`, once each, with a message
+ * that says what is missing, extra, duplicated or different.
+ */
+export function assertSameTransactions(
+  got: Record<string, unknown>[],
+  expected: Record<string, unknown>[],
+): void {
+  const key = (t: Record<string, unknown>) => String(t.transaction_id);
+  const g = new Map(got.map((t) => [key(t), t]));
+  const e = new Map(expected.map((t) => [key(t), t]));
+  const missing = [...e.keys()].filter((k) => !g.has(k));
+  const extra = [...g.keys()].filter((k) => !e.has(k));
+  const differing = [...e.keys()].filter((k) =>
+    g.has(k) && JSON.stringify(g.get(k)) !== JSON.stringify(e.get(k))
+  );
+  const duplicates = got.length - g.size;
+  if (missing.length || extra.length || differing.length || duplicates) {
+    const sample = differing[0];
+    throw new Error(
+      `transactions differ: ${missing.length} missing, ${extra.length} extra, ${differing.length} different, ${duplicates} duplicated (of ${expected.length} expected)` +
+        (sample
+          ? `\nfirst different:\n  got      ${JSON.stringify(g.get(sample))}\n  expected ${
+            JSON.stringify(e.get(sample))
+          }`
+          : "") +
+        (missing[0] ? `\nfirst missing: ${JSON.stringify(e.get(missing[0]))}` : "") +
+        (extra[0] ? `\nfirst extra: ${JSON.stringify(g.get(extra[0]))}` : ""),
+    );
+  }
+}

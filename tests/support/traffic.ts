@@ -163,3 +163,52 @@ export async function writeTestCatalog(dir: string): Promise<{ store: string; di
   );
   return { store, discounts };
 }
+
+/**
+ * Both topics' records merged by event time and cut into `slices` consecutive time windows, as
+ * real-time producers would have sent them (foot sessions at entry, shelf events as they
+ * happen). Every record of a window is earlier than every record of the next.
+ */
+export function timeSlices(
+  traffic: { foot: TrafficRecord[]; shelf: TrafficRecord[] },
+  slices: number,
+): { foot: TrafficRecord[]; shelf: TrafficRecord[] }[] {
+  const times = [...traffic.foot, ...traffic.shelf].map((r) => r.us).sort((a, b) => a - b);
+  const bounds = Array.from(
+    { length: slices - 1 },
+    (_, i) => times[Math.floor(((i + 1) * times.length) / slices)],
+  );
+  const sliceOf = (us: number) => {
+    let i = 0;
+    while (i < bounds.length && us >= bounds[i]) i++;
+    return i;
+  };
+  const out = Array.from({ length: slices }, () => ({
+    foot: [] as TrafficRecord[],
+    shelf: [] as TrafficRecord[],
+  }));
+  for (const r of traffic.foot) out[sliceOf(r.us)].foot.push(r);
+  for (const r of traffic.shelf) out[sliceOf(r.us)].shelf.push(r);
+  return out;
+}
+
+/**
+ * A session far after the traffic that moves event-time stream time (`CLOCK=event`) past every
+ * checkout, as the next real shopper would. It has no cart, so it emits nothing.
+ */
+export function clockTick(
+  traffic: { foot: TrafficRecord[]; shelf: TrafficRecord[] },
+): TrafficRecord {
+  const last = Math.max(...traffic.foot.map((r) => r.us), ...traffic.shelf.map((r) => r.us));
+  const entry = last + 6 * 3600_000_000; // beyond MAX_SESSION_AGE_SEC too
+  return {
+    key: "clock-tick",
+    us: entry,
+    value: JSON.stringify({
+      event_type: "foot_traffic",
+      customer_id: "clock-tick",
+      entry_time: pyIso(entry),
+      exit_time: pyIso(entry + 1_000_000),
+    }),
+  };
+}
