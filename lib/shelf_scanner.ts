@@ -15,7 +15,7 @@
  * `ItemTable.internBytes`, so a known customer or item costs no string allocation.
  * @module
  */
-import { bytesFracEnd, bytesFracStart, parseIsoMicrosBytes } from "./timestamps.ts";
+import { bytesFracEnd, bytesFracStart, bytesIsoEnd, parseIsoMicrosPrefix } from "./timestamps.ts";
 
 /** Shelf event kinds (the same values as records.ts). */
 const PICKUP = 0, PUTBACK = 1;
@@ -236,8 +236,20 @@ export class ShelfScanner {
           }
           this.quantity = q;
           i = j;
+        } else if (key === F_TIME) {
+          if (c !== 34) return false; // not a string (null included)
+          // Parsed in place: a valid timestamp that ends at the closing quote is the whole
+          // string (its grammar has no quote, backslash, control or non-ASCII byte).
+          const us = parseIsoMicrosPrefix(b, i + 1, n);
+          if (us !== us) return false;
+          const e = bytesIsoEnd();
+          if (e >= n || b[e] !== 34) return false;
+          this.us = us;
+          this.fracStart = bytesFracStart();
+          this.fracEnd = bytesFracEnd();
+          i = e + 1;
         } else {
-          if (c !== 34) return false; // not a string (null timestamp included)
+          if (c !== 34) return false; // not a string
           const s = i + 1;
           const e = scanString(b, s, n, key === F_CUSTOMER || key === F_ITEM);
           if (e < 0) return false;
@@ -250,17 +262,11 @@ export class ShelfScanner {
             this.custStart = s;
             this.custEnd = e;
             this.custHash = strHash;
-          } else if (key === F_ITEM) {
+          } else {
             if (e === s) return false;
             this.itemStart = s;
             this.itemEnd = e;
             this.itemHash = strHash;
-          } else {
-            const us = parseIsoMicrosBytes(b, s, e);
-            if (us !== us) return false;
-            this.us = us;
-            this.fracStart = bytesFracStart();
-            this.fracEnd = bytesFracEnd();
           }
           i = e + 1;
         }

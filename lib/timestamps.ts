@@ -123,6 +123,22 @@ let minuteSecs = NaN;
  * string made). On success the fraction digits are `b[bytesFracStart(), bytesFracEnd())`.
  */
 export function parseIsoMicrosBytes(b: Uint8Array, start: number, end: number): number {
+  const us = parseIsoMicrosPrefix(b, start, end);
+  return bEnd === end ? us : NaN;
+}
+
+/** Where the last successful {@link parseIsoMicrosPrefix} stopped. */
+let bEnd = -1;
+
+/**
+ * Parses the longest timestamp {@link parseIsoMicrosBytes} would accept at `b[start, …)` (below
+ * `limit`) and returns it (NaN when none); {@link bytesIsoEnd} tells where it ends. The grammar
+ * has fixed characters and digits up to the seconds, then digits and offset characters only,
+ * so a JSON string value is exactly a timestamp when the parse ends at its closing quote.
+ */
+export function parseIsoMicrosPrefix(b: Uint8Array, start: number, limit: number): number {
+  bEnd = -1;
+  const end = limit;
   if (end - start < 19) return NaN;
   let base: number;
   const k = minuteKey;
@@ -188,7 +204,8 @@ export function parseIsoMicrosBytes(b: Uint8Array, start: number, end: number): 
     if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
     offsetMin = (oh * 60 + om) * (c === 45 ? -1 : 1);
   }
-  if (i !== end) return NaN;
+  if (i > end) return NaN;
+  bEnd = i;
   bFracStart = fs;
   bFracEnd = fe;
   return (base + ss - offsetMin * 60) * 1e6 + fracUs;
@@ -196,6 +213,11 @@ export function parseIsoMicrosBytes(b: Uint8Array, start: number, end: number): 
 
 let bFracStart = 0;
 let bFracEnd = 0;
+
+/** End (exclusive) of the last successful {@link parseIsoMicrosPrefix}. */
+export function bytesIsoEnd(): number {
+  return bEnd;
+}
 
 /** Start (inclusive) of the fraction digits of the last successful {@link parseIsoMicrosBytes}. */
 export function bytesFracStart(): number {
