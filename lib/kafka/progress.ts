@@ -13,6 +13,11 @@ export interface PartitionState {
   high: bigint;
   /** `next` as last committed, to commit only what moved. */
   committed: bigint;
+  /**
+   * Stream time (µs) at the last moment the partition was seen to be caught up: its end was
+   * looked up then and everything before it was processed.
+   */
+  verifiedUs: number;
 }
 
 /** Positions of every partition of one input topic. */
@@ -27,13 +32,13 @@ export class TopicProgress {
       if (high > cur.high) cur.high = high;
       return;
     }
-    this.partitions.set(partition, { next, high, committed: next });
+    this.partitions.set(partition, { next, high, committed: next, verifiedUs: -Infinity });
   }
 
   #get(partition: number): PartitionState {
     let s = this.partitions.get(partition);
     if (!s) {
-      s = { next: 0n, high: 0n, committed: -1n };
+      s = { next: 0n, high: 0n, committed: -1n, verifiedUs: -Infinity };
       this.partitions.set(partition, s);
     }
     return s;
@@ -45,16 +50,36 @@ export class TopicProgress {
     if (offset + 1n > s.next) s.next = offset + 1n;
   }
 
-  /** A fetch response said the partition ends at `high`. */
+  /** The partition ends at least at `high` (a fetch response or an offset look-up). */
   sawHigh(partition: number, high: bigint): void {
     const s = this.#get(partition);
     if (high > s.high) s.high = high;
+  }
+
+  /**
+   * An offset look-up that began at stream time `streamUs` said the partition ends at `high`:
+   * when everything before that was processed, the partition is caught up as of `streamUs`.
+   */
+  verify(partition: number, high: bigint, streamUs: number): void {
+    this.sawHigh(partition, high);
+    const s = this.#get(partition);
+    if (s.next >= high && streamUs > s.verifiedUs) s.verifiedUs = streamUs;
   }
 
   /** Whether everything up to the known end has been processed. */
   caughtUp(partition: number): boolean {
     const s = this.partitions.get(partition);
     return s !== undefined && s.next >= s.high;
+  }
+
+  /**
+   * Caught up, and known to be so at a stream time no earlier than `sinceUs`. An end looked up
+   * before stream time moved on says nothing about records produced since, so a partition
+   * counts as having passed every time only once it is seen caught up again.
+   */
+  caughtUpSince(partition: number, sinceUs: number): boolean {
+    const s = this.partitions.get(partition);
+    return s !== undefined && s.next >= s.high && s.verifiedUs >= sinceUs;
   }
 
   /** Records not yet processed, by partition. */

@@ -31,7 +31,9 @@ const DLQ_MAX_VALUE = 512 * 1024;
 /** Bytes per producer call, below the broker's default 1 MiB batch limit. */
 const SEND_CHUNK_BYTES = 512 * 1024;
 /** How often high watermarks and lag are looked up. */
-const OFFSETS_POLL_MS = 1000;
+const OFFSETS_POLL_MS = 500;
+/** With CLOCK=wall, how fresh a caught-up observation must be to count (µs). */
+const CAUGHT_UP_FRESH_US = 1_500_000;
 
 /** Thrown when another instance with the same transactional id took over. */
 export class FencedError extends Error {
@@ -165,6 +167,8 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
       clock: config.clock,
       pricer: deps.pricer,
     });
+    // Stream time as the checkout rules see it (SPEC §3): the wall clock or the event clock.
+    const streamNowUs = () => config.clock === "wall" ? Date.now() * 1000 : engine.streamTimeUs();
     const restored = await restoreState(kafka, admin, config, engine, log);
     log.info("state restored", restored);
 
@@ -201,6 +205,8 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         // A second join means partitions moved: what we hold in memory may be re-delivered,
         // so the pipeline starts over from the last commit.
         if (++joined > 2) failed(new RebalanceError(`consumer group ${groups[source]} rebalanced`));
+        // Ready once both groups have their partitions (and the state was restored before).
+        if (joined === 2) metrics.ready = true;
       });
       consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
         const p = ev.payload;
@@ -219,7 +225,6 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
     const decoder = new TextDecoder();
     const apply = (source: Source, { batch }: EachBatchPayload) => {
       const tp = progress[source];
-      tp.sawHigh(batch.partition, BigInt(batch.highWatermark));
       for (const m of batch.messages) {
         const rec: InputRecord = {
           source,
@@ -233,6 +238,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         engine.apply(rec);
         tp.processed(batch.partition, BigInt(m.offset));
       }
+      tp.sawHigh(batch.partition, BigInt(batch.highWatermark));
       metrics.consumedBytes.inc(
         { topic: batch.topic },
         batch.messages.reduce((n, m) => n + (m.value?.length ?? 0), 0),
@@ -243,9 +249,16 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
     const offsetsFor = (source: Source) => progress[source].uncommitted();
     const progressSignal = () => {
       const partitions: { source: Source; partition: number; caughtUp: boolean }[] = [];
+      const since = config.clock === "wall"
+        ? streamNowUs() - CAUGHT_UP_FRESH_US
+        : engine.streamTimeUs();
       for (const source of ["foot", "shelf"] as const) {
         for (const p of progress[source].partitions.keys()) {
-          partitions.push({ source, partition: p, caughtUp: progress[source].caughtUp(p) });
+          partitions.push({
+            source,
+            partition: p,
+            caughtUp: progress[source].caughtUpSince(p, since),
+          });
         }
       }
       return { wallMs: Date.now(), partitions };
@@ -389,7 +402,6 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         },
       });
     }
-    metrics.ready = true;
     log.info("consuming", {
       foot: config.footTopic,
       shelf: config.shelfTopic,
@@ -402,8 +414,10 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
     const pollOffsets = async () => {
       for (const source of ["foot", "shelf"] as const) {
         const tp = progress[source];
+        // Stream time before asking: what was produced by then is below the ends we get.
+        const askedAt = streamNowUs();
         for (const e of await admin.fetchTopicOffsets(tp.topic)) {
-          tp.sawHigh(e.partition, BigInt(e.high));
+          tp.verify(e.partition, BigInt(e.high), askedAt);
         }
         for (const [partition, lag] of tp.lag()) {
           metrics.lag.set({ topic: tp.topic, partition: String(partition) }, Number(lag));
@@ -457,8 +471,11 @@ function makeConsumer(kafka: Kafka, groupId: string): Consumer {
     groupId,
     readUncommitted: false, // read_committed: never see aborted upstream records
     maxWaitTimeInMs: 100,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    // A killed instance's membership blocks its successor's join until the session expires:
+    // keep that short (the broker's minimum is 6 s).
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 20_000,
+    heartbeatInterval: 1000,
     maxBytesPerPartition: 1024 * 1024,
     // Never restart a consumer behind the pipeline's back: it would re-deliver records the
     // engine already holds. The pipeline restarts as a whole instead.
