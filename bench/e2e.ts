@@ -23,6 +23,7 @@ import {
   writeTestCatalog,
 } from "../tests/support/traffic.ts";
 import { eventually, type ServiceProcess, startService } from "../tests/support/service_process.ts";
+import { serviceArgs } from "../tests/support/service_fixture.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -56,28 +57,18 @@ function names(tag: string) {
     dlq: `dlq-${id}`,
     state: `state-${id}`,
     args: (inputs: { foot: string; shelf: string }) => [
-      "--broker",
-      bootstrap!,
-      "--foot-topic",
-      inputs.foot,
-      "--shelf-topic",
-      inputs.shelf,
-      "--pos-topic",
-      `pos-${id}`,
-      "--dlq-topic",
-      `dlq-${id}`,
-      "--state-topic",
-      `state-${id}`,
-      "--group-id-foot",
-      `gf-${id}`,
-      "--group-id-shelf",
-      `gs-${id}`,
-      "--transactional-id",
-      `tx-${id}`,
-      "--store",
-      catalog.store,
-      "--discounts",
-      catalog.discounts,
+      ...serviceArgs(
+        bootstrap!,
+        {
+          foot: inputs.foot,
+          shelf: inputs.shelf,
+          pos: `pos-${id}`,
+          dlq: `dlq-${id}`,
+          state: `state-${id}`,
+        },
+        id,
+        catalog,
+      ),
       "--log-level",
       "warn",
     ],

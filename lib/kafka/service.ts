@@ -16,7 +16,7 @@ import {
   Partitioners,
   type Producer,
 } from "kafkajs";
-import { Engine, type InputRecord, type Source } from "../engine.ts";
+import { type DlqRecord, Engine, type InputRecord, type Source } from "../engine.ts";
 import type { Pricer } from "../pricing.ts";
 import type { ServiceConfig } from "../config.ts";
 import { type Logger, RateLimiter } from "../log.ts";
@@ -497,15 +497,7 @@ function headerStrings(
 }
 
 /** A DLQ record: the original bytes and headers naming where it came from and why. */
-function dlqMessage(d: {
-  value: Uint8Array | null;
-  reason: string;
-  detail?: string;
-  topic: string;
-  partition: number;
-  offset: string;
-  headers?: Record<string, string>;
-}): OutMessage {
+function dlqMessage(d: DlqRecord): OutMessage {
   const headers: Record<string, string> = {
     ...d.headers,
     "dlq.reason": d.reason,

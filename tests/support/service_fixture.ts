@@ -42,6 +42,22 @@ export async function makeFixture(
   const dir = await Deno.makeTempDir({ prefix: "pos-fixture-" });
   const { store, discounts } = await writeTestCatalog(dir);
   const args = [
+    ...serviceArgs(bootstrap, topics, id, { store, discounts }),
+    "--commit-interval-ms",
+    "100",
+    ...extraArgs,
+  ];
+  return { bootstrap, topics, dir, store, discounts, args };
+}
+
+/** Arguments that wire `pos-producer run` to these topics, groups, id and catalog. */
+export function serviceArgs(
+  bootstrap: string,
+  topics: Fixture["topics"],
+  id: string,
+  catalog: { store: string; discounts: string },
+): string[] {
+  return [
     "--broker",
     bootstrap,
     "--foot-topic",
@@ -61,14 +77,10 @@ export async function makeFixture(
     "--transactional-id",
     `tx-${id}`,
     "--store",
-    store,
+    catalog.store,
     "--discounts",
-    discounts,
-    "--commit-interval-ms",
-    "100",
-    ...extraArgs,
+    catalog.discounts,
   ];
-  return { bootstrap, topics, dir, store, discounts, args };
 }
 
 /** What `pos-producer replay` outputs for the same records (the reference). */

@@ -7,26 +7,9 @@
 import { tableFromArrays } from "apache-arrow";
 import { initParquet, writeParquetBytes } from "../../lib/catalog_loader.ts";
 
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Python's `datetime.isoformat()` of a UTC instant given in epoch µs. */
-export function pyIso(us: number): string {
-  const ms = Math.floor(us / 1000);
-  const micro = us - ms * 1000;
-  const d = new Date(ms).toISOString(); // 2025-11-07T09:32:10.123Z
-  const frac = `${d.slice(20, 23)}${String(micro).padStart(3, "0")}`;
-  return `${d.slice(0, 19)}${frac === "000000" ? "" : "." + frac}+00:00`;
-}
+// The simulator's PRNG and Python isoformat, so test traffic and `simulate` agree.
+export { mulberry32 as rng, pyIsoformat as pyIso } from "../../lib/store_simulation.ts";
+import { mulberry32 as rng, pyIsoformat as pyIso } from "../../lib/store_simulation.ts";
 
 /** One record as a producer would send it. */
 export interface TrafficRecord {
