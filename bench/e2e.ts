@@ -154,12 +154,16 @@ if (!skip.has("throughput")) {
     const svc = await startService([...out.args(input), "--delivery", delivery]);
     await ready(svc);
     const s0 = performance.now();
+    // Done when every record was processed and every shopper checked out (CLOCK=wall and
+    // 2025 timestamps: all checkouts are due once the shelf topic is caught up).
     await eventually(
-      `${delivery}: all shelf records processed`,
+      `${delivery}: all shelf records processed, every cart checked out`,
       async () =>
         await metric(svc, 'pos_records_total{source="shelf"') +
               await metric(svc, "pos_invalid_records_total") >= cartEvents &&
-        await metric(svc, "pos_commits_total") > 0,
+        await metric(svc, "pos_transactions_total") > 0 &&
+        await metric(svc, "pos_open_carts") === 0 &&
+        await metric(svc, "pos_open_sessions") === 0,
       600_000,
       100,
     );
@@ -353,6 +357,7 @@ if (!skip.has("memory")) {
   await kcatProduce(t.shelf, shelf);
   const svc = await startService(t.args(t));
   await ready(svc);
+  const idleRss = rss(svc.pid).rssMiB;
   const m0 = performance.now();
   await eventually(
     "all carts open",
@@ -366,6 +371,8 @@ if (!skip.has("memory")) {
   results.memory_load_seconds = Number(((performance.now() - m0) / 1000).toFixed(1));
   const mem = rss(svc.pid);
   results.memory_rss_mib = mem.rssMiB;
+  results.memory_heap_used_mib = Math.round(await metric(svc, "pos_heap_used_bytes") / 2 ** 20);
+  results.memory_idle_baseline_rss_mib = idleRss;
   results.memory_peak_rss_mib = mem.peakMiB;
   svc.kill("SIGTERM");
   await svc.wait();

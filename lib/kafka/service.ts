@@ -438,6 +438,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         inFlight = commit();
         await Promise.race([inFlight, failedPromise]);
         metrics.observeEngine(engine.metrics());
+        metrics.observeMemory();
         await Promise.race([
           new Promise((r) => setTimeout(r, config.commitIntervalMs)),
           stopped,

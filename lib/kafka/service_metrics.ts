@@ -30,6 +30,8 @@ export class ServiceMetrics {
   readonly duplicateSessions: Counter;
   readonly openCarts: Gauge;
   readonly openSessions: Gauge;
+  readonly rss: Gauge;
+  readonly heapUsed: Gauge;
 
   constructor() {
     const r = this.registry;
@@ -49,6 +51,8 @@ export class ServiceMetrics {
     );
     this.openCarts = r.gauge("pos_open_carts", "customers with an open cart");
     this.openSessions = r.gauge("pos_open_sessions", "customers with an open session");
+    this.rss = r.gauge("pos_resident_memory_bytes", "resident set size of the process");
+    this.heapUsed = r.gauge("pos_heap_used_bytes", "V8 heap in use");
     this.consumedBytes = r.counter("pos_consumed_bytes_total", "bytes of record values consumed");
     this.lag = r.gauge("pos_consumer_lag", "records not yet processed, by topic and partition");
     this.commits = r.counter("pos_commits_total", "successful commits (Kafka transactions)");
@@ -63,6 +67,13 @@ export class ServiceMetrics {
       "pos_catalog_reloads_total",
       "price book reloads by file and result",
     );
+  }
+
+  /** Reads the process's memory (at each commit; cheap). */
+  observeMemory(): void {
+    const m = Deno.memoryUsage();
+    this.rss.set({}, m.rss);
+    this.heapUsed.set({}, m.heapUsed);
   }
 
   /** Copies the engine's running totals into their Prometheus families. */

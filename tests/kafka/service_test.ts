@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { CompressionTypes } from "kafkajs";
-import { startBroker, testBroker } from "../support/kafka.ts";
+import { freePort, startBroker, testBroker } from "../support/kafka.ts";
 import { testKafka } from "../support/kafka_client.ts";
 import {
   clockTick,
@@ -454,6 +454,121 @@ Deno.test(
     } finally {
       a.kill("SIGKILL");
       b.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "DELIVERY=at-least-once without transactions gives the same transactions",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3, ["--delivery", "at-least-once"]);
+    const traffic = generateTraffic({ customers: 150, seed: 19 });
+    const expected = await replayExpected(fx, traffic);
+    await produce(kafka, fx.topics.foot, traffic.foot, { compression: CompressionTypes.GZIP });
+    await produce(kafka, fx.topics.shelf, traffic.shelf);
+    const svc = await startService(fx.args);
+    try {
+      await eventually(
+        "all transactions",
+        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      assertSameTransactions(await outputTransactions(kafka, fx), expected);
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "--create-topics makes the missing topics with 3 partitions and a compacted changelog",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const id = crypto.randomUUID().slice(0, 8);
+    const names = [`foot-${id}`, `shelf-${id}`, `pos-${id}`, `dlq-${id}`];
+    const svc = await startService([
+      "--broker",
+      bootstrap,
+      "--create-topics",
+      "--foot-topic",
+      names[0],
+      "--shelf-topic",
+      names[1],
+      "--pos-topic",
+      names[2],
+      "--dlq-topic",
+      names[3],
+      "--state-topic",
+      `state-${id}`,
+      "--group-id-foot",
+      `gf-${id}`,
+      "--group-id-shelf",
+      `gs-${id}`,
+      "--transactional-id",
+      `tx-${id}`,
+      "--store",
+      (await makeFixture(kafka, bootstrap, 1)).store,
+    ]);
+    try {
+      await eventually("service ready", () => isReady(svc), 60_000, 100);
+      const admin = kafka.admin();
+      await admin.connect();
+      const meta = await admin.fetchTopicMetadata({ topics: [...names, `state-${id}`] });
+      for (const t of meta.topics) assert.equal(t.partitions.length, 3, t.name);
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, name: `state-${id}`, configNames: ["cleanup.policy"] }],
+      });
+      assert.equal(configs.resources[0].configEntries[0].configValue, "compact");
+      await admin.disconnect();
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "an unreachable broker: retries with backoff, stays alive and not ready, SIGTERM exits 0",
+  opts,
+  async () => {
+    const port = freePort(); // nobody listens here
+    const svc = await startService([
+      "--broker",
+      `127.0.0.1:${port}`,
+      "--store",
+      (await makeFixture(
+        testKafka((await testBroker()).bootstrap),
+        (await testBroker()).bootstrap,
+        1,
+      ))
+        .store,
+    ]);
+    try {
+      await eventually(
+        "two failed attempts in the log",
+        async () => ((await svc.log()).match(/pipeline failed; restarting/g) ?? []).length >= 2,
+        60_000,
+        250,
+      );
+      const health = await fetch(`http://127.0.0.1:${svc.metricsPort}/healthz`);
+      assert.equal(health.status, 200);
+      await health.body?.cancel();
+      assert.equal(await isReady(svc), false);
+      const log = await svc.log();
+      assert.match(log, /retryInMs/);
+      assert.match(log, new RegExp(`127\\.0\\.0\\.1:${port}`));
+      const t0 = Date.now();
+      assert.equal(await stopService(svc), 0);
+      assert.ok(Date.now() - t0 < 10_000);
+    } finally {
+      svc.kill("SIGKILL");
     }
   },
 );
