@@ -84,21 +84,45 @@ async function runJava(args: string[]): Promise<string> {
 /** Extra broker properties a test may set (e.g. `auto.create.topics.enable`). */
 export type BrokerProps = Record<string, string | number | boolean>;
 
+/** SASL on the client listener: one user, known to PLAIN and to SCRAM-SHA-256/512. */
+export interface BrokerSasl {
+  username: string;
+  password: string;
+}
+
 /** Starts a fresh single-node KRaft broker and waits until it answers a metadata request. */
-export async function startBroker(extra: BrokerProps = {}): Promise<Broker> {
+export async function startBroker(
+  extra: BrokerProps = {},
+  opts: { sasl?: BrokerSasl } = {},
+): Promise<Broker> {
   await ensureKafkaJars();
   const dir = await Deno.makeTempDir({ prefix: "pos-kafka-" });
   const port = freePort();
   const controllerPort = freePort();
+  const sasl = opts.sasl;
+  const proto = sasl ? "SASL_PLAINTEXT" : "PLAINTEXT";
+  const saslProps: BrokerProps = sasl
+    ? {
+      "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+      "sasl.mechanism.inter.broker.protocol": "PLAIN",
+      "listener.name.sasl_plaintext.plain.sasl.jaas.config":
+        `org.apache.kafka.common.security.plain.PlainLoginModule required username="${sasl.username}" password="${sasl.password}" user_${sasl.username}="${sasl.password}";`,
+      "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config":
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+      "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config":
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+    }
+    : {};
   const props: BrokerProps = {
     "process.roles": "broker,controller",
     "node.id": 1,
     "controller.quorum.voters": `1@127.0.0.1:${controllerPort}`,
-    "listeners": `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    "advertised.listeners": `PLAINTEXT://127.0.0.1:${port}`,
+    "listeners": `${proto}://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    "advertised.listeners": `${proto}://127.0.0.1:${port}`,
     "controller.listener.names": "CONTROLLER",
-    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-    "inter.broker.listener.name": "PLAINTEXT",
+    "listener.security.protocol.map": `${proto}:${proto},CONTROLLER:PLAINTEXT`,
+    "inter.broker.listener.name": proto,
+    ...saslProps,
     "log.dirs": `${dir}/data`,
     // One node: every internal topic has one replica, or transactions and groups hang.
     "offsets.topic.replication.factor": 1,
@@ -124,7 +148,22 @@ export async function startBroker(extra: BrokerProps = {}): Promise<Broker> {
   const clusterId = (await runJava(["kafka.tools.StorageTool", "random-uuid"])).trim().split(
     /\s+/,
   ).pop()!;
-  await runJava(["kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile]);
+  // SCRAM credentials live in the cluster metadata, written when the storage is formatted.
+  const scram = sasl
+    ? ["SCRAM-SHA-256", "SCRAM-SHA-512"].flatMap((m) => [
+      "--add-scram",
+      `${m}=[name=${sasl.username},password=${sasl.password}]`,
+    ])
+    : [];
+  await runJava([
+    "kafka.tools.StorageTool",
+    "format",
+    "-t",
+    clusterId,
+    "-c",
+    propsFile,
+    ...scram,
+  ]);
 
   const logFile = `${dir}/broker.log`;
   const bootstrap = `127.0.0.1:${port}`;
@@ -139,7 +178,7 @@ export async function startBroker(extra: BrokerProps = {}): Promise<Broker> {
       for await (const chunk of s) await log.write(chunk);
     };
     logDone = Promise.all([pump(child.stdout), pump(child.stderr)]).then(() => log.close());
-    await waitReady(bootstrap, child, logFile);
+    await waitReady(bootstrap, child, logFile, 60_000, sasl);
   };
 
   const halt = async (signal: Deno.Signal, boundMs: number) => {
@@ -192,6 +231,7 @@ export async function waitReady(
   child?: Deno.ChildProcess,
   logFile?: string,
   timeoutMs = 60_000,
+  sasl?: BrokerSasl,
 ): Promise<void> {
   let exited = false;
   child?.status.then(() => exited = true);
@@ -202,6 +242,7 @@ export async function waitReady(
       brokers: [bootstrap],
       clientId: "broker-ready",
       logLevel: logLevel.NOTHING,
+      ...(sasl ? { sasl: { mechanism: "plain" as const, ...sasl } } : {}),
       retry: { retries: 0 },
       connectionTimeout: 1000,
     }).admin();

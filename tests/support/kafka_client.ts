@@ -5,10 +5,15 @@
 import { Kafka, type KafkaMessage, logLevel } from "kafkajs";
 
 /** A KafkaJS client for `bootstrap` that stays quiet unless something is wrong. */
-export function testKafka(bootstrap: string, clientId = "test"): Kafka {
+export function testKafka(
+  bootstrap: string,
+  clientId = "test",
+  sasl?: { username: string; password: string },
+): Kafka {
   return new Kafka({
     brokers: [bootstrap],
     clientId,
+    ...(sasl ? { sasl: { mechanism: "plain" as const, ...sasl } } : {}),
     logLevel: logLevel.NOTHING,
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 1000 },
   });

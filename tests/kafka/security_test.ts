@@ -1,0 +1,85 @@
+/**
+ * SASL (SPEC §7): the service authenticates with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 against
+ * a real broker whose client listener requires it, and never prints the password.
+ */
+import assert from "node:assert/strict";
+import { startBroker } from "../support/kafka.ts";
+import { testKafka } from "../support/kafka_client.ts";
+import { generateTraffic } from "../support/traffic.ts";
+import { eventually, produce, startService } from "../support/service_process.ts";
+import {
+  assertSameTransactions,
+  makeFixture,
+  outputTransactions,
+  replayExpected,
+} from "../support/service_fixture.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const USER = { username: "alice", password: "s3cret-Pa55-do-not-print" };
+
+Deno.test(
+  "SASL PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512: the service works and never prints the password",
+  opts,
+  async () => {
+    const broker = await startBroker({}, { sasl: USER });
+    try {
+      const kafka = testKafka(broker.bootstrap, "test", USER);
+      for (const [i, mechanism] of ["plain", "scram-sha-256", "scram-sha-512"].entries()) {
+        const fx = await makeFixture(kafka, broker.bootstrap, 1, [
+          "--sasl-mechanism",
+          mechanism,
+          "--sasl-username",
+          USER.username,
+          "--log-level",
+          "debug",
+        ]);
+        const traffic = generateTraffic({ customers: 15, seed: 30 + i });
+        const expected = await replayExpected(fx, traffic);
+        await produce(kafka, fx.topics.foot, traffic.foot);
+        await produce(kafka, fx.topics.shelf, traffic.shelf);
+        // The password comes from the environment, as a deployment would pass it.
+        const svc = await startService(fx.args, { KAFKA_SASL_PASSWORD: USER.password });
+        try {
+          await eventually(
+            `${mechanism}: all transactions`,
+            async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+          );
+          assertSameTransactions(await outputTransactions(kafka, fx), expected);
+          svc.kill("SIGTERM");
+          assert.equal(await svc.wait(), 0);
+          const log = await svc.log();
+          assert.ok(!log.includes(USER.password), `${mechanism}: the password is in the log`);
+          assert.match(log, /"saslPassword":"\*\*\*"/);
+        } finally {
+          svc.kill("SIGKILL");
+        }
+      }
+
+      // A wrong password: a clear error, retries, and still no password in the log.
+      const fx = await makeFixture(kafka, broker.bootstrap, 1, [
+        "--sasl-mechanism",
+        "scram-sha-256",
+        "--sasl-username",
+        USER.username,
+        "--sasl-password",
+        "wrong-Pa55word-also-secret",
+      ]);
+      const svc = await startService(fx.args);
+      try {
+        await eventually(
+          "an authentication failure in the log",
+          async () => /pipeline failed/.test(await svc.log()),
+        );
+        svc.kill("SIGTERM");
+        assert.equal(await svc.wait(), 0);
+        const log = await svc.log();
+        assert.match(log, /[Aa]uthentication/);
+        assert.ok(!log.includes("wrong-Pa55word-also-secret"));
+      } finally {
+        svc.kill("SIGKILL");
+      }
+    } finally {
+      await broker.stop();
+    }
+  },
+);
