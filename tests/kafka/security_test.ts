@@ -83,3 +83,65 @@ Deno.test(
     }
   },
 );
+
+const hasOpenssl = await new Deno.Command("openssl", {
+  args: ["version"],
+  stdout: "null",
+  stderr: "null",
+}).output().then((o) => o.success).catch(() => false);
+if (!hasOpenssl) console.warn("openssl not installed: the TLS test is skipped");
+
+Deno.test({
+  name: "TLS with a CA file (and SCRAM over it): the service verifies the broker and works",
+  ignore: !hasOpenssl,
+  ...opts,
+  fn: async () => {
+    const broker = await startBroker({}, { tls: true, sasl: USER });
+    try {
+      const kafka = testKafka(broker.bootstrap, "test", USER, broker.caFile);
+      const fx = await makeFixture(kafka, broker.bootstrap, 1, [
+        "--ssl-ca-file",
+        broker.caFile!,
+        "--sasl-mechanism",
+        "scram-sha-512",
+        "--sasl-username",
+        USER.username,
+      ]);
+      const traffic = generateTraffic({ customers: 15, seed: 40 });
+      const expected = await replayExpected(fx, traffic);
+      await produce(kafka, fx.topics.foot, traffic.foot);
+      await produce(kafka, fx.topics.shelf, traffic.shelf);
+      const svc = await startService(fx.args, { KAFKA_SASL_PASSWORD: USER.password });
+      try {
+        await eventually(
+          "all transactions over TLS",
+          async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+        );
+        assertSameTransactions(await outputTransactions(kafka, fx), expected);
+        svc.kill("SIGTERM");
+        assert.equal(await svc.wait(), 0);
+      } finally {
+        svc.kill("SIGKILL");
+      }
+
+      // Without the CA the broker's certificate is not trusted: no connection, no crash.
+      const untrusted = await startService(
+        fx.args.filter((a, i, all) => a !== "--ssl-ca-file" && all[i - 1] !== "--ssl-ca-file")
+          .concat(["--ssl"]),
+        { KAFKA_SASL_PASSWORD: USER.password },
+      );
+      try {
+        await eventually(
+          "a certificate failure in the log",
+          async () => /pipeline failed/.test(await untrusted.log()),
+        );
+        untrusted.kill("SIGTERM");
+        assert.equal(await untrusted.wait(), 0);
+      } finally {
+        untrusted.kill("SIGKILL");
+      }
+    } finally {
+      await broker.stop();
+    }
+  },
+});

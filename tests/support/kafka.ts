@@ -28,6 +28,8 @@ export interface Broker {
   start(): Promise<void>;
   /** The JVM's process id while it runs. */
   readonly pid: number | undefined;
+  /** With TLS: the CA certificate (PEM) that signed the broker's certificate. */
+  readonly caFile?: string;
 }
 
 /** Copies the broker jars into kafka/libs with Maven when they are not there yet. */
@@ -93,23 +95,26 @@ export interface BrokerSasl {
 /** Starts a fresh single-node KRaft broker and waits until it answers a metadata request. */
 export async function startBroker(
   extra: BrokerProps = {},
-  opts: { sasl?: BrokerSasl } = {},
+  opts: { sasl?: BrokerSasl; tls?: boolean } = {},
 ): Promise<Broker> {
   await ensureKafkaJars();
   const dir = await Deno.makeTempDir({ prefix: "pos-kafka-" });
   const port = freePort();
   const controllerPort = freePort();
   const sasl = opts.sasl;
-  const proto = sasl ? "SASL_PLAINTEXT" : "PLAINTEXT";
+  const proto = `${sasl ? "SASL_" : ""}${opts.tls ? "SSL" : "PLAINTEXT"}`;
+  const listener = proto.toLowerCase();
+  const tlsProps: BrokerProps = opts.tls ? await makeTlsMaterial(dir) : {};
+  const caFile = opts.tls ? `${dir}/ca.pem` : undefined;
   const saslProps: BrokerProps = sasl
     ? {
       "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
       "sasl.mechanism.inter.broker.protocol": "PLAIN",
-      "listener.name.sasl_plaintext.plain.sasl.jaas.config":
+      [`listener.name.${listener}.plain.sasl.jaas.config`]:
         `org.apache.kafka.common.security.plain.PlainLoginModule required username="${sasl.username}" password="${sasl.password}" user_${sasl.username}="${sasl.password}";`,
-      "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config":
+      [`listener.name.${listener}.scram-sha-256.sasl.jaas.config`]:
         "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-      "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config":
+      [`listener.name.${listener}.scram-sha-512.sasl.jaas.config`]:
         "org.apache.kafka.common.security.scram.ScramLoginModule required;",
     }
     : {};
@@ -123,6 +128,7 @@ export async function startBroker(
     "listener.security.protocol.map": `${proto}:${proto},CONTROLLER:PLAINTEXT`,
     "inter.broker.listener.name": proto,
     ...saslProps,
+    ...tlsProps,
     "log.dirs": `${dir}/data`,
     // One node: every internal topic has one replica, or transactions and groups hang.
     "offsets.topic.replication.factor": 1,
@@ -178,7 +184,7 @@ export async function startBroker(
       for await (const chunk of s) await log.write(chunk);
     };
     logDone = Promise.all([pump(child.stdout), pump(child.stderr)]).then(() => log.close());
-    await waitReady(bootstrap, child, logFile, 60_000, sasl);
+    await waitReady(bootstrap, child, logFile, 60_000, sasl, caFile);
   };
 
   const halt = async (signal: Deno.Signal, boundMs: number) => {
@@ -222,6 +228,39 @@ export async function startBroker(
     get pid() {
       return child?.pid;
     },
+    caFile,
+  };
+}
+
+/**
+ * A test CA and a broker certificate for 127.0.0.1 signed by it (openssl), as a PKCS12 keystore;
+ * the broker trusts the CA for its own connections. Returns the broker's TLS properties.
+ */
+async function makeTlsMaterial(dir: string): Promise<BrokerProps> {
+  const sh = async (cmd: string) => {
+    const out = await new Deno.Command("bash", { args: ["-c", cmd], cwd: dir, stderr: "piped" })
+      .output();
+    if (!out.success) throw new Error(`${cmd}: ${new TextDecoder().decode(out.stderr)}`);
+  };
+  await sh(
+    `openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=pos-test-ca"`,
+  );
+  await sh(
+    `openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=127.0.0.1"`,
+  );
+  await sh(
+    `openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out broker.pem -days 2 -extfile <(printf "subjectAltName=IP:127.0.0.1")`,
+  );
+  await sh(
+    `openssl pkcs12 -export -in broker.pem -inkey broker.key -out broker.p12 -passout pass:changeit -name broker`,
+  );
+  return {
+    "ssl.keystore.type": "PKCS12",
+    "ssl.keystore.location": `${dir}/broker.p12`,
+    "ssl.keystore.password": "changeit",
+    "ssl.key.password": "changeit",
+    "ssl.truststore.type": "PEM",
+    "ssl.truststore.location": `${dir}/ca.pem`,
   };
 }
 
@@ -232,6 +271,7 @@ export async function waitReady(
   logFile?: string,
   timeoutMs = 60_000,
   sasl?: BrokerSasl,
+  caFile?: string,
 ): Promise<void> {
   let exited = false;
   child?.status.then(() => exited = true);
@@ -243,6 +283,7 @@ export async function waitReady(
       clientId: "broker-ready",
       logLevel: logLevel.NOTHING,
       ...(sasl ? { sasl: { mechanism: "plain" as const, ...sasl } } : {}),
+      ...(caFile ? { ssl: { ca: [Deno.readTextFileSync(caFile)] } } : {}),
       retry: { retries: 0 },
       connectionTimeout: 1000,
     }).admin();

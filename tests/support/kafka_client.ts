@@ -9,11 +9,13 @@ export function testKafka(
   bootstrap: string,
   clientId = "test",
   sasl?: { username: string; password: string },
+  caFile?: string,
 ): Kafka {
   return new Kafka({
     brokers: [bootstrap],
     clientId,
     ...(sasl ? { sasl: { mechanism: "plain" as const, ...sasl } } : {}),
+    ...(caFile ? { ssl: { ca: [Deno.readTextFileSync(caFile)] } } : {}),
     logLevel: logLevel.NOTHING,
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 1000 },
   });
