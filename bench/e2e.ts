@@ -154,6 +154,18 @@ if (!skip.has("throughput")) {
     const svc = await startService([...out.args(input), "--delivery", delivery]);
     await ready(svc);
     const s0 = performance.now();
+    // Processing alone: every shelf record applied (checkouts come after, at the end).
+    await eventually(
+      `${delivery}: all shelf records processed`,
+      async () =>
+        await metric(svc, 'pos_records_total{source="shelf"') +
+            await metric(svc, "pos_invalid_records_total") >= cartEvents,
+      600_000,
+      50,
+    );
+    results[`service_${delivery}_consume_apply_events_per_s`] = Math.round(
+      cartEvents / ((performance.now() - s0) / 1000),
+    );
     // Done when every record was processed and every shopper checked out (CLOCK=wall and
     // 2025 timestamps: all checkouts are due once the shelf topic is caught up).
     await eventually(
