@@ -28,6 +28,7 @@ export class ServiceMetrics {
   readonly revenueCents: Counter;
   readonly anomalies: Counter;
   readonly duplicateSessions: Counter;
+  readonly conflictingSessions: Counter;
   readonly openCarts: Gauge;
   readonly openSessions: Gauge;
   readonly rss: Gauge;
@@ -48,6 +49,10 @@ export class ServiceMetrics {
     this.duplicateSessions = r.counter(
       "pos_duplicate_sessions_total",
       "sessions delivered again (ignored)",
+    );
+    this.conflictingSessions = r.counter(
+      "pos_conflicting_sessions_total",
+      "a different session for a customer whose session is open (DLQ)",
     );
     this.openCarts = r.gauge("pos_open_carts", "customers with an open cart");
     this.openSessions = r.gauge("pos_open_sessions", "customers with an open session");
@@ -91,6 +96,7 @@ export class ServiceMetrics {
     this.revenueCents.set({}, m.revenueCents);
     this.anomalies.set({}, m.anomalies);
     this.duplicateSessions.set({}, m.duplicateSessions);
+    this.conflictingSessions.set({}, m.conflictingSessions);
     this.openCarts.set({}, m.openCarts);
     this.openSessions.set({}, m.openSessions);
   }
