@@ -7,12 +7,7 @@ import { startBroker } from "../support/kafka.ts";
 import { testKafka } from "../support/kafka_client.ts";
 import { generateTraffic } from "../support/traffic.ts";
 import { eventually, produce, startService } from "../support/service_process.ts";
-import {
-  assertSameTransactions,
-  makeFixture,
-  outputTransactions,
-  replayExpected,
-} from "../support/service_fixture.ts";
+import { expectTransactions, makeFixture, replayExpected } from "../support/service_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const USER = { username: "alice", password: "s3cret-Pa55-do-not-print" };
@@ -40,11 +35,7 @@ Deno.test(
         // The password comes from the environment, as a deployment would pass it.
         const svc = await startService(fx.args, { KAFKA_SASL_PASSWORD: USER.password });
         try {
-          await eventually(
-            `${mechanism}: all transactions`,
-            async () => (await outputTransactions(kafka, fx)).length >= expected.length,
-          );
-          assertSameTransactions(await outputTransactions(kafka, fx), expected);
+          await expectTransactions(kafka, fx, expected, `${mechanism}: all transactions`);
           svc.kill("SIGTERM");
           assert.equal(await svc.wait(), 0);
           const log = await svc.log();
@@ -113,11 +104,7 @@ Deno.test({
       await produce(kafka, fx.topics.shelf, traffic.shelf);
       const svc = await startService(fx.args, { KAFKA_SASL_PASSWORD: USER.password });
       try {
-        await eventually(
-          "all transactions over TLS",
-          async () => (await outputTransactions(kafka, fx)).length >= expected.length,
-        );
-        assertSameTransactions(await outputTransactions(kafka, fx), expected);
+        await expectTransactions(kafka, fx, expected, "all transactions over TLS");
         svc.kill("SIGTERM");
         assert.equal(await svc.wait(), 0);
       } finally {

@@ -24,10 +24,11 @@ import {
   startService,
 } from "../support/service_process.ts";
 import {
-  assertSameTransactions,
+  expectTransactions,
   makeFixture,
   outputTransactions,
   replayExpected,
+  serviceArgs,
 } from "../support/service_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -99,15 +100,7 @@ Deno.test(
     const svc = await startService(fx.args);
     try {
       await produceLikeUpstream(kafka, fx, traffic, 10);
-      await eventually(
-        "all transactions",
-        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
-        90_000,
-        500,
-      );
-      await new Promise((r) => setTimeout(r, 1000)); // nothing more may arrive
-      const got = await outputTransactions(kafka, fx);
-      assertSameTransactions(got, expected);
+      await expectTransactions(kafka, fx, expected, "all transactions", 90_000);
       const m = await metricsText(svc);
       assert.equal(metricValue(m, "pos_transactions_total"), expected.length);
       assert.ok(
@@ -136,14 +129,7 @@ Deno.test(
     await produce(kafka, fx.topics.shelf, traffic.shelf);
     const svc = await startService(fx.args);
     try {
-      await eventually(
-        "all transactions",
-        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
-        90_000,
-        500,
-      );
-      await new Promise((r) => setTimeout(r, 1000));
-      assertSameTransactions(await outputTransactions(kafka, fx), expected);
+      await expectTransactions(kafka, fx, expected, "all transactions", 90_000);
       assert.equal(await stopService(svc), 0);
     } finally {
       svc.kill("SIGKILL");
@@ -177,14 +163,7 @@ Deno.test(
         svc = await startService(fx.args);
       }
       await producing;
-      await eventually(
-        "all transactions after the kills",
-        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
-        120_000,
-        500,
-      );
-      await new Promise((r) => setTimeout(r, 1500));
-      assertSameTransactions(await outputTransactions(kafka, fx), expected);
+      await expectTransactions(kafka, fx, expected, "all transactions after the kills", 120_000);
       assert.equal(await stopService(svc), 0);
     } finally {
       svc.kill("SIGKILL");
@@ -209,14 +188,13 @@ Deno.test(
       await broker.restart();
       const kafka2 = testKafka(broker.bootstrap);
       await produceLikeUpstream(kafka2, fx, second, 4);
-      await eventually(
+      await expectTransactions(
+        kafka2,
+        fx,
+        expected,
         "all transactions after the broker restart",
-        async () => (await outputTransactions(kafka2, fx)).length >= expected.length,
         120_000,
-        500,
       );
-      await new Promise((r) => setTimeout(r, 1500));
-      assertSameTransactions(await outputTransactions(kafka2, fx), expected);
       assert.equal(await stopService(svc), 0);
     } finally {
       svc.kill("SIGKILL");
@@ -273,11 +251,7 @@ Deno.test(
     await produce(kafka, fx.topics.shelf, traffic.shelf);
     const svc = await startService(fx.args);
     try {
-      await eventually(
-        "transactions after the garbage",
-        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
-      );
-      assertSameTransactions(await outputTransactions(kafka, fx), expected);
+      await expectTransactions(kafka, fx, expected, "transactions after the garbage");
       // Shelf: all 6 are invalid. Foot: the two "pickup" records are another event type on the
       // foot topic (skipped and counted, SPEC §1); the other 5 are invalid.
       const invalidCount = 6 + 5;
@@ -359,13 +333,7 @@ Deno.test(
 
       svc = await startService(fx.args);
       await produce(kafka, fx.topics.shelf, shelf.slice(Math.floor(shelf.length / 2)));
-      await eventually(
-        "checkouts after the restart",
-        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
-        60_000,
-        500,
-      );
-      assertSameTransactions(await outputTransactions(kafka, fx), expected);
+      await expectTransactions(kafka, fx, expected, "checkouts after the restart", 60_000);
       assert.equal(await stopService(svc), 0);
     } finally {
       svc.kill("SIGKILL");
@@ -411,11 +379,7 @@ Deno.test({
     }
     const svc = await startService(fx.args);
     try {
-      await eventually(
-        "all transactions",
-        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
-      );
-      assertSameTransactions(await outputTransactions(kafka, fx), expected);
+      await expectTransactions(kafka, fx, expected, "all transactions");
       assert.equal(await stopService(svc), 0);
     } finally {
       svc.kill("SIGKILL");
@@ -444,12 +408,7 @@ Deno.test(
       ]);
       assert.equal(await loser.wait(), 1);
       assert.match(await loser.log(), /fenced/);
-      await eventually(
-        "all transactions from the survivor",
-        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
-      );
-      await new Promise((r) => setTimeout(r, 1000));
-      assertSameTransactions(await outputTransactions(kafka, fx), expected);
+      await expectTransactions(kafka, fx, expected, "all transactions from the survivor");
       assert.equal(await stopService(survivor), 0);
     } finally {
       a.kill("SIGKILL");
@@ -471,12 +430,7 @@ Deno.test(
     await produce(kafka, fx.topics.shelf, traffic.shelf);
     const svc = await startService(fx.args);
     try {
-      await eventually(
-        "all transactions",
-        async () => (await outputTransactions(kafka, fx)).length >= expected.length,
-      );
-      await new Promise((r) => setTimeout(r, 1000));
-      assertSameTransactions(await outputTransactions(kafka, fx), expected);
+      await expectTransactions(kafka, fx, expected, "all transactions");
       assert.equal(await stopService(svc), 0);
     } finally {
       svc.kill("SIGKILL");
@@ -492,28 +446,17 @@ Deno.test(
     const kafka = testKafka(bootstrap);
     const id = crypto.randomUUID().slice(0, 8);
     const names = [`foot-${id}`, `shelf-${id}`, `pos-${id}`, `dlq-${id}`];
+    const topics = {
+      foot: names[0],
+      shelf: names[1],
+      pos: names[2],
+      dlq: names[3],
+      state: `state-${id}`,
+    };
+    const catalog = await makeFixture(kafka, bootstrap, 1);
     const svc = await startService([
-      "--broker",
-      bootstrap,
+      ...serviceArgs(bootstrap, topics, id, catalog),
       "--create-topics",
-      "--foot-topic",
-      names[0],
-      "--shelf-topic",
-      names[1],
-      "--pos-topic",
-      names[2],
-      "--dlq-topic",
-      names[3],
-      "--state-topic",
-      `state-${id}`,
-      "--group-id-foot",
-      `gf-${id}`,
-      "--group-id-shelf",
-      `gs-${id}`,
-      "--transactional-id",
-      `tx-${id}`,
-      "--store",
-      (await makeFixture(kafka, bootstrap, 1)).store,
     ]);
     try {
       await eventually("service ready", () => isReady(svc), 60_000, 100);

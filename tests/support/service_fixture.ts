@@ -8,7 +8,7 @@ import type { Kafka } from "kafkajs";
 import { createTopics } from "./kafka_client.ts";
 import type { Traffic, TrafficRecord } from "./traffic.ts";
 import { writeTestCatalog } from "./traffic.ts";
-import { readAll } from "./service_process.ts";
+import { eventually, readAll } from "./service_process.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -166,4 +166,25 @@ export function assertSameTransactions(
         (extra[0] ? `\nfirst extra: ${JSON.stringify(g.get(extra[0]))}` : ""),
     );
   }
+}
+
+/**
+ * Waits until the output topic holds as many transactions as `expected`, lets a second pass so
+ * that a late duplicate would show, then asserts they are exactly `expected`.
+ */
+export async function expectTransactions(
+  kafka: Kafka,
+  fx: Fixture,
+  expected: Record<string, unknown>[],
+  what = "all transactions",
+  timeoutMs = 60_000,
+): Promise<void> {
+  await eventually(
+    what,
+    async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+    timeoutMs,
+    500,
+  );
+  await new Promise((r) => setTimeout(r, 1000));
+  assertSameTransactions(await outputTransactions(kafka, fx), expected);
 }
