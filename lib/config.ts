@@ -235,10 +235,7 @@ export function parseServiceConfig(
   args: string[],
   env?: (name: string) => string | undefined,
 ): { config: ServiceConfig; help: boolean } {
-  const { values, positionals, help } = parseOptions(SERVICE_OPTIONS, args, env);
-  if (positionals.length > 0) {
-    throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  }
+  const { values, help } = parseOptions(SERVICE_OPTIONS, args, env);
   if (values.saslMechanism && (!values.saslUsername || values.saslPassword === undefined)) {
     throw new UsageError(
       "--sasl-mechanism / KAFKA_SASL_MECHANISM needs --sasl-username and --sasl-password " +

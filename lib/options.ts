@@ -70,14 +70,14 @@ export const parsers = {
 
 /**
  * Parses `args` against `table`, falling back to `env` and then to defaults. Throws
- * `UsageError` naming the flag and the variable when a value is bad or a flag is unknown.
- * Returns the values and the positional arguments.
+ * `UsageError` naming the flag and the variable when a value is bad, or when a flag is unknown or
+ * a positional argument is given. Returns the values and whether `--help` was asked for.
  */
 export function parseOptions<T extends OptionTable>(
   table: T,
   args: string[],
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
-): { values: OptionValues<T>; positionals: string[]; help: boolean } {
+): { values: OptionValues<T>; help: boolean } {
   const options: Record<string, { type: "string" | "boolean" }> = {
     help: { type: "boolean" },
   };
@@ -90,7 +90,8 @@ export function parseOptions<T extends OptionTable>(
   }
   let parsed;
   try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    // No command takes positional arguments: a stray word is bad usage, not ignored.
+    parsed = parseArgs({ args, options, allowPositionals: false, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify.*$/s, ""));
   }
@@ -131,7 +132,6 @@ export function parseOptions<T extends OptionTable>(
   }
   return {
     values: values as OptionValues<T>,
-    positionals: parsed.positionals,
     help: flags.help === true,
   };
 }

@@ -109,9 +109,6 @@ export async function main(
       console.log(HELP);
       return 0;
     }
-    if (parsed.positionals.length > 0) {
-      throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
-    }
     opts = parsed.values;
     if (opts.foot === undefined) throw new UsageError("--foot FILE is required");
     if (opts.shelf === undefined) throw new UsageError("--shelf FILE is required");

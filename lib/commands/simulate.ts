@@ -145,9 +145,6 @@ export async function main(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    if (parsed.positionals.length > 0) {
-      throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
-    }
     v = parsed.values;
     if (v.asFastAsPossible) v = { ...v, timeScale: 0 };
     if (v.rate !== undefined && v.timeScale === 0) {
