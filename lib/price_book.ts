@@ -75,6 +75,11 @@ export interface DiscountReport {
    * is used), with one example.
    */
   weekLabelMismatches: { rows: number; example: string | null };
+  /**
+   * Rows whose week range came from timestamp columns that are all at midnight, read as dates
+   * (the end date covers its whole day), or 0.
+   */
+  midnightRangesAsDates: number;
 }
 
 /** The load report: what was read, what was rejected and why. */
@@ -412,6 +417,7 @@ function buildTables(
     duplicatePairs: 0,
     clampedRows: 0,
     weekLabelMismatches: { rows: 0, example: null },
+    midnightRangesAsDates: 0,
   };
   const weeks = new Map<number, Uint8Array>();
   const partial = new Map<number, Map<number, PartialDiscount[]>>();
@@ -523,6 +529,9 @@ function indexDiscounts(
   const labels = hasLabel ? disc.strings("week") : undefined;
   const starts = range ? disc.times(range[0]) : undefined;
   const ends = range ? disc.times(range[1]) : undefined;
+  // Timestamp columns whose every value is at midnight hold dates written as timestamps
+  // (Monday 00:00 … Sunday 00:00): the end then means the whole Sunday, not its first instant.
+  const endsAreDates = ends !== undefined && allAtMidnight(ends.ms);
   const labelCache = new Map<string, number | undefined>();
   const weekKey = new Float64Array(n).fill(NaN); // whole-week rows
   const from = new Float64Array(n).fill(NaN); // partial rows
@@ -547,7 +556,9 @@ function indexDiscounts(
     if (starts && ends) {
       rf = starts.ms[r];
       const e = ends.ms[r];
-      rt = ends.dateOnly[r] ? e + DAY_MS : e + 1; // inclusive end
+      const wholeDay = ends.dateOnly[r] === 1 || endsAreDates;
+      if (endsAreDates && ends.dateOnly[r] !== 1 && !Number.isNaN(e)) rep.midnightRangesAsDates++;
+      rt = wholeDay ? e + DAY_MS : e + 1; // inclusive end
       if (!(rt > rf) || (rt - rf) / (7 * DAY_MS) > MAX_RANGE_WEEKS) rf = rt = NaN;
     }
     const rangeOk = !Number.isNaN(rf);
@@ -679,4 +690,16 @@ function dayOf(ms: number): number {
 
 function fmtDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** Whether every known value of a time column is at midnight UTC (and there is at least one). */
+function allAtMidnight(ms: Float64Array): boolean {
+  let any = false;
+  for (let i = 0; i < ms.length; i++) {
+    const v = ms[i];
+    if (Number.isNaN(v)) continue;
+    if (v % DAY_MS !== 0) return false;
+    any = true;
+  }
+  return any;
 }

@@ -159,6 +159,52 @@ Deno.test("file shape: week_start/week_end as timestamps of every unit, with and
   }
 });
 
+Deno.test("midnight timestamps are dates: a week_end of Sunday 00:00 covers all of Sunday", () => {
+  // The later upstream files: TIMESTAMP columns, Monday 00:00 … Sunday 00:00, discount_pct.
+  const mondays = [Date.UTC(2025, 10, 3), Date.UTC(2025, 10, 10)];
+  for (
+    const [Type, perSecond] of [[TimestampMillisecond, 1000n], [
+      TimestampMicrosecond,
+      1_000_000n,
+    ]] as [TsType, bigint][]
+  ) {
+    const scale = (ms: number) => BigInt(ms) * perSecond / 1000n;
+    const book = bookWith({
+      shelf_id: utf8(["A", "B"]),
+      discount_pct: f64([0.2, 0.3]),
+      week_start: ts(Type, mondays.map(scale)),
+      week_end: ts(Type, mondays.map((m) => scale(m + 6 * DAY))),
+    });
+    const d = (id: string, iso: string) => book.discountHundredths(id, at(iso));
+    assert.equal(d("A", "2025-11-09T00:00:00Z"), 20, Type.name); // Sunday, first instant
+    assert.equal(d("A", "2025-11-09T18:30:00Z"), 20, Type.name); // a Sunday afternoon sale
+    assert.equal(d("A", "2025-11-09T23:59:59.999Z"), 20, Type.name);
+    assert.equal(d("A", "2025-11-10T00:00:00Z"), 0, Type.name); // next Monday
+    assert.equal(d("B", "2025-11-16T12:00:00Z"), 30, Type.name);
+    assert.equal(book.report.discounts.midnightRangesAsDates, 2, Type.name);
+    assert.equal(book.report.discounts.weeks.first, "2025-W45");
+    assert.equal(book.report.discounts.weeks.last, "2025-W46");
+  }
+});
+
+Deno.test("timestamps not all at midnight keep their instants (end inclusive to the instant)", () => {
+  const book = bookWith({
+    shelf_id: utf8(["A", "B"]),
+    discount: f64([0.2, 0.3]),
+    week_start: ts(TimestampMillisecond, [
+      BigInt(Date.UTC(2025, 10, 3)),
+      BigInt(Date.UTC(2025, 10, 3)),
+    ]),
+    week_end: ts(TimestampMillisecond, [
+      BigInt(Date.UTC(2025, 10, 9)),
+      BigInt(Date.UTC(2025, 10, 9, 12)),
+    ]),
+  });
+  assert.equal(book.discountHundredths("A", at("2025-11-09T00:00:00Z")), 20);
+  assert.equal(book.discountHundredths("A", at("2025-11-09T00:00:00.001Z")), 0);
+  assert.equal(book.report.discounts.midnightRangesAsDates, 0);
+});
+
 Deno.test("file shape: week plus a disagreeing date pair (the real file's shape)", () => {
   const book = bookWith({
     shelf_id: utf8(["A"]),

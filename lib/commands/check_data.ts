@@ -87,6 +87,12 @@ export function formatReport(report: LoadReport): string {
           ? "agree"
           : `${d.weekLabelMismatches.rows} rows differ (label used)`,
       ],
+      [
+        "  midnight timestamps",
+        d.midnightRangesAsDates === 0
+          ? "none read as dates"
+          : `${d.midnightRangesAsDates} rows: all at 00:00, read as dates (end day inclusive)`,
+      ],
     );
   }
   const width = Math.max(...rows.map(([k]) => k.length));
