@@ -14,6 +14,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "check-data": async () => (await import("./lib/commands/check_data.ts")).main,
   demo: async () => (await import("./lib/commands/demo.ts")).main,
   simulate: async () => (await import("./lib/commands/simulate.ts")).main,
+  tail: async () => (await import("./lib/commands/tail.ts")).main,
+  "sample-data": async () => (await import("./lib/commands/sample_data.ts")).main,
 };
 
 const USAGE = `pos-producer ${VERSION}
@@ -28,9 +30,13 @@ Usage:
                                     simulate a store day in-process, no Kafka, no files
   pos-producer simulate --broker B [options]
                                     load generator: write simulated events to Kafka
+  pos-producer tail --broker B [--json] [--from-beginning]
+                                    print the committed transactions as they arrive
+  pos-producer sample-data [--out DIR]
+                                    write a sample inventory and discount files (parquet)
 
   pos-producer <command> --help     options of one command
-  pos-producer --version
+  pos-producer version               (or --version)
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad data.
 `;
@@ -38,7 +44,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad data.
 /** Runs the CLI with `args` and returns the process exit code. */
 export async function cli(args: string[]): Promise<number> {
   const [first, ...rest] = args;
-  if (first === "--version" || first === "-V") {
+  if (first === "--version" || first === "-V" || first === "version") {
     console.log(`pos-producer ${VERSION}`);
     return 0;
   }

@@ -11,7 +11,11 @@ const { string, nonEmpty, bool, number, oneOf } = parsers;
 /** `UNKNOWN_ITEM_PRICE`: a price, or `skip`. */
 export function parseUnknownItemPrice(raw: string): UnknownItemPolicy {
   if (raw.trim().toLowerCase() === "skip") return { kind: "skip" };
-  return { kind: "price", price: number(0, 1e9)(raw) };
+  try {
+    return { kind: "price", price: number(0, 1e9)(raw) };
+  } catch {
+    throw new Error(`expected a price (a number, 0 or more) or skip; got "${raw}"`);
+  }
 }
 
 function brokerList(raw: string): string[] {

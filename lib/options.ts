@@ -49,7 +49,7 @@ export const parsers = {
     const v = raw.trim().toLowerCase();
     if (["1", "true", "yes", "on"].includes(v)) return true;
     if (["0", "false", "no", "off", ""].includes(v)) return false;
-    throw new Error(`expected 0/1, true/false, yes/no; got "${raw}"`);
+    throw new Error(`expected 1/0, true/false, yes/no or on/off; got "${raw}"`);
   },
   /** A number in [min, max]; integers only when `integer`. */
   number: (min: number, max: number, integer = false) => (raw: string): number => {
@@ -78,8 +78,8 @@ export function parseOptions<T extends OptionTable>(
   args: string[],
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): { values: OptionValues<T>; help: boolean } {
-  const options: Record<string, { type: "string" | "boolean" }> = {
-    help: { type: "boolean" },
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
   };
   for (const spec of Object.values(table)) {
     for (const name of [spec.flag, ...(spec.aliases ?? [])]) {
@@ -139,7 +139,8 @@ export function parseOptions<T extends OptionTable>(
 /** The `--help` text of an option table: flag, variable, default, meaning. */
 export function optionsHelp(table: OptionTable): string {
   const rows = Object.values(table).map((s) => {
-    const flag = `--${s.flag}${s.boolean ? "" : " <value>"}`;
+    const names = [s.flag, ...(s.aliases ?? [])].map((n) => `--${n}`).join(", ");
+    const flag = `${names}${s.boolean ? "" : " <value>"}`;
     const env = s.env ?? "";
     const def = s.secret ? "" : s.default === undefined ? "" : s.default === "" ? '""' : s.default;
     return [flag, env, def, s.help];

@@ -14,7 +14,7 @@ import { freePort, testBroker, uniqueName } from "./support/kafka.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
-const DATA = new URL("../../shared/data/", import.meta.url).pathname;
+const DATA = new URL("examples/", ROOT).pathname;
 const STORE = `${DATA}store_inventory_final.parquet`;
 const DISCOUNTS = `${DATA}all_discounts.parquet`;
 const OPTIONS = Object.values(SERVICE_OPTIONS as Record<string, OptionSpec<unknown>>);
@@ -45,20 +45,6 @@ async function cli(
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const haveData = (await exists(STORE)) && (await exists(DISCOUNTS));
-if (!haveData) {
-  console.warn(`cli_test: ${DATA} has no parquet files; the real-data tests are skipped`);
 }
 
 Deno.test("--help: usage, every command, exit codes", async () => {
@@ -135,7 +121,6 @@ Deno.test("run --help lists every variable with its flag and default", async () 
 
 Deno.test({
   name: "check-data on the real files: exit 0 and the load report",
-  ignore: !haveData,
   fn: async () => {
     const r = await cli(["check-data", "--store", STORE, "--discounts", DISCOUNTS]);
     assert.equal(r.code, 0, r.stderr);
@@ -233,7 +218,6 @@ Deno.test("the compile task's permissions run --help, run --help, a bad value", 
 
 Deno.test({
   name: "the compile task's permissions: check-data reads parquet (parquet-wasm loads its .wasm)",
-  ignore: !haveData,
   fn: async () => {
     const r = await cli(
       ["check-data"],
@@ -246,7 +230,6 @@ Deno.test({
 
 Deno.test({
   name: "the compile task's permissions: the service against a real broker",
-  ignore: !haveData,
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { loadPriceBook } from "../catalog_loader.ts";
 import { CatalogError, type LoadReport } from "../price_book.ts";
+import { catalogErrorLine } from "../catalog_hint.ts";
 
 const DEFAULT_STORE = "/data/store_inventory_final.parquet";
 const DEFAULT_DISCOUNTS = "/data/all_discounts.parquet";
@@ -145,7 +146,11 @@ export async function main(args: string[]): Promise<number> {
           2,
         ));
       }
-      console.error(`pos-producer check-data: ${e.message}`);
+      console.error(
+        `pos-producer check-data: ${
+          catalogErrorLine(e, { store: storePath, discounts: discountPath })
+        }`,
+      );
       return 2;
     }
     console.error(`pos-producer check-data: ${e instanceof Error ? e.message : e}`);

@@ -6,6 +6,8 @@ import { SERVICE_OPTIONS } from "../config.ts";
 import { optionsHelp, parseOptions, parsers, UsageError } from "../options.ts";
 import type { Pricer, UnknownItemPolicy } from "../pricing.ts";
 import { replay, type ReplayDlqLine } from "../replay.ts";
+import { catalogErrorLine } from "../catalog_hint.ts";
+import type { CatalogError } from "../price_book.ts";
 
 /** Options of `replay`: the files, and every service option that affects output. */
 export const REPLAY_OPTIONS = {
@@ -62,9 +64,40 @@ export const loadPricer: PricerFactory = async (o) => {
   return book;
 };
 
-async function readInput(path: string): Promise<Uint8Array> {
+/** Reads an input file; a path the user got wrong is a `UsageError` naming the flag. */
+async function readInput(flag: string, path: string): Promise<Uint8Array> {
   if (path === "-") return new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
-  return await Deno.readFile(path);
+  try {
+    return await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UsageError(`${flag} ${path}: no such file; give a JSONL file (- = stdin)`);
+    }
+    if (e instanceof Deno.errors.IsADirectory || (await isDirectory(path))) {
+      throw new UsageError(`${flag} ${path} is a folder; give a JSONL file (- = stdin)`);
+    }
+    throw new Error(`${flag} ${path}: cannot read (${(e as Error).message})`);
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await Deno.stat(path).catch(() => undefined))?.isDirectory ?? false;
+}
+
+/** What is wrong with an output path before anything is written, or undefined. */
+async function outputProblem(flag: string, path: string): Promise<string | undefined> {
+  if (path === "-") return undefined;
+  if (await isDirectory(path)) return `${flag} ${path} is a folder; give a file path (- = stdout)`;
+  const slash = path.lastIndexOf("/");
+  const folder = slash < 0 ? "." : path.slice(0, slash) || "/";
+  if (!(await isDirectory(folder))) {
+    return `${flag} ${path}: folder ${folder} does not exist; create it first (mkdir -p ${folder})`;
+  }
+  return undefined;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 /** Buffered text output to a file or stdout. */
@@ -125,10 +158,20 @@ export async function main(
 
   let footBytes: Uint8Array, shelfBytes: Uint8Array;
   try {
-    [footBytes, shelfBytes] = await Promise.all([readInput(opts.foot), readInput(opts.shelf)]);
+    [footBytes, shelfBytes] = await Promise.all([
+      readInput("--foot", opts.foot),
+      readInput("--shelf", opts.shelf),
+    ]);
   } catch (e) {
-    console.error(`pos-producer replay: cannot read input: ${(e as Error).message}`);
-    return e instanceof Deno.errors.NotFound ? 2 : 1;
+    console.error(`pos-producer replay: ${(e as Error).message}`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+  for (const [flag, path] of [["--out", opts.out], ["--dlq", opts.dlq]] as const) {
+    const problem = path === undefined ? undefined : await outputProblem(flag, path);
+    if (problem) {
+      console.error(`pos-producer replay: ${problem}`);
+      return 2;
+    }
   }
 
   let pricer: Pricer;
@@ -139,8 +182,13 @@ export async function main(
       unknownItem: opts.unknownItemPrice,
     });
   } catch (e) {
-    console.error(`pos-producer replay: ${(e as Error).message}`);
-    return (e as Error).name === "CatalogError" ? 2 : 1;
+    if ((e as Error).name !== "CatalogError") {
+      console.error(`pos-producer replay: ${(e as Error).message}`);
+      return 1;
+    }
+    const paths = { store: opts.store, discounts: opts.discounts };
+    console.error(`pos-producer replay: ${catalogErrorLine(e as CatalogError, paths)}`);
+    return 2;
   }
 
   const out = await Sink.open(opts.out);
@@ -168,8 +216,10 @@ export async function main(
     const reasons = Object.entries(result.dlqByReason).map(([r, n]) => `${r}=${n}`).join(", ");
     const m = result.engine;
     console.error(
-      `pos-producer replay: ${result.lines.foot} foot lines, ${result.lines.shelf} shelf lines` +
-        ` → ${result.transactions.length} transactions` +
+      `pos-producer replay: ${plural(result.lines.foot, "foot line")}, ${
+        plural(result.lines.shelf, "shelf line")
+      }` +
+        ` → ${plural(result.transactions.length, "transaction")}` +
         `; DLQ ${Object.values(result.dlqByReason).reduce((a, b) => a + b, 0)}` +
         (reasons ? ` (${reasons})` : "") +
         `; skipped ${Object.values(m.skipped).reduce((a, b) => a + b, 0)}` +

@@ -9,6 +9,7 @@ import { jsonLogger, type Logger } from "../log.ts";
 import { serveMetrics } from "../metrics.ts";
 import { CatalogWatcher } from "../catalog_watcher.ts";
 import { CatalogError } from "../price_book.ts";
+import { catalogErrorLine } from "../catalog_hint.ts";
 import { ServiceMetrics } from "../kafka/service_metrics.ts";
 import { FencedError, runService } from "../kafka/service.ts";
 
@@ -59,7 +60,11 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CatalogError) {
       log.error("cannot load the price book", { error: e.message, file: e.file });
-      console.error(`pos-producer: ${e.message}`);
+      console.error(
+        `pos-producer: ${
+          catalogErrorLine(e, { store: config.storeParquet, discounts: config.discountParquet })
+        }`,
+      );
       return 2;
     }
     throw e;
@@ -80,12 +85,24 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal("SIGINT"));
   Deno.addSignalListener("SIGTERM", onSignal("SIGTERM"));
 
-  const server = config.metricsPort > 0
-    ? serveMetrics(config.metricsPort, metrics.registry, {
-      alive: () => true,
-      ready: () => metrics.ready,
-    }, stop.signal)
-    : undefined;
+  let server;
+  try {
+    server = config.metricsPort > 0
+      ? serveMetrics(config.metricsPort, metrics.registry, {
+        alive: () => true,
+        ready: () => metrics.ready,
+      }, stop.signal)
+      : undefined;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AddrInUse)) throw e;
+    catalog.close();
+    log.error("metrics port in use", { port: config.metricsPort });
+    console.error(
+      `pos-producer: metrics port ${config.metricsPort} is in use (another pos-producer?); ` +
+        `set --metrics-port / METRICS_PORT to a free port, or 0 to turn metrics off`,
+    );
+    return 1;
+  }
 
   try {
     const poll = setInterval(() => metrics.observeCatalog(catalog.reloads, catalog.failures), 5000);

@@ -7,6 +7,7 @@ import { SERVICE_OPTIONS } from "../config.ts";
 import { optionsHelp, parseOptions, parsers, UsageError } from "../options.ts";
 import { jsonLogger } from "../log.ts";
 import { CatalogError } from "../price_book.ts";
+import { catalogErrorLine } from "../catalog_hint.ts";
 import { DEFAULT_DATE, generatedCatalog, loadDemoCatalog } from "../demo.ts";
 import { dayStartUs } from "../store_simulation.ts";
 import type { SimulateSummary } from "../simulate.ts";
@@ -168,7 +169,11 @@ export async function main(args: string[]): Promise<number> {
       : await loadDemoCatalog(v.store, v.discounts);
   } catch (e) {
     if (e instanceof CatalogError) {
-      console.error(`pos-producer simulate: ${e.message}`);
+      console.error(
+        `pos-producer simulate: ${
+          catalogErrorLine(e, { store: v.store ?? "", discounts: v.discounts })
+        }`,
+      );
       return 2;
     }
     throw e;
