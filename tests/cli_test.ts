@@ -101,16 +101,19 @@ Deno.test("an unknown flag or command exits 2 and names it", async () => {
   assert.match(c.stderr, /unknown command "frobnicate"/);
 });
 
-Deno.test("run --help lists every variable with its flag and default", async () => {
+Deno.test("run --help lists every variable with its flag, every alias and default", async () => {
   const r = await cli(["run", "--help"]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split("\n");
   for (const o of OPTIONS) {
     const line = lines.find((l) =>
       l.includes(`--${o.flag} `) || l.trimEnd().endsWith(`--${o.flag}`) ||
-      l.includes(`--${o.flag}  `)
+      l.includes(`--${o.flag},`)
     );
     assert.ok(line, `run --help has no line for --${o.flag}`);
+    for (const alias of o.aliases ?? []) {
+      assert.match(line, new RegExp(`--${alias}[ ,]`), `--${o.flag} line lacks --${alias}`);
+    }
     assert.ok(line.includes(o.env!), `--${o.flag} line lacks ${o.env}: ${line}`);
     if (o.default !== undefined && !o.secret) {
       assert.ok(line.includes(`[${o.default}]`), `--${o.flag} line lacks [${o.default}]: ${line}`);
@@ -120,7 +123,7 @@ Deno.test("run --help lists every variable with its flag and default", async () 
 });
 
 Deno.test({
-  name: "check-data on the real files: exit 0 and the load report",
+  name: "check-data on the sample files: exit 0 and the load report",
   fn: async () => {
     const r = await cli(["check-data", "--store", STORE, "--discounts", DISCOUNTS]);
     assert.equal(r.code, 0, r.stderr);

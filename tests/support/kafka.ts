@@ -8,6 +8,9 @@
  * @module
  */
 import { Kafka, logLevel } from "kafkajs";
+import { dropKafkaTimerWarning } from "./node_warnings.ts";
+
+dropKafkaTimerWarning();
 
 const KAFKA_DIR = new URL("../../kafka/", import.meta.url).pathname;
 const LIBS_DIR = `${KAFKA_DIR}libs`;
@@ -30,6 +33,18 @@ export interface Broker {
   readonly pid: number | undefined;
   /** With TLS: the CA certificate (PEM) that signed the broker's certificate. */
   readonly caFile?: string;
+  /** Settles when the running JVM exits (for a foreground broker). */
+  readonly exited: Promise<unknown>;
+}
+
+/** Where and how a broker runs; by default free ports, a temp dir, PLAINTEXT. */
+export interface BrokerOptions {
+  sasl?: BrokerSasl;
+  tls?: boolean;
+  /** The client listener's port (default: a free one). */
+  port?: number;
+  /** Data folder, kept on stop and reused on the next start (default: a temp dir, removed). */
+  dir?: string;
 }
 
 /** Copies the broker jars into kafka/libs with Maven when they are not there yet. */
@@ -95,11 +110,13 @@ export interface BrokerSasl {
 /** Starts a fresh single-node KRaft broker and waits until it answers a metadata request. */
 export async function startBroker(
   extra: BrokerProps = {},
-  opts: { sasl?: BrokerSasl; tls?: boolean } = {},
+  opts: BrokerOptions = {},
 ): Promise<Broker> {
   await ensureKafkaJars();
-  const dir = await Deno.makeTempDir({ prefix: "pos-kafka-" });
-  const port = freePort();
+  const keepDir = opts.dir !== undefined;
+  const dir = opts.dir ?? await Deno.makeTempDir({ prefix: "pos-kafka-" });
+  if (keepDir) await Deno.mkdir(dir, { recursive: true });
+  const port = opts.port ?? freePort();
   const controllerPort = freePort();
   const sasl = opts.sasl;
   const proto = `${sasl ? "SASL_" : ""}${opts.tls ? "SSL" : "PLAINTEXT"}`;
@@ -151,6 +168,7 @@ export async function startBroker(
     propsFile,
     Object.entries(props).map(([k, v]) => `${k}=${v}`).join("\n") + "\n",
   );
+  const formatted = await Deno.stat(`${dir}/data/meta.properties`).then(() => true, () => false);
   const clusterId = (await runJava(["kafka.tools.StorageTool", "random-uuid"])).trim().split(
     /\s+/,
   ).pop()!;
@@ -161,24 +179,29 @@ export async function startBroker(
       `${m}=[name=${sasl.username},password=${sasl.password}]`,
     ])
     : [];
-  await runJava([
-    "kafka.tools.StorageTool",
-    "format",
-    "-t",
-    clusterId,
-    "-c",
-    propsFile,
-    ...scram,
-  ]);
+  // A kept data folder is formatted once; its cluster id stays.
+  if (!formatted) {
+    await runJava([
+      "kafka.tools.StorageTool",
+      "format",
+      "-t",
+      clusterId,
+      "-c",
+      propsFile,
+      ...scram,
+    ]);
+  }
 
   const logFile = `${dir}/broker.log`;
   const bootstrap = `127.0.0.1:${port}`;
   let child: Deno.ChildProcess | undefined;
   let logDone: Promise<void> = Promise.resolve();
+  let exited: Promise<unknown> = Promise.resolve();
 
   const start = async () => {
     const log = await Deno.open(logFile, { create: true, append: true, write: true });
     child = java(["kafka.Kafka", propsFile]);
+    exited = child.status;
     // Both streams into one file; the pipes must be drained or the JVM blocks.
     const pump = async (s: ReadableStream<Uint8Array>) => {
       for await (const chunk of s) await log.write(chunk);
@@ -215,7 +238,7 @@ export async function startBroker(
     logFile,
     async stop(opts = {}) {
       await halt("SIGTERM", 15_000);
-      if (!opts.keepData) await Deno.remove(dir, { recursive: true }).catch(() => {});
+      if (!opts.keepData && !keepDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
     async restart() {
       await halt("SIGTERM", 15_000);
@@ -229,6 +252,9 @@ export async function startBroker(
       return child?.pid;
     },
     caFile,
+    get exited() {
+      return exited;
+    },
   };
 }
 

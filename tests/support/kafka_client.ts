@@ -3,6 +3,9 @@
  * @module
  */
 import { Kafka, type KafkaMessage, logLevel } from "kafkajs";
+import { dropKafkaTimerWarning } from "./node_warnings.ts";
+
+dropKafkaTimerWarning();
 
 /** A KafkaJS client for `bootstrap` that stays quiet unless something is wrong. */
 export function testKafka(
