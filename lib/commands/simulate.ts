@@ -50,7 +50,11 @@ export const SIMULATE_OPTIONS = {
     help: "none, gzip, snappy, lz4 or zstd",
     parse: oneOf("none", "gzip", "snappy", "lz4", "zstd"),
   },
-  seed: { flag: "seed", default: "1", help: "random seed", parse: number(0, 2 ** 32 - 1, true) },
+  seed: {
+    flag: "seed",
+    help: "random seed (default: from the clock, so each run is new shoppers; printed at the end)",
+    parse: number(0, 2 ** 32 - 1, true),
+  },
   date: {
     flag: "date",
     default: DEFAULT_DATE,
@@ -178,6 +182,8 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
+  // A new run is a new day: fresh customer ids, never a replay of the last run's shoppers.
+  const seed = v.seed ?? Date.now() % 2 ** 32;
   const { runSimulate } = await import("../simulate.ts");
   const stop = new AbortController();
   const onSignal = () => stop.abort();
@@ -197,7 +203,7 @@ export async function main(args: string[]): Promise<number> {
         shelfTopic: v.shelfTopic,
         compression: v.compression,
         timeScale: v.timeScale,
-        seed: v.seed,
+        seed,
         customers: v.customers,
         rate: v.rate,
         durationSec: v.duration,
@@ -214,7 +220,13 @@ export async function main(args: string[]): Promise<number> {
         onStatus: (s) => log.info("simulating", { ...s }),
       },
     );
-    console.log(v.json ? JSON.stringify(summary, null, 2) : formatSimulateSummary(summary));
+    console.log(
+      v.json
+        ? JSON.stringify({ ...summary, seed }, null, 2)
+        : `${
+          formatSimulateSummary(summary)
+        }\nseed ${seed} (--seed ${seed} sends the same shoppers again)`,
+    );
     return 0;
   } catch (e) {
     console.error(`pos-producer simulate: ${e instanceof Error ? e.message : e}`);

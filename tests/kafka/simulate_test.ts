@@ -173,3 +173,37 @@ Deno.test("simulate: --rate with --as-fast-as-possible is bad usage (exit 2)", a
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--compression/);
 });
+
+Deno.test(
+  "simulate run twice with the default seed: a new day, no customer of the first run",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const id = crypto.randomUUID().slice(0, 8);
+    const foot = `sim-again-foot-${id}`;
+    const args = [
+      ...["--broker", bootstrap, "--foot-topic", foot, "--shelf-topic", `sim-again-shelf-${id}`],
+      ...[
+        "--create-topics",
+        "--topic-partitions",
+        "1",
+        "--customers",
+        "30",
+        "--as-fast-as-possible",
+      ],
+    ];
+    const customers = async () =>
+      new Set(
+        (await readAll(kafka, foot)).map((m) => JSON.parse(m.value!.toString()).customer_id),
+      );
+    const first = await finished(simulate(args));
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /seed \d+ \(--seed \d+ sends the same shoppers again\)/);
+    const before = await customers();
+    const second = await finished(simulate(args));
+    assert.equal(second.code, 0, second.stderr);
+    const after = await customers();
+    assert.equal(after.size, before.size * 2, "the second run reused customer ids");
+  },
+);
