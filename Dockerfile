@@ -26,6 +26,7 @@ RUN deno task compile && ./dist/pos-producer --version && ./dist/pos-producer ru
 FROM debian:bookworm-slim AS runtime
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin pos
 COPY --from=build /src/dist/pos-producer /usr/local/bin/pos-producer
+COPY deploy/healthcheck.sh /usr/local/bin/pos-producer-healthcheck
 
 # The binary writes nothing but V8's code cache, which goes to $TMPDIR: run with a read-only root
 # file system and a tmpfs on /tmp (`--read-only --tmpfs /tmp`, compose: read_only + tmpfs).
@@ -37,10 +38,10 @@ VOLUME ["/data"]
 EXPOSE 9464
 USER 10001:10001
 
-# Liveness from /healthz, with bash's /dev/tcp (no curl in the image). METRICS_PORT=0 turns the
-# endpoint off, and with it this check: disable the HEALTHCHECK too in that case.
+# Liveness from /healthz, with bash's /dev/tcp (no curl in the image), on the port the service
+# was given (--metrics-port or METRICS_PORT, read from /proc/1); port 0 means no check.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${METRICS_PORT:-9464} && printf 'GET /healthz HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
+  CMD ["bash", "/usr/local/bin/pos-producer-healthcheck"]
 
 # `docker stop` sends SIGTERM: the service commits what is in flight and exits 0 within 10 s.
 STOPSIGNAL SIGTERM
