@@ -3,11 +3,15 @@
  * is loaded once, on the first {@link initParquet} (its Node entry point instantiates the wasm
  * synchronously from the file next to it, which works with `npm:` specifiers and inside
  * `deno compile`); after that every read here is synchronous except the file reads.
+ * {@link loadPriceBook} (service, hot reload, `check-data`, `replay`) does the decoding and
+ * indexing in a worker (`lib/parquet_worker.ts`) that ends afterwards, so its memory does not
+ * stay in the process.
  * @module
  */
 import { type Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import type { UnknownItemPolicy } from "./pricing.ts";
 import { CatalogError, type LoadReport, PriceBook } from "./price_book.ts";
+import type { LoadAnswer, LoadRequest } from "./parquet_worker.ts";
 
 type ParquetWasm = typeof import("parquet-wasm/node");
 let wasm: ParquetWasm | undefined;
@@ -133,6 +137,30 @@ export function priceBookFromParquet(
   }
 }
 
+/** {@link priceBookFromParquet} in a worker that ends afterwards; its errors rethrown here. */
+async function priceBookInWorker(request: LoadRequest): Promise<PriceBook> {
+  const worker = new Worker(new URL("./parquet_worker.ts", import.meta.url), { type: "module" });
+  let answer: LoadAnswer;
+  try {
+    answer = await new Promise<LoadAnswer>((resolve, reject) => {
+      worker.onmessage = (e: MessageEvent<LoadAnswer>) => resolve(e.data);
+      worker.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(`price book worker failed: ${e.message}`));
+      };
+      worker.postMessage(request);
+    });
+  } finally {
+    worker.terminate();
+  }
+  if ("book" in answer) return PriceBook.fromIndexed(answer.book);
+  const { name, message, file, missingColumns } = answer.error;
+  if (name === "CatalogError") throw new CatalogError(message, { file, missingColumns });
+  const err = new Error(message);
+  err.name = name;
+  throw err;
+}
+
 /** Reads a file, or undefined when it does not exist. */
 async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   try {
@@ -153,7 +181,6 @@ export async function loadPriceBook(options: {
   discountPath: string;
   unknownItem?: UnknownItemPolicy;
 }): Promise<{ book: PriceBook; report: LoadReport }> {
-  await initParquet();
   const [store, discounts] = await Promise.all([
     readIfExists(options.storePath),
     readIfExists(options.discountPath),
@@ -163,10 +190,14 @@ export async function loadPriceBook(options: {
       file: options.storePath,
     });
   }
-  const book = priceBookFromParquet(store, discounts, {
-    unknownItem: options.unknownItem,
-    storeName: options.storePath,
-    discountName: options.discountPath,
+  const book = await priceBookInWorker({
+    store,
+    discounts,
+    options: {
+      unknownItem: options.unknownItem,
+      storeName: options.storePath,
+      discountName: options.discountPath,
+    },
   });
   if (discounts === undefined) {
     book.report.warnings.splice(

@@ -7,6 +7,13 @@
 import type { CartLine, PricedCart, Pricer, UnknownItemPolicy } from "./pricing.ts";
 import type { LoadReport, PriceBook } from "./price_book.ts";
 import { loadPriceBook } from "./catalog_loader.ts";
+import { fullGc } from "./full_gc.ts";
+
+/**
+ * How long after a load the watcher runs a full garbage collection: the pages of the finished
+ * load worker are only given back once its threads are gone (~10 s, measured).
+ */
+const RELEASE_AFTER_LOAD_MS = 15_000;
 
 /** Severity of a watcher log line. */
 export type WatcherLogLevel = "info" | "warn" | "error";
@@ -59,6 +66,7 @@ export class CatalogWatcher implements Pricer {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #checking: Promise<boolean> | undefined;
+  #releaseAt: number;
   readonly #options: CatalogWatcherOptions;
   readonly #log: WatcherLog;
   /** Successful reloads since start (the initial load not counted). */
@@ -80,6 +88,7 @@ export class CatalogWatcher implements Pricer {
     this.#options = options;
     this.#log = options.log ?? defaultLog;
     this.loadedAt = Date.now();
+    this.#releaseAt = this.loadedAt + RELEASE_AFTER_LOAD_MS;
   }
 
   /**
@@ -118,6 +127,10 @@ export class CatalogWatcher implements Pricer {
     if (this.#closed || every <= 0) return;
     this.#timer = setTimeout(async () => {
       this.#timer = undefined;
+      if (Date.now() >= this.#releaseAt) {
+        this.#releaseAt = Infinity;
+        fullGc();
+      }
       await this.checkNow();
       this.#schedule();
     }, every);
@@ -160,6 +173,8 @@ export class CatalogWatcher implements Pricer {
       ({ book } = await loadPriceBook(this.#options));
     } catch (e) {
       return this.#fail(e instanceof Error ? e.message : String(e));
+    } finally {
+      this.#releaseAt = Date.now() + RELEASE_AFTER_LOAD_MS;
     }
     if (this.#closed) return false;
     const after = await Promise.all([signature(storePath), signature(discountPath)]);

@@ -152,6 +152,13 @@ function bump(counts: Record<string, number>, reason: string): void {
   counts[reason] = (counts[reason] ?? 0) + 1;
 }
 
+/** A {@link PriceBook} as plain data (see {@link PriceBook.toIndexed}). */
+export interface IndexedBook {
+  readonly tables: Tables;
+  readonly report: LoadReport;
+  readonly unknownItem: UnknownItemPolicy;
+}
+
 /** Prices whole carts from an indexed inventory and discount table. Immutable. */
 export class PriceBook implements Pricer {
   readonly #t: Tables;
@@ -182,6 +189,19 @@ export class PriceBook implements Pricer {
     unknownCents(policy); // validate before the work
     const { tables, report } = buildTables(inventory, discounts, options);
     return new PriceBook(tables, report, policy);
+  }
+
+  /**
+   * The book as structured-cloneable data, so it can be indexed in a worker (whose memory goes
+   * when it ends) and handed to the main thread; {@link fromIndexed} rebuilds it.
+   */
+  toIndexed(): IndexedBook {
+    return { tables: this.#t, report: this.report, unknownItem: this.unknownItem };
+  }
+
+  /** The book {@link toIndexed} described. */
+  static fromIndexed(data: IndexedBook): PriceBook {
+    return new PriceBook(data.tables, data.report, data.unknownItem);
   }
 
   /** Indexes Arrow tables (as read from parquet). `discounts` undefined = no discounts. */
