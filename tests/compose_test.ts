@@ -6,7 +6,7 @@
  * metrics port are substituted).
  */
 import assert from "node:assert/strict";
-import { freePort, testBroker, uniqueName } from "./support/kafka.ts";
+import { freePort, testBroker, uniqueServiceNames } from "./support/kafka.ts";
 import { readMessages, testKafka } from "./support/kafka_client.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -88,18 +88,10 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const { bootstrap } = await testBroker();
-    const id = uniqueName("compose");
     const port = freePort();
     // What differs from inside compose: the broker, the /data mount, names, the metrics port.
     const names: Record<string, string> = {
-      FOOT_TOPIC: `${id}-foot`,
-      SHELF_TOPIC: `${id}-shelf`,
-      POS_TOPIC: `${id}-pos`,
-      DLQ_TOPIC: `${id}-dlq`,
-      STATE_TOPIC: `${id}-state`,
-      GROUP_ID_FOOT: `${id}-gf`,
-      GROUP_ID_SHELF: `${id}-gs`,
-      TRANSACTIONAL_ID: id,
+      ...uniqueServiceNames("compose"),
       METRICS_PORT: String(port),
       TOPIC_PARTITIONS: "3",
     };

@@ -13,7 +13,7 @@
  * README's default names do not meet other tests on the shared broker.
  */
 import assert from "node:assert/strict";
-import { freePort, testBroker, uniqueName } from "./support/kafka.ts";
+import { freePort, testBroker, uniqueServiceNames } from "./support/kafka.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const README = await Deno.readTextFile(`${ROOT}README.md`);
@@ -101,16 +101,8 @@ Deno.test({
       stderr: "piped",
     }).output();
     assert.ok(git.success, new TextDecoder().decode(git.stderr));
-    const id = uniqueName("readme");
     const env: Record<string, string> = {
-      FOOT_TOPIC: `${id}-foot`,
-      SHELF_TOPIC: `${id}-shelf`,
-      POS_TOPIC: `${id}-pos`,
-      DLQ_TOPIC: `${id}-dlq`,
-      STATE_TOPIC: `${id}-state`,
-      GROUP_ID_FOOT: `${id}-gf`,
-      GROUP_ID_SHELF: `${id}-gs`,
-      TRANSACTIONAL_ID: id,
+      ...uniqueServiceNames("readme"),
       METRICS_PORT: String(freePort()),
       NO_COLOR: "1",
     };

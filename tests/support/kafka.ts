@@ -358,3 +358,21 @@ export function testBroker(): Promise<{ bootstrap: string }> {
 export function uniqueName(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 }
+
+/**
+ * The service's variables for topics, groups and transactional id, all named after `prefix`
+ * uniquely, so a service run with its default names meets no other test on the shared broker.
+ */
+export function uniqueServiceNames(prefix: string): Record<string, string> {
+  const id = uniqueName(prefix);
+  return {
+    FOOT_TOPIC: `${id}-foot`,
+    SHELF_TOPIC: `${id}-shelf`,
+    POS_TOPIC: `${id}-pos`,
+    DLQ_TOPIC: `${id}-dlq`,
+    STATE_TOPIC: `${id}-state`,
+    GROUP_ID_FOOT: `${id}-gf`,
+    GROUP_ID_SHELF: `${id}-gs`,
+    TRANSACTIONAL_ID: id,
+  };
+}
