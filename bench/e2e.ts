@@ -22,7 +22,8 @@ import {
   type TrafficRecord,
   writeTestCatalog,
 } from "../tests/support/traffic.ts";
-import { eventually, type ServiceProcess, startService } from "../tests/support/service_process.ts";
+import { eventually, startService } from "../tests/support/service_process.ts";
+import { kcatPassThrough, kcatProduce as kcatProduceTo, metric, ready, rss } from "./support.ts";
 import { serviceArgs } from "../tests/support/service_fixture.ts";
 
 const { values } = parseArgs({
@@ -75,48 +76,8 @@ function names(tag: string) {
   };
 }
 
-/** Produces a JSONL file of `key\tvalue` lines with kcat (fast, a real producer). */
-async function kcatProduce(topic: string, records: TrafficRecord[]): Promise<void> {
-  const file = `${dir}/${topic}.tsv`;
-  await Deno.writeTextFile(
-    file,
-    records.map((r) => `${r.key ?? ""}\t${r.value}`).join("\n") + "\n",
-  );
-  const out = await new Deno.Command("kcat", {
-    args: ["-b", bootstrap!, "-t", topic, "-P", "-K", "\t", "-z", "lz4", "-l", file],
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-}
-
-async function metric(svc: ServiceProcess, prefix: string): Promise<number> {
-  const text = await fetch(`http://127.0.0.1:${svc.metricsPort}/metrics`).then((r) => r.text())
-    .catch(() => "");
-  return text.split("\n").filter((l) => l.startsWith(prefix)).reduce(
-    (n, l) => n + Number(l.split(" ").pop()),
-    0,
-  );
-}
-
-async function ready(svc: ServiceProcess): Promise<void> {
-  await eventually(
-    "service ready",
-    async () => {
-      const r = await fetch(`http://127.0.0.1:${svc.metricsPort}/readyz`).catch(() => undefined);
-      await r?.body?.cancel();
-      return r?.status === 200;
-    },
-    60_000,
-    50,
-  );
-}
-
-function rss(pid: number): { rssMiB: number; peakMiB: number } {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  // `deno run` is the process itself (no wrapper), so this is the service's memory.
-  return { rssMiB: Math.round(kb("VmRSS") / 1024), peakMiB: Math.round(kb("VmHWM") / 1024) };
-}
+const kcatProduce = (topic: string, records: TrafficRecord[]) =>
+  kcatProduceTo(bootstrap!, dir, topic, records);
 
 // ---------------------------------------------------------------- 1. throughput
 if (!skip.has("throughput")) {
@@ -136,16 +97,7 @@ if (!skip.has("throughput")) {
   // Baseline: kcat reads every shelf record and writes it to another topic.
   const copy = `copy-${crypto.randomUUID().slice(0, 6)}`;
   await createTopics(kafka, [copy], 3);
-  const t0 = performance.now();
-  const pipe = new Deno.Command("bash", {
-    args: [
-      "-c",
-      `kcat -C -b ${bootstrap} -t ${input.shelf} -e -o beginning -q -f '%s\\n' | kcat -P -b ${bootstrap} -t ${copy}`,
-    ],
-  }).output();
-  const piped = await pipe;
-  const kcatSec = (performance.now() - t0) / 1000;
-  if (!piped.success) throw new Error("kcat pass-through failed");
+  const kcatSec = await kcatPassThrough(bootstrap, input.shelf, copy);
   const kcatRate = cartEvents / kcatSec;
   results.kcat_passthrough_events_per_s = Math.round(kcatRate);
 

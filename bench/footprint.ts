@@ -1,0 +1,187 @@
+/**
+ * The edge-server footprint (issue 14), through a real broker:
+ *
+ *   deno run -A bench/footprint.ts [--sessions 140000] [--noise 0.5] [--store F --discounts F]
+ *                                  [--env DENO_V8_FLAGS=--max-old-space-size=200] [--small]
+ *
+ * 1. Idle RSS: the service on empty topics, 20 s after it is ready (after the price book
+ *    loader's memory is given back), with `--store`/`--discounts` (default: a generated catalog).
+ * 2. A backfill: `--sessions` shoppers and their shelf events (plus `weight_change` noise up to
+ *    `--noise` of the shelf records), produced by kcat into 3 partitions; the time until every
+ *    record is processed, every cart checked out and the last commit is readable; events/s and
+ *    its ratio to a kcat consume → produce pass-through of the same shelf topic in the same run;
+ *    peak RSS (VmHWM); commit time and checkout delay percentiles from the service's histograms.
+ *
+ * `--small` (used by `deno task bench`): 3,000 sessions, 5 s idle. Starts its own broker on
+ * loopback unless KAFKA_TEST_BROKER is set. Prints one JSON object.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type Broker, startBroker } from "../tests/support/kafka.ts";
+import { createTopics, testKafka } from "../tests/support/kafka_client.ts";
+import { generateTraffic, pyIso, writeTestCatalog } from "../tests/support/traffic.ts";
+import { eventually, startService } from "../tests/support/service_process.ts";
+import { serviceArgs } from "../tests/support/service_fixture.ts";
+import { histogramQuantiles, kcatPassThrough, kcatProduce, metric, ready, rss } from "./support.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    sessions: { type: "string" },
+    noise: { type: "string", default: "0.5" },
+    store: { type: "string" },
+    discounts: { type: "string" },
+    env: { type: "string", multiple: true, default: [] },
+    "idle-seconds": { type: "string" },
+    small: { type: "boolean", default: false },
+  },
+});
+const sessions = Number(values.sessions ?? (values.small ? 3000 : 140_000));
+const idleSeconds = Number(values["idle-seconds"] ?? (values.small ? 5 : 20));
+const env = Object.fromEntries(values.env!.map((kv) => {
+  const i = kv.indexOf("=");
+  return [kv.slice(0, i), kv.slice(i + 1)];
+}));
+
+let broker: Broker | undefined;
+let bootstrap = Deno.env.get("KAFKA_TEST_BROKER");
+if (!bootstrap) {
+  broker = await startBroker();
+  bootstrap = broker.bootstrap;
+}
+const kafka = testKafka(bootstrap);
+const dir = await Deno.makeTempDir({ prefix: "pos-footprint-" });
+const catalog = values.store
+  ? { store: values.store, discounts: values.discounts ?? `${dir}/none.parquet` }
+  : await writeTestCatalog(dir);
+const results: Record<string, unknown> = { sessions, env };
+
+function topics(tag: string) {
+  const id = `${tag}-${crypto.randomUUID().slice(0, 6)}`;
+  const t = { foot: `foot-${id}`, shelf: `shelf-${id}`, pos: `pos-${id}`, dlq: `dlq-${id}` };
+  return {
+    ...t,
+    args: [
+      ...serviceArgs(bootstrap!, { ...t, state: `state-${id}` }, id, catalog),
+      "--log-level",
+      "warn",
+    ],
+  };
+}
+
+// ---------------------------------------------------------------- 1. idle
+{
+  const t = topics("idle");
+  await createTopics(kafka, [t.foot, t.shelf], 3);
+  const svc = await startService(t.args, env);
+  await ready(svc);
+  results.idle_rss_at_ready_mib = rss(svc.pid).rssMiB;
+  await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+  results.idle_rss_mib = rss(svc.pid).rssMiB;
+  results.idle_seconds = idleSeconds;
+  svc.kill("SIGTERM");
+  await svc.wait();
+}
+
+// ---------------------------------------------------------------- 2. backfill
+{
+  const traffic = generateTraffic({ customers: sessions, seed: 14, spacingUs: 500_000 });
+  const shelf = traffic.shelf;
+  const noiseShare = Number(values.noise);
+  const isNoise = (v: string) => v.includes('"weight_change"') || v.includes('"restock"');
+  const have = shelf.filter((r) => isNoise(r.value)).length;
+  const want = Math.max(
+    0,
+    Math.round((noiseShare * (shelf.length - have)) / (1 - noiseShare)) - have,
+  );
+  // Noise spread through the stream, as the shelves send it.
+  const step = Math.max(1, Math.floor(shelf.length / Math.max(1, want)));
+  const withNoise: typeof shelf = [];
+  let added = 0;
+  shelf.forEach((r, i) => {
+    withNoise.push(r);
+    if (added < want && i % step === 0) {
+      added++;
+      withNoise.push({
+        key: null,
+        us: r.us,
+        value: JSON.stringify({
+          event_type: "weight_change",
+          shelf_id: `S${i % 97}`,
+          weight_change: -12.5,
+          timestamp: pyIso(r.us),
+        }),
+      });
+    }
+  });
+  const t = topics("fill");
+  await createTopics(kafka, [t.foot, t.shelf], 3);
+  await kcatProduce(bootstrap, dir, t.foot, traffic.foot);
+  await kcatProduce(bootstrap, dir, t.shelf, withNoise);
+  const copy = `copy-${crypto.randomUUID().slice(0, 6)}`;
+  await createTopics(kafka, [copy], 3);
+  const kcatSec = await kcatPassThrough(bootstrap, t.shelf, copy);
+  const records = withNoise.length;
+  results.shelf_records = records;
+  results.kcat_passthrough_seconds = Number(kcatSec.toFixed(2));
+  results.kcat_events_per_s = Math.round(records / kcatSec);
+
+  const svc = await startService(t.args, env);
+  await ready(svc);
+  const s0 = performance.now();
+  let peak = 0;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, rss(svc.pid).rssMiB);
+    } catch { /* exited */ }
+  }, 200);
+  await eventually(
+    "every record processed, every cart checked out",
+    async () =>
+      await metric(svc, 'pos_records_total{source="shelf"') +
+            await metric(svc, "pos_invalid_records_total") >= records &&
+      await metric(svc, "pos_transactions_total") > 0 &&
+      await metric(svc, "pos_open_carts") === 0 &&
+      await metric(svc, "pos_open_sessions") === 0,
+    1_800_000,
+    100,
+  );
+  // The end is the last commit: the commit counter standing still for 500 ms.
+  let commits = await metric(svc, "pos_commits_total");
+  let lastChange = performance.now();
+  await eventually(
+    "the last commit",
+    async () => {
+      const c = await metric(svc, "pos_commits_total");
+      if (c !== commits) {
+        commits = c;
+        lastChange = performance.now();
+      }
+      return performance.now() - lastChange > 500;
+    },
+    60_000,
+    20,
+  );
+  clearInterval(sampler);
+  const sec = (lastChange - s0) / 1000;
+  results.service_seconds = Number(sec.toFixed(2));
+  results.service_events_per_s = Math.round(records / sec);
+  results.ratio_to_kcat = Number((kcatSec / sec).toFixed(3));
+  results.transactions = await metric(svc, "pos_transactions_total");
+  results.commits = commits;
+  const mem = rss(svc.pid);
+  results.backfill_peak_rss_mib = Math.max(peak, mem.peakMiB);
+  results.backfill_end_rss_mib = mem.rssMiB;
+  const qs = [0.5, 0.99, 1];
+  const [c50, c99, cMax] = await histogramQuantiles(svc, "pos_commit_seconds", qs);
+  results.commit_ms_p50_p99_max = [c50, c99, cMax].map((s) => Math.round(s * 1000));
+  const [d50, d99] = await histogramQuantiles(svc, "pos_checkout_delay_seconds", qs);
+  results.checkout_delay_ms_p50_p99 = [d50, d99].map((s) => Math.round(s * 1000));
+  svc.kill("SIGTERM");
+  await svc.wait();
+}
+
+console.log(JSON.stringify(results, null, 2));
+await Deno.remove(dir, { recursive: true });
+await broker?.stop();
+Deno.exit(0);
