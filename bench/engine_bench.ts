@@ -28,7 +28,6 @@ const newEngine = () =>
     graceSec: 2,
     maxSessionAgeSec: 10800,
     forceCheckoutIfEmpty: false,
-    clock: "event",
     pricer,
   });
 

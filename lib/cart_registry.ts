@@ -17,7 +17,7 @@ import { IdCache } from "./shelf_scanner.ts";
 /** Customer status. */
 export const OPEN = 0, CLOSED = 1, GONE = 2;
 /** Which due-heap a customer waits in. */
-export const Q_NONE = 0, Q_SESSION = 1, Q_CART = 2, Q_EXPIRY = 3;
+export const Q_NONE = 0, Q_SESSION = 1, Q_CART = 2, Q_EXPIRY = 3, Q_EXPIRY_WALL = 4;
 
 const TWO32 = 4294967296;
 /** Offsets up to 2^40 and partitions up to 2^12 keep (partition, offset) exact in one double. */
@@ -55,6 +55,15 @@ export class Customer {
   queue = Q_NONE;
   /** Changed since the last drainStateChanges. */
   dirty = false;
+  /** CLOSED: event times at or past this start a new visit (max(C, E) + MAX). */
+  horizonUs = 0;
+  /** CLOSED: wall clock (µs) of the checkout; -Infinity when no wall clock was known. */
+  closedWallUs = -Infinity;
+  /**
+   * CLOSED: the highest offset applied per shelf partition, flat `[partition, offset, …]`, so a
+   * re-delivered record of the checked-out visit is recognised and ignored.
+   */
+  maxOffsets: number[] | null = null;
   constructor(readonly id: string) {}
 
   /** Number of logged shelf events. */
@@ -108,21 +117,89 @@ export function appendEvent(c: Customer, us: number, packed: number, order: numb
   const n = ev.length;
   if (n > 0 && c.sorted) {
     const lt = ev[n - 3];
-    if (us < lt || (us === lt && order < ev[n - 1])) c.sorted = false;
+    // Ties in time are ordered by item id at the fold: leave them to the sort.
+    if (us <= lt) c.sorted = false;
   }
   ev.push(us, packed, order);
 }
 
-/** Event indices (into stride-3 `ev`) in (time, order) order. */
-function eventOrder(c: Customer): number[] {
+/**
+ * Event indices (into stride-3 `ev`) in the fold's canonical order: event time, then item id
+ * (code point order, the same as UTF-8 byte order), pickups before putbacks, then quantity. It
+ * depends on the events alone, never on partitions or arrival order, so Kafka and `replay` fold
+ * the same events into the same lines.
+ */
+function eventOrder(c: Customer, items: ItemTable): number[] {
   const n = c.ev.length / 3;
   const idx: number[] = new Array(n);
   for (let i = 0; i < n; i++) idx[i] = i * 3;
   if (!c.sorted) {
     const ev = c.ev;
-    idx.sort((a, b) => ev[a] - ev[b] || ev[a + 2] - ev[b + 2]);
+    const names = items.names;
+    idx.sort((a, b) => {
+      const dt = ev[a] - ev[b];
+      if (dt !== 0) return dt;
+      const pa = ev[a + 1], pb = ev[b + 1];
+      const ia = Math.floor(pa / TWO33), ib = Math.floor(pb / TWO33);
+      if (ia !== ib) return compareCodePoints(names[ia], names[ib]);
+      return pa - pb; // same item: pickup (even) before putback, then quantity
+    });
   }
   return idx;
+}
+
+const TWO33 = TWO32 * 2;
+
+/** Compares strings by code point (= UTF-8 byte order), unlike `<` on UTF-16 code units. */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i), y = b.charCodeAt(i);
+    if (x === y) continue;
+    // A surrogate (a code point above U+FFFF) sorts after every BMP character.
+    const sx = x >= 0xd800 && x <= 0xdfff, sy = y >= 0xd800 && y <= 0xdfff;
+    if (sx !== sy) return sx ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Whether the record at (`partition`, `offset`) was already applied to `c`: records of one
+ * partition arrive in offset order, so any offset up to the highest one seen from that
+ * partition for this customer has been (a re-delivery after a crash).
+ */
+export function alreadyApplied(c: Customer, partition: number, offset: number): boolean {
+  if (c.status === CLOSED) {
+    const m = c.maxOffsets;
+    if (m === null) return false;
+    for (let i = 0; i < m.length; i += 2) if (m[i] === partition) return offset <= m[i + 1];
+    return false;
+  }
+  const ev = c.ev;
+  const base = partition * TWO40;
+  for (let i = ev.length - 1; i >= 0; i -= 3) {
+    const order = ev[i];
+    if (order >= base && order < base + TWO40) return order - base >= offset;
+  }
+  return false;
+}
+
+/** The highest offset per partition in `c`'s log, flat `[partition, offset, …]`, or null. */
+export function maxOffsetsOf(c: Customer): number[] | null {
+  const ev = c.ev;
+  if (ev.length === 0) return null;
+  const out: number[] = [];
+  for (let i = 2; i < ev.length; i += 3) {
+    const order = ev[i];
+    const p = Math.floor(order / TWO40);
+    const o = order - p * TWO40;
+    let k = 0;
+    while (k < out.length && out[k] !== p) k += 2;
+    if (k === out.length) out.push(p, o);
+    else if (o > out[k + 1]) out[k + 1] = o;
+  }
+  return out;
 }
 
 /** A shelf event unpacked from the log. */
@@ -192,7 +269,7 @@ export interface Fold {
  */
 export function foldCart(c: Customer, items: ItemTable): Fold {
   const ev = c.ev;
-  const order = eventOrder(c);
+  const order = eventOrder(c, items);
   const lineOf = new Map<number, number>();
   const itemIdx: number[] = [];
   const qty: number[] = [];
@@ -244,7 +321,8 @@ export function earliestEvent(c: Customer): number {
  * Serialized form, version 1 (JSON):
  * - open:   `{"v":1,"st":"open","s":[entryUs,entryFrac,exitUs,exitFrac]|null,
  *            "f":[firstUs,firstFrac]|null,"ev":[us,item,signedQty,partition,offset,…]}`
- * - closed: `{"v":1,"st":"closed","c":checkoutUs,"s":[…]|null}`
+ * - closed: `{"v":1,"st":"closed","c":checkoutUs,"s":[…]|null,"w":checkoutWallUs?,
+ *            "o":[partition,maxOffset,…]?}`
  * `signedQty` is negative for a putback. Event times are epoch µs.
  */
 export interface SerializedCustomer {
@@ -254,6 +332,10 @@ export interface SerializedCustomer {
   f?: [number, string] | null;
   ev?: (number | string)[];
   c?: number;
+  /** Closed: the wall clock of the checkout (µs). */
+  w?: number;
+  /** Closed: highest applied offset per shelf partition, flat. */
+  o?: number[];
 }
 
 /** Serializes `c` (which must not be GONE). */
@@ -262,7 +344,10 @@ export function serializeCustomer(c: Customer, items: ItemTable): string {
     ? [c.entryUs, c.entryFrac, c.exitUs, c.exitFrac]
     : null;
   if (c.status === CLOSED) {
-    return JSON.stringify({ v: 1, st: "closed", c: c.cutoffUs, s });
+    const closed: SerializedCustomer = { v: 1, st: "closed", c: c.cutoffUs, s };
+    if (Number.isFinite(c.closedWallUs)) closed.w = c.closedWallUs;
+    if (c.maxOffsets !== null) closed.o = c.maxOffsets;
+    return JSON.stringify(closed);
   }
   const ev: (number | string)[] = [];
   for (let i = 0; i < c.ev.length; i += 3) {
@@ -290,6 +375,8 @@ export function deserializeCustomer(id: string, state: string, items: ItemTable)
   if (o.st === "closed") {
     c.status = CLOSED;
     c.cutoffUs = num(o.c);
+    if (o.w !== undefined) c.closedWallUs = num(o.w);
+    if (Array.isArray(o.o)) c.maxOffsets = o.o.map(num);
     return c;
   }
   if (o.st !== "open") throw new Error(`unsupported state for customer ${id}`);

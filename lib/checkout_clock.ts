@@ -1,25 +1,43 @@
 /**
- * Checkout scheduling (SPEC §3): per-partition watermarks, stream time, and min-heaps of due
- * times. Pure bookkeeping: no timers, no clock; time comes in through the engine's `advance`.
+ * Checkout scheduling: per-partition watermarks (stream time) and min-heaps of due times. Pure
+ * bookkeeping: no timers, no clock; the wall clock comes in through the engine's `advance`.
  * @module
  */
 
-/** Per-source partition progress: highest event time seen, and whether it is caught up. */
+/**
+ * Per-source partition progress: the event-time watermark of each partition (the highest event
+ * time applied there) and what the edge last said about it (caught up since when, idle or not).
+ *
+ * A partition has *passed* its watermark. A caught-up partition has passed more: the wall clock
+ * of the look-up that found it caught up, when it is **live** (its watermark within `idleUs` of
+ * that wall clock: real-time producers, whose next records carry times from now on) or **idle**
+ * (no records for `idleUs`: the end of input, or a partition nobody writes to). A caught-up
+ * partition that is neither (a backlog written in a burst, momentarily drained) has passed only
+ * its watermark, so a burst of old events racing the service is checked out by event time.
+ */
 export class Watermarks {
-  /** Highest event time (µs) seen per partition; -Infinity before the first event. */
+  /** Highest event time (µs) applied per partition; -Infinity before the first event. */
   readonly wm: number[] = [];
-  /** Whether the consumer of that partition is at its high watermark. */
-  readonly caughtUp: boolean[] = [];
-  /** Partitions known (listed by `advance` or seen in a record). */
+  /**
+   * Wall clock (µs) of the look-up that found the partition caught up; NaN while it is not.
+   * +Infinity: the input is complete (replay's end).
+   */
+  readonly caughtUpAt: number[] = [];
+  /** Whether the partition had no records for the idle time when last found caught up. */
+  readonly idle: boolean[] = [];
+  /** Partitions known (listed by `advance`, seen in a record, or restored). */
   readonly known: number[] = [];
   private readonly isKnown: boolean[] = [];
+  /** Whether a watermark moved since the last {@link Watermarks.takeChanged}. */
+  private changed = false;
 
   /** Makes `p` known. */
   touch(p: number): void {
     if (this.isKnown[p] !== true) {
       this.isKnown[p] = true;
       this.wm[p] = -Infinity;
-      this.caughtUp[p] = false;
+      this.caughtUpAt[p] = NaN;
+      this.idle[p] = false;
       this.known.push(p);
     }
   }
@@ -27,24 +45,62 @@ export class Watermarks {
   /** Records an event time on partition `p`. */
   observe(p: number, us: number): void {
     if (this.isKnown[p] !== true) this.touch(p);
-    if (us > this.wm[p]) this.wm[p] = us;
+    if (us > this.wm[p]) {
+      this.wm[p] = us;
+      this.changed = true;
+    }
+  }
+
+  /** What the edge knows of `p`: caught up since `caughtUpAtUs` (NaN: not), and idle or not. */
+  signal(p: number, caughtUpAtUs: number, idle: boolean): void {
+    this.touch(p);
+    this.caughtUpAt[p] = caughtUpAtUs;
+    this.idle[p] = idle;
+  }
+
+  /** The time partition `p` has passed (see the class comment). */
+  passed(p: number, idleUs: number): number {
+    const w = this.wm[p];
+    const v = this.caughtUpAt[p];
+    if (v === v && (this.idle[p] || v - w <= idleUs)) return v > w ? v : w;
+    return w;
   }
 
   /**
-   * The time every known partition has passed: the lowest watermark among partitions that are
-   * not caught up (+Infinity when all are caught up or none is known).
+   * The time every known partition has passed (-Infinity when none is known: nothing is known
+   * to be complete).
    */
-  low(): number {
-    let low = Infinity;
+  low(idleUs: number): number {
     const k = this.known;
+    if (k.length === 0) return -Infinity;
+    let low = Infinity;
     for (let i = 0; i < k.length; i++) {
-      const p = k[i];
-      if (!this.caughtUp[p]) {
-        const w = this.wm[p];
-        if (w < low) low = w;
-      }
+      const t = this.passed(k[i], idleUs);
+      if (t < low) low = t;
     }
     return low;
+  }
+
+  /** The watermarks, as `[partition, µs]` pairs (for the changelog), if any moved. */
+  takeChanged(): [number, number][] | null {
+    if (!this.changed) return null;
+    this.changed = false;
+    return this.snapshot();
+  }
+
+  /** Every known partition's watermark as `[partition, µs]` pairs (finite ones only). */
+  snapshot(): [number, number][] {
+    const out: [number, number][] = [];
+    for (const p of this.known) if (Number.isFinite(this.wm[p])) out.push([p, this.wm[p]]);
+    return out;
+  }
+
+  /** Restores watermarks saved by {@link Watermarks.snapshot} (never moves one backwards). */
+  restore(pairs: [number, number][]): void {
+    for (const [p, us] of pairs) {
+      if (Number.isInteger(p) && p >= 0 && Number.isFinite(us)) this.observe(p, us);
+    }
+    this.changed = false;
   }
 }
 

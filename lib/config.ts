@@ -125,11 +125,19 @@ export const SERVICE_OPTIONS = {
     help: "wait this long after exit_time for late shelf events",
     parse: number(0, 86400),
   },
+  idleSec: {
+    flag: "idle-sec",
+    env: "IDLE_SEC",
+    default: "5",
+    help: "a caught-up input partition with no records for this long has passed the wall clock " +
+      "(the end of input: the last carts are checked out)",
+    parse: number(0.1, 3600),
+  },
   clock: {
     flag: "clock",
     env: "CLOCK",
-    default: "wall",
-    help: "stream time: wall (real-time producers) or event (replays, fast simulations)",
+    help: "deprecated and ignored: stream time is event time, with idle inputs passing the " +
+      "wall clock (wall or event still accepted)",
     parse: oneOf("wall", "event"),
   },
   unknownItemPrice: {

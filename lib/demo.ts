@@ -212,14 +212,18 @@ export function runDemo(opts: DemoOptions): DemoResult {
     graceSec: opts.graceSec ?? 2,
     maxSessionAgeSec: opts.maxSessionAgeSec ?? 10800,
     forceCheckoutIfEmpty: false,
-    clock: "event",
     pricer,
   });
-  const caughtUp = {
+  // Records come in event-time order: stream time follows them, and the end of the day is the
+  // end of the input (both partitions complete).
+  const running = {
     partitions: [
-      { source: "foot" as const, partition: 0, caughtUp: true },
-      { source: "shelf" as const, partition: 0, caughtUp: true },
+      { source: "foot" as const, partition: 0, caughtUp: false },
+      { source: "shelf" as const, partition: 0, caughtUp: false },
     ],
+  };
+  const complete = {
+    partitions: running.partitions.map((p) => ({ ...p, caughtUp: true })),
   };
   const offsets = { foot: 0, shelf: 0 };
   const slotCustomers = new Map<string, number>();
@@ -250,13 +254,13 @@ export function runDemo(opts: DemoOptions): DemoResult {
     engine.apply(rec);
     // Advancing every record or every 64 gives the same output: an event applied after its
     // customer's cutoff is late either way; only the moment of the checkout moves.
-    if (++n % 64 === 0) engine.advance(caughtUp);
+    if (++n % 64 === 0) engine.advance(running);
     if (n % 4096 === 0) {
       drain();
       opts.onProgress?.(customersSeen, sim.customers);
     }
   }
-  engine.advance(caughtUp);
+  engine.advance(complete);
   engine.flush();
   drain();
   opts.onProgress?.(customersSeen, sim.customers);

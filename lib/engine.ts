@@ -21,6 +21,7 @@ import {
 } from "./records.ts";
 import { formatUtc, fractionOf, lastFraction } from "./timestamps.ts";
 import {
+  alreadyApplied,
   appendEvent,
   CLOSED,
   Customer,
@@ -29,11 +30,13 @@ import {
   GONE,
   ItemTable,
   type LoggedEvent,
+  maxOffsetsOf,
   OPEN,
   orderKey,
   packEvent,
   Q_CART,
   Q_EXPIRY,
+  Q_EXPIRY_WALL,
   Q_NONE,
   Q_SESSION,
   serializeCustomer,
@@ -52,8 +55,11 @@ export interface EngineConfig {
   maxSessionAgeSec: number;
   /** FORCE_CHECKOUT_IF_EMPTY. */
   forceCheckoutIfEmpty: boolean;
-  /** Stream time: the wall clock given to `advance`, or the highest event time seen. */
-  clock: "wall" | "event";
+  /**
+   * IDLE_SEC, default 5: a caught-up partition without records for this long, or whose
+   * latest event time is this close to the wall clock, has passed the wall clock.
+   */
+  idleSec?: number;
   pricer: Pricer;
 }
 
@@ -113,6 +119,8 @@ export interface EngineMetrics {
   invalid: Record<string, number>;
   /** Late shelf events (and sessions for customers already checked out). */
   late: number;
+  /** Shelf records already applied, delivered again (after a crash) and ignored. */
+  redelivered: number;
   /** Sessions delivered again (ignored). */
   duplicateSessions: number;
   /** A different session for a customer whose session is open (DLQ). */
@@ -133,7 +141,33 @@ export interface EngineMetrics {
   openSessions: number;
   /** Gauge: closed markers kept (until expiry). */
   closedMarkers: number;
+  /** Gauge: stream time (µs), the time every shelf partition has passed; -Infinity before. */
+  streamTimeUs: number;
 }
+
+/** What the edge knows about one input partition, for {@link Engine.advance}. */
+export interface PartitionSignal {
+  source: Source;
+  partition: number;
+  /** Whether everything the partition held at the last look-up has been applied. */
+  caughtUp: boolean;
+  /**
+   * Wall clock (ms) when that look-up began. Absent with `caughtUp`: the input is complete (a
+   * file's end), which passes every time.
+   */
+  caughtUpAtMs?: number;
+  /** No records for the idle time up to that look-up (absent: true when complete). */
+  idle?: boolean;
+}
+
+/** The progress signal: every input partition, and the wall clock when there is one. */
+export interface Progress {
+  wallMs?: number;
+  partitions: PartitionSignal[];
+}
+
+/** The changelog key of the stream-time record (never a customer id: those are non-empty). */
+export const PROGRESS_KEY = "";
 
 /** Kafka record timestamps carry ms; stored times are µs. */
 function usOfMs(ms: number): number {
@@ -147,6 +181,7 @@ export class Engine {
   private readonly cfg: EngineConfig;
   private readonly maxUs: number;
   private readonly graceUs: number;
+  private readonly idleUs: number;
   private readonly customers = new Map<string, Customer>();
   private readonly items = new ItemTable();
   private readonly shelfWm = new Watermarks();
@@ -154,7 +189,12 @@ export class Engine {
   private readonly sessionQ = new DueHeap<Customer>();
   private readonly cartQ = new DueHeap<Customer>();
   private readonly expiryQ = new DueHeap<Customer>();
-  private eventTimeMax = -Infinity;
+  /** Closed markers past their stream-time expiry, waiting for MAX of processing time. */
+  private readonly expiryWallQ = new DueHeap<Customer>();
+  /** The time every shelf partition has passed (sessions are checked out up to it). */
+  private shelfLowUs = -Infinity;
+  /** The time every partition of both inputs has passed (carts without a session, expiry). */
+  private allLowUs = -Infinity;
   private wallUs = -Infinity;
   private shelfTopic = "";
   private out: Output = { transactions: [], dlq: [] };
@@ -174,6 +214,7 @@ export class Engine {
   private readonly skipped = new Map<string, number>();
   private readonly invalid = new Map<string, number>();
   private nLate = 0;
+  private nRedelivered = 0;
   private nDup = 0;
   private nConflict = 0;
   private nAnomalies = 0;
@@ -192,6 +233,7 @@ export class Engine {
     this.cfg = cfg;
     this.maxUs = Math.round(cfg.maxSessionAgeSec * 1e6);
     this.graceUs = Math.round(cfg.graceSec * 1e6);
+    this.idleUs = Math.round((cfg.idleSec ?? 5) * 1e6);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -265,19 +307,29 @@ export class Engine {
     us: number,
     fast: Uint8Array | null,
   ): Customer | undefined {
+    const offset = +rec.offset;
+    if (c !== undefined && alreadyApplied(c, rec.partition, offset)) {
+      this.nRedelivered++; // applied before a crash, delivered again: never twice
+      return c;
+    }
     if (kind === PUTBACK) this.nPutback++;
     else this.nPickup++;
     this.shelfTopic = rec.topic;
     this.shelfWm.observe(rec.partition, us);
-    if (us > this.eventTimeMax) this.eventTimeMax = us;
 
-    if (c !== undefined && c.status === CLOSED && us >= c.dueUs) {
+    if (c !== undefined && c.status === CLOSED && us >= c.horizonUs) {
       // Past the closed marker's expiry: the same as after the marker is gone (a new visit),
       // whether or not the expiry has run yet.
       this.expire(c);
       c = undefined;
     }
     if (c === undefined) {
+      if (us + this.maxUs + this.graceUs <= this.allLowUs) {
+        // Its own cart would be overdue on arrival: an event of a visit checked out and
+        // forgotten long ago, never a second bill.
+        this.late(rec, "event time older than the stream's horizon");
+        return undefined;
+      }
       c = new Customer(id);
       this.customers.set(id, c);
       c.firstUs = us;
@@ -307,7 +359,7 @@ export class Engine {
       c,
       us,
       packEvent(item, kind === PUTBACK, quantity),
-      orderKey(rec.partition, +rec.offset),
+      orderKey(rec.partition, offset),
     );
     if (c.ev.length === 3) this.openCarts++;
     if (!c.dirty) this.markDirty(c);
@@ -338,10 +390,9 @@ export class Engine {
     }
     this.nFoot++;
     this.footWm.observe(rec.partition, f.entryUs);
-    if (f.entryUs > this.eventTimeMax) this.eventTimeMax = f.entryUs;
     const id = f.customerId;
     let c = this.customers.get(id);
-    if (c !== undefined && c.status === CLOSED && f.entryUs >= c.dueUs) {
+    if (c !== undefined && c.status === CLOSED && f.entryUs >= c.horizonUs) {
       this.expire(c); // a new visit after the marker's expiry
       c = undefined;
     }
@@ -419,7 +470,14 @@ export class Engine {
   private schedule(c: Customer, q: number, due: number): void {
     c.queue = q;
     c.dueUs = due;
-    (q === Q_SESSION ? this.sessionQ : q === Q_CART ? this.cartQ : this.expiryQ).push(due, c);
+    const heap = q === Q_SESSION
+      ? this.sessionQ
+      : q === Q_CART
+      ? this.cartQ
+      : q === Q_EXPIRY
+      ? this.expiryQ
+      : this.expiryWallQ;
+    heap.push(due, c);
   }
 
   private markDirty(c: Customer): void {
@@ -458,35 +516,44 @@ export class Engine {
   // -------------------------------------------------------------------------------------------
   // time
 
-  /** Progress signal: partitions and whether each is caught up, and the wall clock. */
-  advance(
-    p: { wallMs?: number; partitions: { source: Source; partition: number; caughtUp: boolean }[] },
-  ): void {
-    if (p.wallMs !== undefined && this.cfg.clock === "wall") this.wallUs = usOfMs(p.wallMs);
+  /**
+   * Progress signal: what the edge knows of every input partition, and the wall clock. Runs the
+   * checkouts and expiries it makes due.
+   */
+  advance(p: Progress): void {
+    if (p.wallMs !== undefined) this.wallUs = usOfMs(p.wallMs);
     const parts = p.partitions;
     for (let i = 0; i < parts.length; i++) {
       const x = parts[i];
       const w = x.source === "shelf" ? this.shelfWm : this.footWm;
-      w.touch(x.partition);
-      w.caughtUp[x.partition] = x.caughtUp;
+      const complete = x.caughtUp && x.caughtUpAtMs === undefined;
+      w.signal(
+        x.partition,
+        !x.caughtUp ? NaN : complete ? Infinity : usOfMs(x.caughtUpAtMs!),
+        x.idle ?? complete,
+      );
     }
     this.runDue();
   }
 
-  /** Current stream time (µs). */
+  /** Stream time (µs): the time every shelf partition has passed; -Infinity before any. */
   streamTimeUs(): number {
-    return this.cfg.clock === "wall" ? this.wallUs : this.eventTimeMax;
+    return this.shelfLowUs;
   }
 
   private runDue(): void {
-    const now = this.streamTimeUs();
-    const shelfLow = this.shelfWm.low();
-    const footLow = this.footWm.low();
-    const sessionLimit = now < shelfLow ? now : shelfLow;
-    const cartLimit = sessionLimit < footLow ? sessionLimit : footLow;
-    this.drainHeap(this.sessionQ, Q_SESSION, sessionLimit);
-    this.drainHeap(this.cartQ, Q_CART, cartLimit);
-    this.drainHeap(this.expiryQ, Q_EXPIRY, cartLimit);
+    const shelfLow = this.shelfWm.low(this.idleUs);
+    const footLow = this.footWm.low(this.idleUs);
+    // Stream time never goes back (a restored or re-listed partition starts low).
+    if (shelfLow > this.shelfLowUs) this.shelfLowUs = shelfLow;
+    const allLow = shelfLow < footLow ? shelfLow : footLow;
+    if (allLow > this.allLowUs) this.allLowUs = allLow;
+    // A session waits for the shelf input; a cart without a session and a closed marker's
+    // expiry wait for the foot input too (its session may still be on the way).
+    this.drainHeap(this.sessionQ, Q_SESSION, this.shelfLowUs);
+    this.drainHeap(this.cartQ, Q_CART, this.allLowUs);
+    this.drainHeap(this.expiryQ, Q_EXPIRY, this.allLowUs);
+    this.drainHeap(this.expiryWallQ, Q_EXPIRY_WALL, this.wallUs);
   }
 
   private drainHeap(h: DueHeap<Customer>, q: number, limit: number): void {
@@ -495,8 +562,13 @@ export class Engine {
       const c = h.peekItem();
       h.pop();
       if (c.queue !== q || c.dueUs !== due) continue; // stale entry
-      if (q === Q_EXPIRY) this.expire(c);
-      else this.checkout(c);
+      if (q === Q_EXPIRY_WALL) this.expire(c);
+      else if (q !== Q_EXPIRY) this.checkout(c);
+      else if (this.wallUs < c.closedWallUs + this.maxUs) {
+        // Remembered for MAX of processing time too: a burst of old events arriving an hour
+        // after a fast-forwarded checkout is still recognised as late.
+        this.schedule(c, Q_EXPIRY_WALL, c.closedWallUs + this.maxUs);
+      } else this.expire(c);
     }
   }
 
@@ -569,13 +641,16 @@ export class Engine {
     if (c.ev.length > 0) this.openCarts--;
     if (c.hasSession) this.openSessions--;
     c.status = CLOSED;
+    c.maxOffsets = maxOffsetsOf(c);
+    c.closedWallUs = this.wallUs;
     c.ev = [];
     c.sorted = true;
     c.firstUs = NaN;
     c.firstFrac = "";
     c.cutoffUs = txUs;
     this.closedMarkers++;
-    this.schedule(c, Q_EXPIRY, this.expiryOf(c));
+    c.horizonUs = this.expiryOf(c);
+    this.schedule(c, Q_EXPIRY, c.horizonUs);
     if (!c.dirty) this.markDirty(c);
   }
 
@@ -624,18 +699,35 @@ export class Engine {
       const live = this.customers.get(id);
       m.set(id, live === undefined ? null : serializeCustomer(live, this.items));
     }
+    const foot = this.footWm.takeChanged();
+    const shelf = this.shelfWm.takeChanged();
+    if (foot !== null || shelf !== null) {
+      // Stream time survives a restart: the watermarks go to the changelog with the carts.
+      m.set(
+        PROGRESS_KEY,
+        JSON.stringify({ v: 1, foot: this.footWm.snapshot(), shelf: this.shelfWm.snapshot() }),
+      );
+    }
     return m;
   }
 
   /** Restores one customer's state from its serialized form (the changelog), before any apply. */
   restore(customerId: string, state: string): void {
+    if (customerId === PROGRESS_KEY) {
+      const o = JSON.parse(state) as { v?: number; foot?: unknown; shelf?: unknown };
+      if (o?.v !== 1) throw new Error("unsupported stream-time record");
+      if (Array.isArray(o.foot)) this.footWm.restore(o.foot as [number, number][]);
+      if (Array.isArray(o.shelf)) this.shelfWm.restore(o.shelf as [number, number][]);
+      return;
+    }
     const old = this.customers.get(customerId);
     if (old !== undefined) this.forget(old);
     const c = deserializeCustomer(customerId, state, this.items);
     this.customers.set(customerId, c);
     if (c.status === CLOSED) {
       this.closedMarkers++;
-      this.schedule(c, Q_EXPIRY, this.expiryOf(c));
+      c.horizonUs = this.expiryOf(c);
+      this.schedule(c, Q_EXPIRY, c.horizonUs);
       return;
     }
     if (c.ev.length > 0) this.openCarts++;
@@ -689,6 +781,7 @@ export class Engine {
       skipped: Object.fromEntries(this.skipped),
       invalid,
       late: this.nLate,
+      redelivered: this.nRedelivered,
       duplicateSessions: this.nDup,
       conflictingSessions: this.nConflict,
       anomalies: this.nAnomalies,
@@ -699,6 +792,7 @@ export class Engine {
       openCarts: this.openCarts,
       openSessions: this.openSessions,
       closedMarkers: this.closedMarkers,
+      streamTimeUs: this.shelfLowUs,
     };
   }
 }

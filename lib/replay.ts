@@ -1,6 +1,7 @@
 /**
  * Offline replay (SPEC §8): the engine over two JSONL files, as if each were a one-partition
- * topic complete before the service started, with `CLOCK=event`.
+ * topic complete before the service started: stream time is event time, and the end of a
+ * file is the end of its input.
  *
  * Memory: each file is held as its raw bytes plus 16 bytes per line (line bounds, event time);
  * no per-line strings or objects outlive the line's turn. Lines are parsed twice (once for the
@@ -42,8 +43,8 @@ export interface ReplayResult {
   engine: ReturnType<Engine["metrics"]>;
 }
 
-/** Replay options: the engine's settings except the clock (always `event`). */
-export type ReplayConfig = Omit<EngineConfig, "clock">;
+/** Replay options: the engine's settings. */
+export type ReplayConfig = EngineConfig;
 
 /** Line index of one file: bounds and event time of every non-blank line, in file order. */
 class LineIndex {
@@ -159,7 +160,7 @@ export async function replay(
   const si = indexLines("shelf", shelf.bytes);
   const fo = timeOrder(fi);
   const so = timeOrder(si);
-  const engine = new Engine({ ...config, clock: "event" });
+  const engine = new Engine(config);
   const inputs = { foot: { input: foot, idx: fi }, shelf: { input: shelf, idx: si } };
   /** Maps a line number back to its bytes (for DLQ records the engine re-encoded). */
   const lineByNo = (source: Source, lineNo: number): string => {

@@ -251,7 +251,6 @@ Deno.test({
       TRANSACTIONAL_ID: id,
       CREATE_TOPICS: "1",
       TOPIC_PARTITIONS: "1",
-      CLOCK: "event",
       METRICS_PORT: String(port),
       STORE_PARQUET: STORE,
       DISCOUNT_PARQUET_PATH: DISCOUNTS,

@@ -106,100 +106,54 @@ Deno.test("§3 checkout: foot far ahead of shelf waits for the shelf partitions 
   assert.deepEqual(t.items.map((l: { item_id: string }) => l.item_id), ["A", "B"]);
 });
 
-Deno.test("§3 checkout: CLOCK=wall uses the wall clock given to advance", () => {
-  const e = newEngine({ clock: "wall" });
+/** Shelf partition 0 (and foot 0) caught up at wall clock `wallSec` after T0. */
+function caughtUpAt(wallSec: number, idle: boolean) {
+  const wallMs = T0 + wallSec * 1000;
+  return {
+    wallMs,
+    partitions: (["foot", "shelf"] as const).map((source) => ({
+      source,
+      partition: 0,
+      caughtUp: true,
+      caughtUpAtMs: wallMs,
+      idle,
+    })),
+  };
+}
+
+Deno.test("time: a caught-up live partition (events near the wall clock) passes the wall clock", () => {
+  const e = newEngine({ graceSec: 2 });
   e.apply(footRec(session("c1", 0, 600)));
-  e.apply(shelfRec(pick("c1", "A", 10)));
-  e.advance(progress(true, T0 + 601_000));
-  assert.equal(txs(e).length, 0);
-  e.advance(progress(true, T0 + 602_000));
+  e.apply(shelfRec(pick("c1", "A", 599)));
+  e.advance(caughtUpAt(601.5, false)); // live: its latest event is 2.5 s old
+  assert.equal(txs(e).length, 0, "E + G not reached by the wall clock yet");
+  e.advance(caughtUpAt(602, false));
   const out = e.drainOutput().transactions;
-  assert.equal(out.length, 1);
+  assert.equal(out.length, 1, "due at E + G by the wall clock, no later event needed");
   assert.equal(out[0].dueMicros, (T0 + 602_000) * 1000);
 });
 
-Deno.test("§3 MAX_SESSION_AGE_SEC: a long session is checked out at entry + MAX", () => {
-  const e = newEngine({ maxSessionAgeSec: 3600 });
-  e.apply(footRec(session("c1", 0.25, 5 * 3600)));
-  e.apply(shelfRec(pick("c1", "A", 100)));
-  e.apply(shelfRec(pick("c1", "B", 3700))); // after entry + MAX: late
-  tick(e, 3603);
-  const [t] = only(e, "c1");
-  assert.equal(t.timestamp, "2025-11-07T10:00:00.250000+00:00");
-  assert.deepEqual(t.items.map((l: { item_id: string }) => l.item_id), ["A"]);
-  assert.equal(e.metrics().late, 1);
-});
-
-Deno.test("§3 MAX_SESSION_AGE_SEC: a cart that never gets a session closes MAX after its first event", () => {
-  const e = newEngine({ maxSessionAgeSec: 3600 });
-  e.apply(shelfRec(pick("c1", "A", 10.5)));
-  e.apply(shelfRec(pick("c1", "A", 20)));
-  tick(e, 3613);
-  assert.equal(only(e, "c1").length, 0, "foot partition not passed yet");
-  e.apply(footRec(session("other", 3700, 3800)));
-  e.advance(progress(false));
-  const [t] = only(e, "c1");
-  assert.equal(t.timestamp, "2025-11-07T10:00:10.500000+00:00");
-  assert.equal(t.items[0].quantity, 2);
-});
-
-Deno.test("§3 empty cart emits nothing unless FORCE_CHECKOUT_IF_EMPTY", () => {
-  for (const force of [false, true]) {
-    const e = newEngine({ forceCheckoutIfEmpty: force });
-    e.apply(footRec(session("c1", 0, 60)));
-    e.apply(footRec(session("c2", 0, 60)));
-    e.apply(shelfRec(pick("c2", "A", 10)));
-    e.apply(shelfRec(put("c2", "A", 20)));
-    tick(e, 62);
-    const out = txs(e).filter((t) => t.customer_id !== "__clock__");
-    assert.equal(out.length, force ? 2 : 0);
-    for (const t of out) assert.deepEqual(t.items, []);
-  }
-});
-
-Deno.test("§3 late: events after checkout or after E go to the DLQ as late", () => {
-  const e = newEngine();
-  e.apply(footRec(session("c1", 0, 600)));
-  e.apply(shelfRec(pick("c1", "A", 601)));
-  tick(e, 602);
-  const first = e.drainOutput();
-  assert.equal(first.transactions.filter((t) => t.customerId === "c1").length, 0, "empty cart");
-  e.apply(shelfRec(pick("c1", "A", 300)));
-  const out = { dlq: [...first.dlq, ...e.drainOutput().dlq] };
-  assert.deepEqual(out.dlq.map((d) => d.reason), ["late", "late"]);
-  assert.equal(out.dlq[1].topic, "shelf_events");
-  assert.equal(e.metrics().late, 2);
-});
-
-Deno.test("§3 late: shelf ahead of foot; events after E found when the session arrives", () => {
-  const e = newEngine();
-  e.apply(shelfRec(pick("c1", "A", 100), { offset: 7 }));
-  e.apply(shelfRec(pick("c1", "B", 700), { offset: 8 }));
-  e.apply(footRec(session("c1", 0, 600)));
-  const out = e.drainOutput();
-  assert.equal(out.dlq.length, 1);
-  assert.equal(out.dlq[0].reason, "late");
-  assert.equal(out.dlq[0].offset, "8");
-  assert.equal(JSON.parse(new TextDecoder().decode(out.dlq[0].value!)).item_id, "B");
-  tick(e, 602);
-  assert.deepEqual(only(e, "c1")[0].items.map((l: { item_id: string }) => l.item_id), ["A"]);
-});
-
-Deno.test("§3 the same session twice changes nothing; a checkout is never emitted twice", () => {
-  const e = newEngine();
+Deno.test("time: a burst of old events, momentarily caught up, is checked out by event time", () => {
+  const e = newEngine({ graceSec: 2 });
   e.apply(footRec(session("c1", 0, 600)));
   e.apply(shelfRec(pick("c1", "A", 10)));
+  // The wall clock is hours past E, but the partition is neither live nor idle: more of the
+  // burst may be on its way, so it has passed only its own watermark (10 s).
+  e.advance(caughtUpAt(50_000, false));
+  assert.equal(txs(e).length, 0, "no checkout while a backlog may still be arriving");
+  e.apply(shelfRec(pick("c1", "B", 20)));
+  e.advance(caughtUpAt(50_001, true)); // idle: the end of input
+  const [t] = only(e, "c1");
+  assert.deepEqual(t.items.map((l: { item_id: string }) => l.item_id), ["A", "B"]);
+});
+
+Deno.test("time: a session waits for the shelf input only; foot progress does not hold it", () => {
+  const e = newEngine({ graceSec: 2 });
   e.apply(footRec(session("c1", 0, 600)));
-  tick(e, 602);
+  e.apply(shelfRec(pick("c1", "A", 10)));
+  e.apply(shelfRec(pick("__clock__", "Z", 602)));
+  e.advance({ partitions: [{ source: "foot", partition: 0, caughtUp: false }] });
   assert.equal(only(e, "c1").length, 1);
-  e.drainStateChanges();
-  e.apply(footRec(session("c1", 0, 600)));
-  tick(e, 1300);
-  assert.equal(only(e, "c1").length, 0);
-  assert.equal(e.drainStateChanges().has("c1"), false, "the duplicate did not touch state");
-  assert.equal(e.metrics().duplicateSessions, 2);
-  e.flush();
-  assert.equal(only(e, "c1").length, 0);
 });
 
 Deno.test("§3 a different session for an open customer goes to the DLQ", () => {
@@ -222,10 +176,8 @@ Deno.test("§3 no state left behind: the closed marker expires MAX after checkou
   assert.equal(e.stateOf("c1"), null);
   assert.equal(e.drainStateChanges().get("c1"), null, "tombstone");
   e.flush();
-  tick(e, 1e6); // past its marker's expiry, the tick's own customer starts a new visit
-  e.advance(progress(true));
-  assert.equal(e.stateSize, 1, "every marker expired");
-  assert.equal(e.stateOf("__clock__"), "open");
+  e.advance(progress(true)); // the input is complete: every marker's time has come
+  assert.equal(e.stateSize, 0, "every marker expired");
   assert.equal(e.metrics().closedMarkers, 0);
 });
 
@@ -300,7 +252,7 @@ Deno.test("§4 unknown items: priced by the pricer and counted; skipped lines go
   const e = newEngine({ pricer: testPricer({ A: 100 }, true) });
   e.apply(footRec(session("c1", 0, 600)));
   e.apply(shelfRec(pick("c1", "NOPE", 10), { offset: 99 }));
-  e.apply(shelfRec(pick("c1", "A", 11)));
+  e.apply(shelfRec(pick("c1", "A", 11), { offset: 100 })); // offsets grow within a partition
   tick(e, 602);
   const out = e.drainOutput();
   const t = JSON.parse(out.transactions.find((x) => x.customerId === "c1")!.value);

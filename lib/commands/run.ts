@@ -46,6 +46,13 @@ export async function main(args: string[]): Promise<number> {
   }
   const log = jsonLogger(config.logLevel);
   log.info("starting pos-producer", { config: redacted(config) });
+  if (config.clock !== undefined) {
+    log.warn(
+      "CLOCK / --clock is no longer used and is ignored: stream time is event time, and idle " +
+        "inputs pass the wall clock (see IDLE_SEC)",
+      { clock: config.clock },
+    );
+  }
 
   let catalog: CatalogWatcher;
   const metrics = new ServiceMetrics();
@@ -107,7 +114,14 @@ export async function main(args: string[]): Promise<number> {
   try {
     const poll = setInterval(() => metrics.observeCatalog(catalog.reloads, catalog.failures), 5000);
     try {
-      await runService({ config, pricer: catalog, log, metrics, stop: stop.signal });
+      await runService({
+        config,
+        pricer: catalog,
+        log,
+        metrics,
+        stop: stop.signal,
+        exitBeforeOffsetCommitAfter: testFault("POS_TEST_EXIT_BEFORE_OFFSET_COMMIT"),
+      });
     } finally {
       clearInterval(poll);
     }
@@ -129,4 +143,14 @@ export async function main(args: string[]): Promise<number> {
 function logCatalog(log: Logger, catalog: CatalogWatcher): void {
   const r = catalog.book.report;
   log.info("price book loaded", { report: r });
+}
+
+/** A fault-injection count for tests, from a variable the compiled binary is not given. */
+function testFault(name: string): number | undefined {
+  try {
+    const v = Deno.env.get(name);
+    return v ? Number(v) : undefined;
+  } catch {
+    return undefined; // no permission to read it: not a test
+  }
 }

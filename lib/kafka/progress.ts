@@ -14,16 +14,23 @@ export interface PartitionState {
   /** `next` as last committed, to commit only what moved. */
   committed: bigint;
   /**
-   * Stream time (µs) at the last moment the partition was seen to be caught up: its end was
-   * looked up then and everything before it was processed.
+   * Wall clock (ms) when the latest look-up that found the partition caught up began: every
+   * record produced before then has been processed. -Infinity before any.
    */
-  verifiedUs: number;
+  verifiedAtMs: number;
+  /** Wall clock (ms) when a record of the partition was last applied (or tracking began). */
+  lastRecordMs: number;
 }
 
 /** Positions of every partition of one input topic. */
 export class TopicProgress {
   readonly partitions = new Map<number, PartitionState>();
-  constructor(readonly topic: string) {}
+  /**
+   * `startedMs`: when tracking began. It counts as a record's arrival: a partition is idle only
+   * after a whole idle time seen by this process, so a restart never takes a pause it did not
+   * see for the end of input.
+   */
+  constructor(readonly topic: string, private readonly startedMs = -Infinity) {}
 
   /** Seeds a partition from the group's committed offset (or the log start) and its end. */
   seed(partition: number, next: bigint, high: bigint): void {
@@ -32,13 +39,25 @@ export class TopicProgress {
       if (high > cur.high) cur.high = high;
       return;
     }
-    this.partitions.set(partition, { next, high, committed: next, verifiedUs: -Infinity });
+    this.partitions.set(partition, {
+      next,
+      high,
+      committed: next,
+      verifiedAtMs: -Infinity,
+      lastRecordMs: this.startedMs,
+    });
   }
 
   #get(partition: number): PartitionState {
     let s = this.partitions.get(partition);
     if (!s) {
-      s = { next: 0n, high: 0n, committed: -1n, verifiedUs: -Infinity };
+      s = {
+        next: 0n,
+        high: 0n,
+        committed: -1n,
+        verifiedAtMs: -Infinity,
+        lastRecordMs: this.startedMs,
+      };
       this.partitions.set(partition, s);
     }
     return s;
@@ -50,6 +69,12 @@ export class TopicProgress {
     if (offset + 1n > s.next) s.next = offset + 1n;
   }
 
+  /** Records of `partition` were applied at wall clock `nowMs` (it is not idle). */
+  sawRecords(partition: number, nowMs: number): void {
+    const s = this.#get(partition);
+    if (nowMs > s.lastRecordMs) s.lastRecordMs = nowMs;
+  }
+
   /** The partition ends at least at `high` (a fetch response or an offset look-up). */
   sawHigh(partition: number, high: bigint): void {
     const s = this.#get(partition);
@@ -57,13 +82,13 @@ export class TopicProgress {
   }
 
   /**
-   * An offset look-up that began at stream time `streamUs` said the partition ends at `high`:
-   * when everything before that was processed, the partition is caught up as of `streamUs`.
+   * An offset look-up that began at wall clock `atMs` said the partition ends at `high`: when
+   * everything before that was processed, the partition was caught up at `atMs`.
    */
-  verify(partition: number, high: bigint, streamUs: number): void {
+  verify(partition: number, high: bigint, atMs: number): void {
     this.sawHigh(partition, high);
     const s = this.#get(partition);
-    if (s.next >= high && streamUs > s.verifiedUs) s.verifiedUs = streamUs;
+    if (s.next >= high && atMs > s.verifiedAtMs) s.verifiedAtMs = atMs;
   }
 
   /** Whether everything up to the known end has been processed. */
@@ -73,13 +98,22 @@ export class TopicProgress {
   }
 
   /**
-   * Caught up, and known to be so at a stream time no earlier than `sinceUs`. An end looked up
-   * before stream time moved on says nothing about records produced since, so a partition
-   * counts as having passed every time only once it is seen caught up again.
+   * What the engine needs to know of a partition: whether it is caught up, since when (the
+   * look-up's wall clock), and whether it had no records for `idleMs` before that look-up.
    */
-  caughtUpSince(partition: number, sinceUs: number): boolean {
+  signal(
+    partition: number,
+    idleMs: number,
+  ): { caughtUp: boolean; caughtUpAtMs?: number; idle?: boolean } {
     const s = this.partitions.get(partition);
-    return s !== undefined && s.next >= s.high && s.verifiedUs >= sinceUs;
+    if (s === undefined || s.next < s.high || s.verifiedAtMs === -Infinity) {
+      return { caughtUp: false };
+    }
+    return {
+      caughtUp: true,
+      caughtUpAtMs: s.verifiedAtMs,
+      idle: s.verifiedAtMs - s.lastRecordMs >= idleMs,
+    };
   }
 
   /** Records not yet processed, by partition. */

@@ -16,7 +16,14 @@ import {
   Partitioners,
   type Producer,
 } from "kafkajs";
-import { type DlqRecord, Engine, type InputRecord, type Source } from "../engine.ts";
+import {
+  type DlqRecord,
+  Engine,
+  type InputRecord,
+  type PartitionSignal,
+  type Progress,
+  type Source,
+} from "../engine.ts";
 import type { Pricer } from "../pricing.ts";
 import type { ServiceConfig } from "../config.ts";
 import { type Logger, RateLimiter } from "../log.ts";
@@ -30,10 +37,16 @@ import { restoreState } from "./state_restore.ts";
 const DLQ_MAX_VALUE = 512 * 1024;
 /** Bytes per producer call, below the broker's default 1 MiB batch limit. */
 const SEND_CHUNK_BYTES = 512 * 1024;
-/** How often high watermarks and lag are looked up. */
-const OFFSETS_POLL_MS = 500;
-/** With CLOCK=wall, how fresh a caught-up observation must be to count (µs). */
-const CAUGHT_UP_FRESH_US = 1_500_000;
+/**
+ * How often the ends of the input partitions are looked up: a caught-up partition passes the
+ * wall clock of its latest look-up, so this bounds the checkout delay of a quiet store.
+ */
+const OFFSETS_POLL_MS = 100;
+/** The producer's transaction timeout; an older transaction that fails was aborted by it. */
+const TRANSACTION_TIMEOUT_MS = 60_000;
+
+/** Checkout delays above this are a backfill's, not a real-time delay: not observed. */
+const CHECKOUT_DELAY_MAX_SEC = 3600;
 
 /** Thrown when another instance with the same transactional id took over. */
 export class FencedError extends Error {
@@ -58,6 +71,11 @@ export interface ServiceDeps {
   stop: AbortSignal;
   /** Test hook: called after each successful commit. */
   onCommit?: (info: { transactions: number }) => void;
+  /**
+   * Fault injection for tests of at-least-once delivery: exit the process (status 137, as a
+   * SIGKILL would) after this many output writes, before their offsets are committed.
+   */
+  exitBeforeOffsetCommitAfter?: number;
 }
 
 /** Runs the service until `deps.stop` aborts; retries failures with capped backoff. */
@@ -71,6 +89,7 @@ export async function runService(deps: ServiceDeps): Promise<void> {
       return; // stopped on purpose
     } catch (e) {
       deps.metrics.ready = false;
+      deps.metrics.engineStopped();
       if (e instanceof FencedError) throw e;
       deps.metrics.restarts.inc();
       if (Date.now() - started > 60_000) backoffMs = 500; // it ran well for a while
@@ -87,6 +106,7 @@ export async function runService(deps: ServiceDeps): Promise<void> {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    if (signal.aborted) return resolve(); // a stop during the back-off ends it at once
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);
@@ -97,14 +117,29 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function isFenced(e: unknown): boolean {
+function isFencingError(e: unknown): boolean {
   const err = e as { type?: string; name?: string; message?: string; cause?: unknown };
   if (!err) return false;
   if (
     err.type === "INVALID_PRODUCER_EPOCH" || err.type === "PRODUCER_FENCED" ||
     err.name === "KafkaJSProducerFenced" || /fenced/i.test(err.message ?? "")
   ) return true;
-  return err.cause ? isFenced(err.cause) : false;
+  return err.cause ? isFencingError(err.cause) : false;
+}
+
+/**
+ * Whether a failed transaction means another instance took over our transactional id. The
+ * broker answers PRODUCER_FENCED / INVALID_PRODUCER_EPOCH both when a newer producer
+ * initialised the id and when it aborted our own transaction for running past its timeout
+ * (it bumps the epoch then too). Only the first is fatal; a transaction open longer than the
+ * timeout (a long pause, a stalled broker) rebuilds the pipeline like any other failure.
+ */
+export function isFencedByAnotherInstance(
+  e: unknown,
+  transactionOpenMs: number,
+  timeoutMs = TRANSACTION_TIMEOUT_MS,
+): boolean {
+  return isFencingError(e) && transactionOpenMs < timeoutMs;
 }
 
 interface OutMessage {
@@ -149,7 +184,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
-      transactionTimeout: 60_000,
+      transactionTimeout: TRANSACTION_TIMEOUT_MS,
     });
     await producer.connect();
     closers.push(() => producer.disconnect());
@@ -164,18 +199,18 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
       graceSec: config.checkoutGraceSec,
       maxSessionAgeSec: config.maxSessionAgeSec,
       forceCheckoutIfEmpty: config.forceCheckoutIfEmpty,
-      clock: config.clock,
+      idleSec: config.idleSec,
       pricer: deps.pricer,
     });
-    // Stream time as the checkout rules see it (SPEC §3): the wall clock or the event clock.
-    const streamNowUs = () => config.clock === "wall" ? Date.now() * 1000 : engine.streamTimeUs();
+    const idleMs = config.idleSec * 1000;
     const restored = await restoreState(kafka, admin, config, engine, log);
     log.info("state restored", restored);
 
     // Seed positions from the groups' committed offsets and the logs' ends.
+    const startedMs = Date.now();
     const progress: Record<Source, TopicProgress> = {
-      foot: new TopicProgress(config.footTopic),
-      shelf: new TopicProgress(config.shelfTopic),
+      foot: new TopicProgress(config.footTopic, startedMs),
+      shelf: new TopicProgress(config.shelfTopic, startedMs),
     };
     const groups: Record<Source, string> = { foot: config.groupIdFoot, shelf: config.groupIdShelf };
     for (const source of ["foot", "shelf"] as const) {
@@ -238,6 +273,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         engine.apply(rec);
         tp.processed(batch.partition, BigInt(m.offset));
       }
+      if (batch.messages.length > 0) tp.sawRecords(batch.partition, Date.now());
       tp.sawHigh(batch.partition, BigInt(batch.highWatermark));
       metrics.consumedBytes.inc(
         { topic: batch.topic },
@@ -247,25 +283,18 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
 
     // --- the commit loop: advance stream time, then one transaction per interval ---
     const offsetsFor = (source: Source) => progress[source].uncommitted();
-    const progressSignal = () => {
-      const partitions: { source: Source; partition: number; caughtUp: boolean }[] = [];
-      const since = config.clock === "wall"
-        ? streamNowUs() - CAUGHT_UP_FRESH_US
-        : engine.streamTimeUs();
+    const progressSignal = (): Progress => {
+      const partitions: PartitionSignal[] = [];
       for (const source of ["foot", "shelf"] as const) {
         for (const p of progress[source].partitions.keys()) {
-          partitions.push({
-            source,
-            partition: p,
-            caughtUp: progress[source].caughtUpSince(p, since),
-          });
+          partitions.push({ source, partition: p, ...progress[source].signal(p, idleMs) });
         }
       }
       return { wallMs: Date.now(), partitions };
     };
 
-    const asFenced = (e: unknown) =>
-      isFenced(e)
+    const asFenced = (e: unknown, openedAt: number) =>
+      isFencedByAnotherInstance(e, Date.now() - openedAt)
         ? new FencedError(
           `another instance with transactional id "${config.transactionalId}" took over`,
         )
@@ -277,6 +306,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
      */
     const probeFencing = async () => {
       if (!eos) return;
+      const openedAt = Date.now();
       const tx = await producer.transaction();
       try {
         for (const source of ["foot", "shelf"] as const) {
@@ -290,10 +320,11 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         await tx.commit();
       } catch (e) {
         await tx.abort().catch(() => {});
-        throw asFenced(e);
+        throw asFenced(e, openedAt);
       }
     };
     let lastCommit = Date.now();
+    let outputWrites = 0;
 
     const commit = async () => {
       engine.advance(progressSignal());
@@ -343,6 +374,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
 
       const t0 = performance.now();
       if (eos) {
+        const openedAt = Date.now();
         const tx = await producer.transaction();
         try {
           for (const chunk of chunked(batches)) {
@@ -358,11 +390,15 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
           await tx.commit();
         } catch (e) {
           await tx.abort().catch(() => {});
-          throw asFenced(e);
+          throw asFenced(e, openedAt);
         }
       } else {
         for (const chunk of chunked(batches)) {
           await producer.sendBatch({ topicMessages: chunk, acks: -1 });
+        }
+        if (++outputWrites === deps.exitBeforeOffsetCommitAfter) {
+          log.warn("test fault: exiting after writing outputs, before committing offsets");
+          Deno.exit(137);
         }
         for (const source of ["foot", "shelf"] as const) {
           if (offsets[source].length === 0) continue;
@@ -373,10 +409,12 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
       }
       progress.foot.markCommitted(offsets.foot);
       progress.shelf.markCommitted(offsets.shelf);
-      if (config.clock === "wall") {
-        const nowUs = Date.now() * 1000;
-        for (const t of out.transactions) {
-          metrics.checkoutDelay.observe(Math.max(0, (nowUs - t.dueMicros) / 1e6));
+      const nowUs = Date.now() * 1000;
+      for (const t of out.transactions) {
+        // Real-time checkouts only: a backfill's are due months ago, a fast simulation's ahead.
+        const delaySec = (nowUs - t.dueMicros) / 1e6;
+        if (delaySec >= -1 && delaySec <= CHECKOUT_DELAY_MAX_SEC) {
+          metrics.checkoutDelay.observe(Math.max(0, delaySec));
         }
       }
       lastCommit = Date.now();
@@ -407,15 +445,16 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
       shelf: config.shelfTopic,
       pos: config.posTopic,
       delivery: config.delivery,
-      clock: config.clock,
+      idleSec: config.idleSec,
     });
 
-    // Lag and ends of partitions that deliver no batches (empty or idle ones).
+    // Ends of the input partitions: lag, and the caught-up proofs that let a quiet partition
+    // pass the wall clock. Its own loop, so a slow commit never delays it.
     const pollOffsets = async () => {
       for (const source of ["foot", "shelf"] as const) {
         const tp = progress[source];
-        // Stream time before asking: what was produced by then is below the ends we get.
-        const askedAt = streamNowUs();
+        // The wall clock before asking: what was produced by then is below the ends we get.
+        const askedAt = Date.now();
         for (const e of await admin.fetchTopicOffsets(tp.topic)) {
           tp.verify(e.partition, BigInt(e.high), askedAt);
         }
@@ -424,17 +463,25 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         }
       }
     };
-
-    let lastPoll = 0;
     const stopped = new Promise<void>((r) => stop.addEventListener("abort", () => r()));
+    let polling = true;
+    const pollLoop = (async () => {
+      while (polling && !stop.aborted && !failure) {
+        await pollOffsets();
+        await Promise.race([new Promise((r) => setTimeout(r, OFFSETS_POLL_MS)), stopped]);
+      }
+    })();
+    pollLoop.catch((e) => failed(e));
+    closers.push(async () => {
+      polling = false;
+      await pollLoop.catch(() => {});
+    });
+    await Promise.race([pollOffsets(), failedPromise]);
+
     let inFlight: Promise<unknown> = Promise.resolve();
     try {
       while (!stop.aborted) {
         if (failure) throw failure;
-        if (Date.now() - lastPoll >= OFFSETS_POLL_MS) {
-          lastPoll = Date.now();
-          await Promise.race([pollOffsets(), failedPromise]);
-        }
         inFlight = commit();
         await Promise.race([inFlight, failedPromise]);
         metrics.observeEngine(engine.metrics());

@@ -31,7 +31,15 @@ export class ServiceMetrics {
   readonly conflictingSessions: Counter;
   readonly openCarts: Gauge;
   readonly openSessions: Gauge;
+  readonly redelivered: Counter;
+  readonly streamTime: Gauge;
   readonly rss: Gauge;
+  /**
+   * The engine's counters start at 0 with every pipeline (a rebuild makes a new engine); these
+   * hold what earlier engines had counted, so the Prometheus counters never go down.
+   */
+  #earlier = new Map<Counter, Map<string, number>>();
+  #current = new Map<Counter, Map<string, number>>();
   readonly heapUsed: Gauge;
 
   constructor() {
@@ -56,6 +64,14 @@ export class ServiceMetrics {
     );
     this.openCarts = r.gauge("pos_open_carts", "customers with an open cart");
     this.openSessions = r.gauge("pos_open_sessions", "customers with an open session");
+    this.redelivered = r.counter(
+      "pos_redelivered_records_total",
+      "shelf records delivered again after a crash, already applied (ignored)",
+    );
+    this.streamTime = r.gauge(
+      "pos_stream_time_seconds",
+      "stream time: the event time every shelf partition has passed (epoch seconds)",
+    );
     this.rss = r.gauge("pos_resident_memory_bytes", "resident set size of the process");
     this.heapUsed = r.gauge("pos_heap_used_bytes", "V8 heap in use");
     this.consumedBytes = r.counter("pos_consumed_bytes_total", "bytes of record values consumed");
@@ -86,19 +102,40 @@ export class ServiceMetrics {
     for (const [outcome, table] of [["applied", m.records], ["skipped", m.skipped]] as const) {
       for (const [key, n] of Object.entries(table)) {
         const [source, eventType] = key.split(":");
-        this.records.set({ source, event_type: eventType ?? "", outcome }, n);
+        this.#count(this.records, { source, event_type: eventType ?? "", outcome }, n);
       }
     }
-    for (const [reason, n] of Object.entries(m.invalid)) this.invalid.set({ reason }, n);
-    this.late.set({}, m.late);
-    this.unknownItems.set({}, m.unknownItems);
-    this.transactions.set({}, m.transactions);
-    this.revenueCents.set({}, m.revenueCents);
-    this.anomalies.set({}, m.anomalies);
-    this.duplicateSessions.set({}, m.duplicateSessions);
-    this.conflictingSessions.set({}, m.conflictingSessions);
+    for (const [reason, n] of Object.entries(m.invalid)) this.#count(this.invalid, { reason }, n);
+    this.#count(this.late, {}, m.late);
+    this.#count(this.redelivered, {}, m.redelivered);
+    this.#count(this.unknownItems, {}, m.unknownItems);
+    this.#count(this.transactions, {}, m.transactions);
+    this.#count(this.revenueCents, {}, m.revenueCents);
+    this.#count(this.anomalies, {}, m.anomalies);
+    this.#count(this.duplicateSessions, {}, m.duplicateSessions);
+    this.#count(this.conflictingSessions, {}, m.conflictingSessions);
     this.openCarts.set({}, m.openCarts);
     this.openSessions.set({}, m.openSessions);
+    if (Number.isFinite(m.streamTimeUs)) this.streamTime.set({}, m.streamTimeUs / 1e6);
+  }
+
+  /** The engine observed so far is gone (a pipeline rebuild): keep what it counted. */
+  engineStopped(): void {
+    for (const [c, current] of this.#current) {
+      const earlier = this.#earlier.get(c) ?? new Map<string, number>();
+      for (const [k, n] of current) earlier.set(k, (earlier.get(k) ?? 0) + n);
+      this.#earlier.set(c, earlier);
+    }
+    this.#current.clear();
+  }
+
+  /** Sets a counter to earlier engines' total plus the current engine's `n`. */
+  #count(c: Counter, labels: Record<string, string>, n: number): void {
+    const key = JSON.stringify(labels);
+    let current = this.#current.get(c);
+    if (current === undefined) this.#current.set(c, current = new Map());
+    current.set(key, n);
+    c.set(labels, (this.#earlier.get(c)?.get(key) ?? 0) + n);
   }
 
   /** Copies the price book watcher's reload counters. */
