@@ -71,7 +71,11 @@ export interface InputRecord {
   source: Source;
   topic: string;
   partition: number;
-  /** Kafka offset, as a decimal string. */
+  /**
+   * Kafka offset, as a decimal string. A partition's records must be applied in offset order
+   * (Kafka delivers them so; replay numbers its lines in the order it applies them): a record
+   * at or below the highest offset already applied for its customer is a re-delivery.
+   */
   offset: string;
   value: Uint8Array | null;
   /** Kafka record timestamp (the event time of a shelf event without `timestamp`). */

@@ -161,7 +161,12 @@ export async function replay(
   const fo = timeOrder(fi);
   const so = timeOrder(si);
   const engine = new Engine(config);
-  const inputs = { foot: { input: foot, idx: fi }, shelf: { input: shelf, idx: si } };
+  // The engine sees each file as a partition whose offsets are the order lines are applied in
+  // (Kafka's promise: a partition's records arrive in offset order); DLQ lines map them back.
+  const inputs = {
+    foot: { input: foot, idx: fi, lineOfOffset: new Float64Array(fi.n) },
+    shelf: { input: shelf, idx: si, lineOfOffset: new Float64Array(si.n) },
+  };
   /** Maps a line number back to its bytes (for DLQ records the engine re-encoded). */
   const lineByNo = (source: Source, lineNo: number): string => {
     const { input, idx } = inputs[source];
@@ -196,7 +201,7 @@ export async function replay(
     const lines: ReplayDlqLine[] = [];
     for (const d of out.dlq) {
       const source: Source = d.topic === "foot" ? "foot" : "shelf";
-      const lineNo = Number(d.offset);
+      const lineNo = inputs[source].lineOfOffset[Number(d.offset)];
       const l: ReplayDlqLine = {
         reason: d.reason,
         source,
@@ -222,11 +227,13 @@ export async function replay(
   let i = 0, j = 0, k = 0;
   while (i < fi.n || j < si.n) {
     const useFoot = j >= si.n || (i < fi.n && fi.times[fo[i]] <= si.times[so[j]]);
-    const idx = useFoot ? fi : si;
+    const offset = useFoot ? i : j;
     const line = useFoot ? fo[i++] : so[j++];
+    const { idx, lineOfOffset } = inputs[useFoot ? "foot" : "shelf"];
     const bytes = useFoot ? foot.bytes : shelf.bytes;
     rec.source = rec.topic = useFoot ? "foot" : "shelf";
-    rec.offset = String(idx.lineNo[line]);
+    lineOfOffset[offset] = idx.lineNo[line];
+    rec.offset = String(offset);
     rec.value = bytes.subarray(idx.starts[line], idx.ends[line]);
     rec.timestampMs = idx.times[line] / 1000;
     engine.apply(rec);

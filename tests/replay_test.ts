@@ -222,3 +222,49 @@ Deno.test("§8 replay via subprocess: deno run main.ts replay with a parquet sto
   assert.match(err, /3 transactions/);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("§8 replay: a file out of time order (partitions concatenated) equals the sorted file", async () => {
+  const enc = new TextEncoder();
+  const t = (m: number) => `2025-11-07T09:${String(m).padStart(2, "0")}:00+00:00`;
+  const foot = JSON.stringify({
+    event_type: "foot_traffic",
+    customer_id: "c",
+    entry_time: t(0),
+    exit_time: t(30),
+  });
+  const ev = (kind: string, item: string, m: number) =>
+    JSON.stringify({ event_type: kind, customer_id: "c", item_id: item, timestamp: t(m) });
+  // As if read partition by partition: later lines carry earlier times.
+  const shuffled = [
+    ev("pickup", "BREAD2", 20),
+    ev("putback", "BEVWAT1", 12),
+    ev("pickup", "BEVWAT1", 5),
+    ev("pickup", "SNACK9", 40), // after the exit: late, whatever its line
+    ev("pickup", "BEVWAT1", 1),
+  ];
+  const sorted = [4, 2, 1, 0, 3].map((i) => shuffled[i]);
+  const run = async (lines: string[]) => {
+    const dlq: string[] = [];
+    const r = await replay(
+      { name: "foot", bytes: enc.encode(foot + "\n") },
+      { name: "shelf", bytes: enc.encode(lines.join("\n") + "\n") },
+      {
+        graceSec: 2,
+        maxSessionAgeSec: 10800,
+        forceCheckoutIfEmpty: false,
+        pricer: testPricer(PRICES),
+      },
+      (ls) => void dlq.push(...ls.map((l) => `${l.reason} ${l.original}`)),
+    );
+    return { txs: r.transactions, dlq };
+  };
+  const a = await run(shuffled), b = await run(sorted);
+  assert.deepEqual(a, b);
+  assert.deepEqual(
+    JSON.parse(a.txs[0]).items.map((
+      l: { item_id: string; quantity: number },
+    ) => [l.item_id, l.quantity]),
+    [["BEVWAT1", 1], ["BREAD2", 1]],
+  );
+  assert.deepEqual(a.dlq, [`late ${shuffled[3]}`]);
+});

@@ -8,20 +8,16 @@ import { Buffer } from "node:buffer";
 import { CompressionTypes } from "kafkajs";
 import { freePort, startBroker, testBroker } from "../support/kafka.ts";
 import { testKafka } from "../support/kafka_client.ts";
-import {
-  clockTick,
-  generateTraffic,
-  pyIso,
-  rng,
-  timeSlices,
-  type TrafficRecord,
-} from "../support/traffic.ts";
+import { generateTraffic, pyIso, rng, timeSlices, type TrafficRecord } from "../support/traffic.ts";
 import {
   eventually,
+  isReady,
+  metricsText,
+  metricValue,
   produce,
   readAll,
-  type ServiceProcess,
   startService,
+  stopService,
 } from "../support/service_process.ts";
 import {
   expectTransactions,
@@ -34,27 +30,10 @@ import {
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
 /**
- * Traffic replayed fast (`produceLikeUpstream`) reaches the topics a whole time window at once,
- * so the partitions of one window land minutes of event time apart. The grace period is what
- * covers producer skew (SPEC §3); it must span a window (about 9 minutes here) for the result
- * to be deterministic. Real-time producers need only seconds.
- */
-const FAST_GRACE = ["--checkout-grace-sec", "1200"];
-const FAST_FORWARD = ["--clock", "event", ...FAST_GRACE];
-
-async function stopService(svc: ServiceProcess): Promise<number> {
-  svc.kill("SIGTERM");
-  return await svc.wait();
-}
-
-async function metricsText(svc: ServiceProcess): Promise<string> {
-  return await fetch(`http://127.0.0.1:${svc.metricsPort}/metrics`).then((r) => r.text());
-}
-
-/**
  * Real-time upstream producers, replayed fast: both topics produced window by window in event
- * time (foot gzip-compressed and keyed, shelf unkeyed), then a clock tick. With `--clock event`
- * a checkout waits for stream time, so it never runs ahead of the shelf events it needs.
+ * time (foot gzip-compressed and keyed, shelf unkeyed), then a clock tick. The default
+ * configuration: a checkout waits for every shelf partition's event time, so it never runs
+ * ahead of the shelf events it needs, however fast the windows come.
  */
 async function produceLikeUpstream(
   kafka: ReturnType<typeof testKafka>,
@@ -70,31 +49,15 @@ async function produceLikeUpstream(
   }
 }
 
-/** The traffic with a clock tick at its end, as both the service and replay get it. */
-function withTick(traffic: { foot: TrafficRecord[]; shelf: TrafficRecord[] }) {
-  return { foot: [...traffic.foot, clockTick(traffic)], shelf: traffic.shelf };
-}
-
-async function isReady(svc: ServiceProcess): Promise<boolean> {
-  const r = await fetch(`http://127.0.0.1:${svc.metricsPort}/readyz`).catch(() => undefined);
-  await r?.body?.cancel();
-  return r?.status === 200;
-}
-
-function metricValue(text: string, line: string): number {
-  const found = text.split("\n").find((l) => l.startsWith(line + " "));
-  return found ? Number(found.slice(line.length + 1)) : 0;
-}
-
 Deno.test(
   "traffic shaped like the real producers yields exactly replay's transactions",
   opts,
   async () => {
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3, FAST_FORWARD);
-    const traffic = withTick(generateTraffic({ customers: 300, seed: 11 }));
-    const expected = await replayExpected(fx, traffic, FAST_GRACE);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    const traffic = generateTraffic({ customers: 300, seed: 11 });
+    const expected = await replayExpected(fx, traffic);
     assert.ok(expected.length > 250, `replay gave ${expected.length} transactions`);
 
     const svc = await startService(fx.args);
@@ -143,9 +106,9 @@ Deno.test(
   async () => {
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3, FAST_FORWARD);
-    const traffic = withTick(generateTraffic({ customers: 600, seed: 13 }));
-    const expected = await replayExpected(fx, traffic, FAST_GRACE);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    const traffic = generateTraffic({ customers: 600, seed: 13 });
+    const expected = await replayExpected(fx, traffic);
     const rand = rng(99);
 
     // Produce window by window while the service is killed and restarted under it.
@@ -177,9 +140,9 @@ Deno.test(
   async () => {
     const broker = await startBroker();
     const kafka = testKafka(broker.bootstrap);
-    const fx = await makeFixture(kafka, broker.bootstrap, 3, FAST_FORWARD);
-    const traffic = withTick(generateTraffic({ customers: 300, seed: 14 }));
-    const expected = await replayExpected(fx, traffic, FAST_GRACE);
+    const fx = await makeFixture(kafka, broker.bootstrap, 3);
+    const traffic = generateTraffic({ customers: 300, seed: 14 });
+    const expected = await replayExpected(fx, traffic);
     const [first, second] = timeSlices(traffic, 2);
     const svc = await startService(fx.args);
     try {

@@ -140,3 +140,58 @@ export async function readAll(
   await consumer.disconnect();
   return out;
 }
+
+/** SIGTERM, then the exit code. */
+export async function stopService(svc: ServiceProcess): Promise<number> {
+  svc.kill("SIGTERM");
+  return await svc.wait();
+}
+
+/** The service's /metrics text. */
+export async function metricsText(svc: ServiceProcess): Promise<string> {
+  return await fetch(`http://127.0.0.1:${svc.metricsPort}/metrics`).then((r) => r.text());
+}
+
+/** Whether /readyz answers 200. */
+export async function isReady(svc: ServiceProcess): Promise<boolean> {
+  const r = await fetch(`http://127.0.0.1:${svc.metricsPort}/readyz`).catch(() => undefined);
+  await r?.body?.cancel();
+  return r?.status === 200;
+}
+
+/** The value of one metric line (`name{labels}`) in a /metrics text, 0 when absent. */
+export function metricValue(text: string, line: string): number {
+  const found = text.split("\n").find((l) => l.startsWith(line + " "));
+  return found ? Number(found.slice(line.length + 1)) : 0;
+}
+
+/** Records read by {@link watchTopic}, with the wall clock at which each became readable. */
+export interface Watched {
+  records: { value: string; atMs: number }[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Reads `topic` (read_committed) continuously from its start and notes when each record
+ * arrives: the moment a downstream consumer could see it.
+ */
+export async function watchTopic(kafka: Kafka, topic: string): Promise<Watched> {
+  const consumer = kafka.consumer({
+    groupId: `watch-${crypto.randomUUID()}`,
+    readUncommitted: false,
+    maxWaitTimeInMs: 20,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const records: Watched["records"] = [];
+  const dec = new TextDecoder();
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: ({ batch }) => {
+      const atMs = Date.now();
+      for (const m of batch.messages) records.push({ value: dec.decode(m.value!), atMs });
+      return Promise.resolve();
+    },
+  });
+  return { records, stop: () => consumer.disconnect() };
+}

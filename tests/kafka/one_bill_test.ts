@@ -1,0 +1,377 @@
+/**
+ * One bill per visit, whatever the clock, the arrival order or the restart: the six ways the
+ * default service once billed wrongly, each against the real broker with the default
+ * configuration, compared with `replay` of the records the topics really hold.
+ */
+import assert from "node:assert/strict";
+import type { Kafka } from "kafkajs";
+import { testBroker } from "../support/kafka.ts";
+import { testKafka } from "../support/kafka_client.ts";
+import { generateTraffic, pyIso } from "../support/traffic.ts";
+import {
+  eventually,
+  isReady,
+  metricsText,
+  metricValue,
+  produce,
+  readAll,
+  startService,
+  stopService,
+  watchTopic,
+} from "../support/service_process.ts";
+import {
+  expectTransactions,
+  type Fixture,
+  makeFixture,
+  outputTransactions,
+  replayExpected,
+} from "../support/service_fixture.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/** The defaults a user runs with. */
+const GRACE_SEC = 2;
+const IDLE_SEC = 5;
+
+/** Runs `pos-producer simulate` into the fixture's topics; resolves when it has sent all. */
+async function simulate(fx: Fixture, args: string[]): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "simulate",
+      "--broker",
+      fx.bootstrap,
+      "--foot-topic",
+      fx.topics.foot,
+      "--shelf-topic",
+      fx.topics.shelf,
+      "--store",
+      fx.store,
+      "--discounts",
+      fx.discounts,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+}
+
+/** Both input topics as they are now, as replay's input (every partition, any order). */
+async function topicsAsTraffic(kafka: Kafka, fx: Fixture) {
+  const values = async (topic: string) =>
+    (await readAll(kafka, topic)).map((m) => ({ key: m.key, value: m.value!, us: 0 }));
+  return { foot: await values(fx.topics.foot), shelf: await values(fx.topics.shelf) };
+}
+
+/** Customers with more than one transaction. */
+function billedTwice(txs: Record<string, unknown>[]): string[] {
+  const n = new Map<string, number>();
+  for (const t of txs) n.set(String(t.customer_id), (n.get(String(t.customer_id)) ?? 0) + 1);
+  return [...n].filter(([, k]) => k > 1).map(([c]) => c);
+}
+
+Deno.test(
+  "a backfill written in a burst into a running service bills every visit once, as replay",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    const svc = await startService(fx.args);
+    try {
+      await eventually("service ready", () => isReady(svc), 60_000, 100);
+      // Hours of a store day released at once, racing the service that consumes it.
+      await simulate(fx, ["--as-fast-as-possible", "--customers", "3000", "--seed", "42"]);
+      const expected = await replayExpected(fx, await topicsAsTraffic(kafka, fx));
+      assert.ok(expected.length > 2500, `replay gave ${expected.length}`);
+      await expectTransactions(kafka, fx, expected, "one transaction per visit", 120_000);
+      const got = await outputTransactions(kafka, fx);
+      assert.deepEqual(billedTwice(got), []);
+      assert.equal(metricValue(await metricsText(svc), "pos_late_events_total"), 0);
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "the README's simulate example (--time-scale 60) into a default service bills within a minute",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    const svc = await startService(fx.args);
+    const sim = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "simulate",
+        "--broker",
+        bootstrap,
+        "--foot-topic",
+        fx.topics.foot,
+        "--shelf-topic",
+        fx.topics.shelf,
+        "--store",
+        fx.store,
+        "--rate",
+        "500",
+        "--time-scale",
+        "60",
+        "--duration",
+        "120",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await eventually("service ready", () => isReady(svc), 60_000, 100);
+      const t0 = Date.now();
+      await eventually(
+        "a first transaction",
+        async () => (await outputTransactions(kafka, fx)).length > 0,
+        60_000,
+        500,
+      );
+      console.log(`first transaction ${((Date.now() - t0) / 1000).toFixed(1)} s after start`);
+      assert.deepEqual(billedTwice(await outputTransactions(kafka, fx)), []);
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      try {
+        sim.kill("SIGKILL");
+      } catch { /* ended */ }
+      await sim.status;
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "SIGKILL near the end of a backfill, restart with no new input: every cart out within idle + G + 1 s",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    const traffic = generateTraffic({ customers: 400, seed: 31 });
+    const expected = await replayExpected(fx, traffic);
+    await produce(kafka, fx.topics.foot, traffic.foot);
+    await produce(kafka, fx.topics.shelf, traffic.shelf);
+    let svc = await startService(fx.args);
+    try {
+      // Killed once the input is read, while the last carts wait for the end of input.
+      await eventually(
+        "the whole input applied",
+        async () => {
+          const m = await metricsText(svc).catch(() => "");
+          return metricValue(m, "pos_commits_total") > 0 &&
+            (await outputTransactions(kafka, fx)).length > 0;
+        },
+        60_000,
+        50,
+      );
+      svc.kill("SIGKILL");
+      await svc.wait();
+      svc = await startService(fx.args);
+      const out = await watchTopic(kafka, fx.topics.pos);
+      try {
+        await eventually("restarted service ready", () => isReady(svc), 60_000, 50);
+        const readyAt = Date.now();
+        await expectTransactions(kafka, fx, expected, "every cart after the restart", 60_000);
+        const last = Math.max(...out.records.map((r) => r.atMs));
+        const waited = (last - readyAt) / 1000;
+        console.log(
+          `last transaction ${waited.toFixed(2)} s after the restarted service was ready`,
+        );
+        assert.ok(
+          waited <= IDLE_SEC + GRACE_SEC + 1,
+          `the last carts came ${waited} s after ready (idle ${IDLE_SEC} + grace ${GRACE_SEC} + 1)`,
+        );
+      } finally {
+        await out.stop();
+      }
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "two pickups at one instant on different partitions: lines by item id, the bytes of replay",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    const t = Date.UTC(2025, 10, 7, 9, 40, 1) * 1000;
+    const foot = ["c-1", "c-2"].map((c) => ({
+      key: c,
+      us: t,
+      value: JSON.stringify({
+        event_type: "foot_traffic",
+        customer_id: c,
+        entry_time: pyIso(t - 60_000_000),
+        exit_time: pyIso(t + 60_000_000),
+      }),
+    }));
+    const pickup = (c: string, item: string) =>
+      JSON.stringify({
+        event_type: "pickup",
+        customer_id: c,
+        item_id: item,
+        quantity: 1,
+        timestamp: pyIso(t),
+      });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: fx.topics.foot, messages: foot });
+    // c-1: ITEM002 on partition 0 first, ITEM001 on partition 2; c-2 the other way round.
+    for (
+      const [c, first, second] of [["c-1", "ITEM002", "ITEM001"], ["c-2", "ITEM001", "ITEM002"]]
+    ) {
+      await producer.send({
+        topic: fx.topics.shelf,
+        messages: [{ value: pickup(c, first), partition: 0 }],
+      });
+      await producer.send({
+        topic: fx.topics.shelf,
+        messages: [{ value: pickup(c, second), partition: 2 }],
+      });
+    }
+    await producer.disconnect();
+    const shelf = await readAll(kafka, fx.topics.shelf);
+    const expected = await replayExpected(fx, {
+      foot,
+      shelf: shelf.map((m) => ({ key: null, value: m.value!, us: t })),
+    });
+    const svc = await startService(fx.args);
+    try {
+      await expectTransactions(kafka, fx, expected, "both transactions");
+      const got = await readAll(kafka, fx.topics.pos);
+      for (const m of got) {
+        const items = JSON.parse(m.value!).items.map((l: { item_id: string }) => l.item_id);
+        assert.deepEqual(items, ["ITEM001", "ITEM002"]);
+        const same = expected.find((e) => e.customer_id === JSON.parse(m.value!).customer_id);
+        assert.equal(m.value, JSON.stringify(same), "byte for byte the transaction replay writes");
+      }
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "at-least-once: records re-delivered after a crash between output and offset commit count once",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3, ["--delivery", "at-least-once"]);
+    const traffic = generateTraffic({ customers: 150, seed: 33 });
+    const expected = await replayExpected(fx, traffic);
+    await produce(kafka, fx.topics.foot, traffic.foot);
+    await produce(kafka, fx.topics.shelf, traffic.shelf);
+    // The first write of outputs and state goes out, then the process dies before the offsets.
+    const crashing = await startService(fx.args, { POS_TEST_EXIT_BEFORE_OFFSET_COMMIT: "1" });
+    assert.equal(await crashing.wait(), 137);
+    assert.match(await crashing.log(), /before committing offsets/);
+    const svc = await startService(fx.args);
+    try {
+      await expectTransactions(kafka, fx, expected, "all transactions, each pickup once");
+      const m = await metricsText(svc);
+      assert.ok(
+        metricValue(m, "pos_redelivered_records_total") > 0,
+        "the restored carts already held re-delivered records",
+      );
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      svc.kill("SIGKILL");
+    }
+  },
+);
+
+Deno.test(
+  "real time at the defaults: every transaction readable within G + 1 s of its exit",
+  opts,
+  async () => {
+    const { bootstrap } = await testBroker();
+    const kafka = testKafka(bootstrap);
+    const fx = await makeFixture(kafka, bootstrap, 3);
+    const svc = await startService(fx.args);
+    const out = await watchTopic(kafka, fx.topics.pos);
+    try {
+      await eventually("service ready", () => isReady(svc), 60_000, 100);
+      // Shoppers whose events are produced at their own timestamps: now.
+      const producer = kafka.producer();
+      await producer.connect();
+      const shoppers = 60;
+      const exits = new Map<string, number>();
+      const startMs = Date.now();
+      const events: { atMs: number; topic: string; key: string | null; value: string }[] = [];
+      for (let i = 0; i < shoppers; i++) {
+        const c = `rt-${i}`;
+        const entry = startMs + 200 + i * 100;
+        const exit = entry + 2000 + (i % 7) * 300;
+        exits.set(c, exit);
+        events.push({
+          atMs: entry,
+          topic: fx.topics.foot,
+          key: c,
+          value: JSON.stringify({
+            event_type: "foot_traffic",
+            customer_id: c,
+            entry_time: pyIso(entry * 1000),
+            exit_time: pyIso(exit * 1000),
+          }),
+        });
+        for (let k = 0; k < 4; k++) {
+          const at = entry + 300 + k * 400;
+          events.push({
+            atMs: at,
+            topic: fx.topics.shelf,
+            key: null,
+            value: JSON.stringify({
+              event_type: "pickup",
+              customer_id: c,
+              item_id: `ITEM00${k}`,
+              quantity: 1,
+              timestamp: pyIso(at * 1000),
+            }),
+          });
+        }
+      }
+      events.sort((a, b) => a.atMs - b.atMs);
+      for (const e of events) {
+        const wait = e.atMs - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await producer.send({ topic: e.topic, messages: [{ key: e.key, value: e.value }] });
+      }
+      await producer.disconnect();
+      await eventually("every shopper billed", () => out.records.length >= shoppers, 30_000, 100);
+      const delays = out.records.map((r) => {
+        const t = JSON.parse(r.value);
+        return (r.atMs - exits.get(t.customer_id)!) / 1000;
+      }).sort((a, b) => a - b);
+      const p = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))];
+      console.log(
+        `exit → readable: p50 ${p(0.5).toFixed(3)} s, p99 ${p(0.99).toFixed(3)} s, max ${
+          delays[delays.length - 1].toFixed(3)
+        } s (G = ${GRACE_SEC} s)`,
+      );
+      assert.equal(out.records.length, shoppers);
+      assert.ok(delays[delays.length - 1] <= GRACE_SEC + 1, `max delay ${delays.at(-1)} s`);
+      assert.equal(await stopService(svc), 0);
+    } finally {
+      await out.stop();
+      svc.kill("SIGKILL");
+    }
+  },
+);
