@@ -4,7 +4,6 @@
  * configuration, compared with `replay` of the records the topics really hold.
  */
 import assert from "node:assert/strict";
-import type { Kafka } from "kafkajs";
 import { testBroker } from "../support/kafka.ts";
 import { testKafka } from "../support/kafka_client.ts";
 import { generateTraffic, pyIso } from "../support/traffic.ts";
@@ -20,11 +19,13 @@ import {
   watchTopic,
 } from "../support/service_process.ts";
 import {
+  billedTwice,
   expectTransactions,
-  type Fixture,
   makeFixture,
   outputTransactions,
   replayExpected,
+  simulateInto,
+  topicsAsTraffic,
 } from "../support/service_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -32,46 +33,6 @@ const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 /** The defaults a user runs with. */
 const GRACE_SEC = 2;
 const IDLE_SEC = 5;
-
-/** Runs `pos-producer simulate` into the fixture's topics; resolves when it has sent all. */
-async function simulate(fx: Fixture, args: string[]): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "simulate",
-      "--broker",
-      fx.bootstrap,
-      "--foot-topic",
-      fx.topics.foot,
-      "--shelf-topic",
-      fx.topics.shelf,
-      "--store",
-      fx.store,
-      "--discounts",
-      fx.discounts,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-}
-
-/** Both input topics as they are now, as replay's input (every partition, any order). */
-async function topicsAsTraffic(kafka: Kafka, fx: Fixture) {
-  const values = async (topic: string) =>
-    (await readAll(kafka, topic)).map((m) => ({ key: m.key, value: m.value!, us: 0 }));
-  return { foot: await values(fx.topics.foot), shelf: await values(fx.topics.shelf) };
-}
-
-/** Customers with more than one transaction. */
-function billedTwice(txs: Record<string, unknown>[]): string[] {
-  const n = new Map<string, number>();
-  for (const t of txs) n.set(String(t.customer_id), (n.get(String(t.customer_id)) ?? 0) + 1);
-  return [...n].filter(([, k]) => k > 1).map(([c]) => c);
-}
 
 Deno.test(
   "a backfill written in a burst into a running service bills every visit once, as replay",
@@ -84,7 +45,7 @@ Deno.test(
     try {
       await eventually("service ready", () => isReady(svc), 60_000, 100);
       // Hours of a store day released at once, racing the service that consumes it.
-      await simulate(fx, ["--as-fast-as-possible", "--customers", "3000", "--seed", "42"]);
+      await simulateInto(fx, ["--as-fast-as-possible", "--customers", "3000", "--seed", "42"]);
       const expected = await replayExpected(fx, await topicsAsTraffic(kafka, fx));
       assert.ok(expected.length > 2500, `replay gave ${expected.length}`);
       await expectTransactions(kafka, fx, expected, "one transaction per visit", 120_000);

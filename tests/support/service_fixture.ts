@@ -188,3 +188,43 @@ export async function expectTransactions(
   await new Promise((r) => setTimeout(r, 1000));
   assertSameTransactions(await outputTransactions(kafka, fx), expected);
 }
+
+/** Runs `pos-producer simulate` into the fixture's topics; resolves when it has sent all. */
+export async function simulateInto(fx: Fixture, args: string[]): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "simulate",
+      "--broker",
+      fx.bootstrap,
+      "--foot-topic",
+      fx.topics.foot,
+      "--shelf-topic",
+      fx.topics.shelf,
+      "--store",
+      fx.store,
+      "--discounts",
+      fx.discounts,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`simulate failed: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+/** Both input topics as they are now, as replay's input (every partition, any order). */
+export async function topicsAsTraffic(kafka: Kafka, fx: Fixture) {
+  const values = async (topic: string) =>
+    (await readAll(kafka, topic)).map((m) => ({ key: m.key, value: m.value!, us: 0 }));
+  return { foot: await values(fx.topics.foot), shelf: await values(fx.topics.shelf) };
+}
+
+/** Customers with more than one transaction. */
+export function billedTwice(txs: Record<string, unknown>[]): string[] {
+  const n = new Map<string, number>();
+  for (const t of txs) n.set(String(t.customer_id), (n.get(String(t.customer_id)) ?? 0) + 1);
+  return [...n].filter(([, k]) => k > 1).map(([c]) => c);
+}
