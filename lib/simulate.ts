@@ -21,6 +21,7 @@ import {
   StoreSimulation,
   TIME_SLOTS,
 } from "./store_simulation.ts";
+import { sleep } from "./sleep.ts";
 
 /** Compression codecs by name. */
 export const COMPRESSION = {
@@ -121,18 +122,6 @@ export function simulationFor(
     anchorUs: open + offsetUs,
   };
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
 
 function iso(us: number): string {
   return new Date(Math.floor(us / 1000)).toISOString();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Engine } from "../lib/engine.ts";
+import { type Engine, PROGRESS_KEY } from "../lib/engine.ts";
 import {
   at,
   footRec,
@@ -287,4 +287,74 @@ Deno.test("restart: state restored from drainStateChanges continues exactly", ()
   };
   assert.deepEqual(norm(b), norm(a));
   assert.deepEqual(b.metrics().openCarts, a.metrics().openCarts);
+});
+
+Deno.test("restart: stream time survives in the changelog; a restored engine needs no new record", () => {
+  const a = newEngine();
+  a.apply(footRec(session("c1", 0, 600)));
+  a.apply(shelfRec(pick("c1", "A", 10), { partition: 0 }));
+  a.apply(shelfRec(pick("c2", "B", 700), { partition: 0 })); // the shelf input reached 700 s
+  const state = a.drainStateChanges();
+  assert.ok(state.has(PROGRESS_KEY), "the watermarks are written with the carts");
+  const b = newEngine();
+  for (const [k, v] of state) if (v !== null) b.restore(k, v);
+  // Nothing new arrives after the restart; the partition is not even caught up yet.
+  b.advance({ partitions: [{ source: "shelf", partition: 0, caughtUp: false }] });
+  assert.equal(only(b, "c1").length, 1, "c1 was due at 602 s of stream time, restored at 700 s");
+});
+
+Deno.test("idempotent apply: a re-delivered record (same partition and offset) counts once", () => {
+  const e = newEngine();
+  e.apply(footRec(session("c1", 0, 600)));
+  const r1 = shelfRec(pick("c1", "A", 10), { partition: 1, offset: 5 });
+  const r2 = shelfRec(pick("c1", "A", 20), { partition: 1, offset: 6 });
+  e.apply(r1);
+  e.apply(r2);
+  e.apply(r1); // after a crash, from the last committed offset
+  e.apply(r2);
+  tick(e, 602);
+  e.advance({ partitions: [{ source: "shelf", partition: 1, caughtUp: true }] });
+  const [t] = only(e, "c1");
+  assert.equal(t.items[0].quantity, 2);
+  e.apply(r2); // and after the checkout: still nothing, not even a late DLQ record
+  assert.equal(e.drainOutput().dlq.length, 0);
+  assert.equal(e.metrics().redelivered, 3);
+});
+
+Deno.test("a visit is billed once: events of a checked-out visit are late while it is remembered", () => {
+  const e = newEngine({ maxSessionAgeSec: 3600 });
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(shelfRec(pick("c1", "A", 10)));
+  // A fast-forward: the input is idle, so it passes the wall clock, hours past the horizon.
+  e.advance(caughtUpAt(100_000, true));
+  assert.equal(only(e, "c1").length, 1);
+  // A burst of that visit's old events released later: late, never a second cart or bill.
+  e.apply(shelfRec(pick("c1", "B", 20)));
+  e.advance(caughtUpAt(100_010, true));
+  assert.equal(only(e, "c1").length, 0);
+  assert.equal(e.drainOutput().dlq.filter((d) => d.reason === "late").length, 0, "drained above");
+  assert.equal(e.metrics().late, 1);
+  assert.equal(e.stateOf("c1"), "closed", "remembered MAX of processing time after checkout");
+  e.advance(caughtUpAt(100_000 + 3600 + 1, true));
+  assert.equal(e.stateOf("c1"), null, "forgotten after MAX of stream and processing time");
+});
+
+Deno.test("lines by first pickup time, ties by item id whatever the partitions and arrival order", () => {
+  const lines = (order: [string, number][]) => {
+    const e = newEngine();
+    e.apply(footRec(session("c1", 0, 600)));
+    for (const [item, partition] of order) e.apply(shelfRec(pick("c1", item, 10), { partition }));
+    e.apply(shelfRec(pick("c1", "A", 5), { partition: 2 })); // earlier: first
+    tick(e, 602);
+    e.advance({
+      partitions: [0, 1, 2].map((p) => ({
+        source: "shelf" as const,
+        partition: p,
+        caughtUp: true,
+      })),
+    });
+    return only(e, "c1")[0].items.map((l: { item_id: string }) => l.item_id);
+  };
+  assert.deepEqual(lines([["Z", 0], ["B", 1]]), ["A", "B", "Z"]);
+  assert.deepEqual(lines([["B", 1], ["Z", 0]]), ["A", "B", "Z"]);
 });

@@ -32,6 +32,7 @@ import { createKafka } from "./client.ts";
 import { TopicProgress } from "./progress.ts";
 import { ensureTopics, waitForTopics } from "./topics.ts";
 import { restoreState } from "./state_restore.ts";
+import { sleep } from "../sleep.ts";
 
 /** Records bigger than this go to the DLQ truncated (the original stays in its topic). */
 const DLQ_MAX_VALUE = 512 * 1024;
@@ -102,19 +103,6 @@ export async function runService(deps: ServiceDeps): Promise<void> {
       backoffMs = Math.min(backoffMs * 2, 30_000);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(); // a stop during the back-off ends it at once
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 function isFencingError(e: unknown): boolean {
