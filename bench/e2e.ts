@@ -97,9 +97,14 @@ if (!skip.has("throughput")) {
   // Baseline: kcat reads every shelf record and writes it to another topic.
   const copy = `copy-${crypto.randomUUID().slice(0, 6)}`;
   await createTopics(kafka, [copy], 3);
+  const producedAt = Date.now();
   const kcatSec = await kcatPassThrough(bootstrap, input.shelf, copy);
   const kcatRate = cartEvents / kcatSec;
   results.kcat_passthrough_events_per_s = Math.round(kcatRate);
+  // A preloaded backlog: its producers stopped more than IDLE_SEC (5 s) before the service
+  // starts, so its last carts are checked out as soon as it is read (docs/service.md). Input
+  // written just before the start waits one idle time for its last carts instead.
+  await new Promise((r) => setTimeout(r, Math.max(0, producedAt + 6000 - Date.now())));
 
   for (const delivery of ["exactly-once", "at-least-once"]) {
     const out = names(delivery === "exactly-once" ? "eos" : "alo");
@@ -118,8 +123,8 @@ if (!skip.has("throughput")) {
     results[`service_${delivery}_consume_apply_events_per_s`] = Math.round(
       cartEvents / ((performance.now() - s0) / 1000),
     );
-    // Done when every record was processed and every shopper checked out (CLOCK=wall and
-    // 2025 timestamps: all checkouts are due once the shelf topic is caught up).
+    // Done when every record was processed and every shopper checked out (2025 timestamps, an
+    // idle input: all checkouts are due once the topics are read).
     await eventually(
       `${delivery}: all shelf records processed, every cart checked out`,
       async () =>

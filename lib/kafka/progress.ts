@@ -18,15 +18,19 @@ export interface PartitionState {
    * record produced before then has been processed. -Infinity before any.
    */
   verifiedAtMs: number;
-  /** Wall clock (ms) when a record of the partition was last applied (or tracking began). */
-  lastRecordMs: number;
+  /**
+   * Wall clock (ms) when the partition's end was last seen to move (or tracking began): no
+   * record has been produced to it since. Idleness is about producers, not about this
+   * consumer: a backlog written long ago is idle as soon as it is read.
+   */
+  endMovedAtMs: number;
 }
 
 /** Positions of every partition of one input topic. */
 export class TopicProgress {
   readonly partitions = new Map<number, PartitionState>();
   /**
-   * `startedMs`: when tracking began. It counts as a record's arrival: a partition is idle only
+   * `startedMs`: when tracking began. It counts as the end moving: a partition is idle only
    * after a whole idle time seen by this process, so a restart never takes a pause it did not
    * see for the end of input.
    */
@@ -44,7 +48,7 @@ export class TopicProgress {
       high,
       committed: next,
       verifiedAtMs: -Infinity,
-      lastRecordMs: this.startedMs,
+      endMovedAtMs: this.startedMs,
     });
   }
 
@@ -56,7 +60,7 @@ export class TopicProgress {
         high: 0n,
         committed: -1n,
         verifiedAtMs: -Infinity,
-        lastRecordMs: this.startedMs,
+        endMovedAtMs: this.startedMs,
       };
       this.partitions.set(partition, s);
     }
@@ -69,24 +73,23 @@ export class TopicProgress {
     if (offset + 1n > s.next) s.next = offset + 1n;
   }
 
-  /** Records of `partition` were applied at wall clock `nowMs` (it is not idle). */
-  sawRecords(partition: number, nowMs: number): void {
+  /** At wall clock `nowMs`, the partition was seen to end at least at `high` (a fetch response
+   * or an offset look-up). */
+  sawHigh(partition: number, high: bigint, nowMs: number): void {
     const s = this.#get(partition);
-    if (nowMs > s.lastRecordMs) s.lastRecordMs = nowMs;
-  }
-
-  /** The partition ends at least at `high` (a fetch response or an offset look-up). */
-  sawHigh(partition: number, high: bigint): void {
-    const s = this.#get(partition);
-    if (high > s.high) s.high = high;
+    if (high > s.high) {
+      s.high = high;
+      if (nowMs > s.endMovedAtMs) s.endMovedAtMs = nowMs;
+    }
   }
 
   /**
-   * An offset look-up that began at wall clock `atMs` said the partition ends at `high`: when
-   * everything before that was processed, the partition was caught up at `atMs`.
+   * An offset look-up that began at wall clock `atMs` and was answered by `nowMs` said the
+   * partition ends at `high`: when everything before that was processed, the partition was
+   * caught up at `atMs`.
    */
-  verify(partition: number, high: bigint, atMs: number): void {
-    this.sawHigh(partition, high);
+  verify(partition: number, high: bigint, atMs: number, nowMs = atMs): void {
+    this.sawHigh(partition, high, nowMs);
     const s = this.#get(partition);
     if (s.next >= high && atMs > s.verifiedAtMs) s.verifiedAtMs = atMs;
   }
@@ -99,7 +102,7 @@ export class TopicProgress {
 
   /**
    * What the engine needs to know of a partition: whether it is caught up, since when (the
-   * look-up's wall clock), and whether it had no records for `idleMs` before that look-up.
+   * look-up's wall clock), and whether nothing was produced to it for `idleMs` before that.
    */
   signal(
     partition: number,
@@ -112,8 +115,20 @@ export class TopicProgress {
     return {
       caughtUp: true,
       caughtUpAtMs: s.verifiedAtMs,
-      idle: s.verifiedAtMs - s.lastRecordMs >= idleMs,
+      idle: s.verifiedAtMs - s.endMovedAtMs >= idleMs,
     };
+  }
+
+  /**
+   * No record at or after `firstOffsetSince` carries a timestamp from `sinceMs` on (an offset
+   * look-up by timestamp): when that is the partition's known end, nothing was produced to it
+   * since `sinceMs`.
+   */
+  endQuietSince(partition: number, firstOffsetSince: bigint, sinceMs: number): void {
+    const s = this.partitions.get(partition);
+    if (s !== undefined && firstOffsetSince >= s.high && sinceMs < s.endMovedAtMs) {
+      s.endMovedAtMs = sinceMs;
+    }
   }
 
   /** Records not yet processed, by partition. */

@@ -212,6 +212,14 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         const c = byPartition.get(e.partition) ?? -1n;
         progress[source].seed(e.partition, c >= 0n ? c : BigInt(e.low), BigInt(e.high));
       }
+      // A partition whose records are all older than the idle time (by their Kafka timestamps)
+      // was quiet before we started: once read, it is idle at once, so a backlog's last carts
+      // need not wait another idle time. If it is written to after all, its end moves and the
+      // rule of docs/service.md applies as usual.
+      const quietSince = startedMs - idleMs;
+      for (const q of await admin.fetchTopicOffsetsByTimestamp(topic, quietSince)) {
+        progress[source].endQuietSince(q.partition, BigInt(q.offset), quietSince);
+      }
     }
 
     const dlqLimiter = new RateLimiter(5, 10_000);
@@ -233,7 +241,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
       });
       consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
         const p = ev.payload;
-        tp.sawHigh(p.partition, BigInt(p.highWatermark));
+        tp.sawHigh(p.partition, BigInt(p.highWatermark), Date.now());
         // Batches of only control records or aborted records move the position too.
         if (p.lastOffset !== undefined && p.lastOffset !== null) {
           const last = BigInt(p.lastOffset);
@@ -261,8 +269,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         engine.apply(rec);
         tp.processed(batch.partition, BigInt(m.offset));
       }
-      if (batch.messages.length > 0) tp.sawRecords(batch.partition, Date.now());
-      tp.sawHigh(batch.partition, BigInt(batch.highWatermark));
+      tp.sawHigh(batch.partition, BigInt(batch.highWatermark), Date.now());
       metrics.consumedBytes.inc(
         { topic: batch.topic },
         batch.messages.reduce((n, m) => n + (m.value?.length ?? 0), 0),
@@ -443,9 +450,9 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         const tp = progress[source];
         // The wall clock before asking: what was produced by then is below the ends we get.
         const askedAt = Date.now();
-        for (const e of await admin.fetchTopicOffsets(tp.topic)) {
-          tp.verify(e.partition, BigInt(e.high), askedAt);
-        }
+        const ends = await admin.fetchTopicOffsets(tp.topic);
+        const answeredAt = Date.now();
+        for (const e of ends) tp.verify(e.partition, BigInt(e.high), askedAt, answeredAt);
         for (const [partition, lag] of tp.lag()) {
           metrics.lag.set({ topic: tp.topic, partition: String(partition) }, Number(lag));
         }

@@ -139,6 +139,8 @@ Deno.test(
       );
       svc.kill("SIGKILL");
       await svc.wait();
+      const before = (await outputTransactions(kafka, fx)).length;
+      assert.ok(before < expected.length, `killed with ${before} of ${expected.length} out`);
       svc = await startService(fx.args);
       const out = await watchTopic(kafka, fx.topics.pos);
       try {
