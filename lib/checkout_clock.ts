@@ -6,14 +6,20 @@
 
 /**
  * Per-source partition progress: the event-time watermark of each partition (the highest event
- * time applied there) and what the edge last said about it (caught up since when, idle or not).
+ * time applied there) and what the edge last said about it. What a partition has *passed*:
  *
- * A partition has *passed* its watermark. A caught-up partition has passed more: the wall clock
- * of the look-up that found it caught up, when it is **live** (its watermark within `idleUs` of
- * that wall clock: real-time producers, whose next records carry times from now on) or **idle**
- * (no records for `idleUs`: the end of input, or a partition nobody writes to). A caught-up
- * partition that is neither (a backlog written in a burst, momentarily drained) has passed only
- * its watermark, so a burst of old events racing the service is checked out by event time.
+ * - not caught up: its watermark;
+ * - caught up by a look-up that began at wall clock `v`, and **real time** (its last records were
+ *   produced within the idle time of their event times: the next ones will carry times from
+ *   now on): `max(watermark, v)`;
+ * - caught up and **idle** (nothing produced for the idle time) while the whole input is at rest
+ *   (every partition of both inputs caught up, and idle or real time): `max(watermark, v)`, the
+ *   end of input;
+ * - caught up, idle and never written to, while another partition of its input has records: it
+ *   does not count (a partition nobody writes to must not hold the others);
+ * - complete (a file's end): every time;
+ * - otherwise its watermark: a burst of old events, momentarily drained or paused, proves
+ *   nothing about what its producer writes next, so it is checked out by event time.
  */
 export class Watermarks {
   /** Highest event time (µs) applied per partition; -Infinity before the first event. */
@@ -23,8 +29,10 @@ export class Watermarks {
    * +Infinity: the input is complete (replay's end).
    */
   readonly caughtUpAt: number[] = [];
-  /** Whether the partition had no records for the idle time when last found caught up. */
+  /** Whether nothing was produced to the partition for the idle time before that look-up. */
   readonly idle: boolean[] = [];
+  /** Wall clock (µs) when the partition's end last moved; NaN when unknown. */
+  readonly endMovedAt: number[] = [];
   /** Partitions known (listed by `advance`, seen in a record, or restored). */
   readonly known: number[] = [];
   private readonly isKnown: boolean[] = [];
@@ -38,6 +46,7 @@ export class Watermarks {
       this.wm[p] = -Infinity;
       this.caughtUpAt[p] = NaN;
       this.idle[p] = false;
+      this.endMovedAt[p] = NaN;
       this.known.push(p);
     }
   }
@@ -51,34 +60,55 @@ export class Watermarks {
     }
   }
 
-  /** What the edge knows of `p`: caught up since `caughtUpAtUs` (NaN: not), and idle or not. */
-  signal(p: number, caughtUpAtUs: number, idle: boolean): void {
+  /**
+   * What the edge knows of `p`: caught up since `caughtUpAtUs` (NaN: not), idle or not, and
+   * when its end last moved (NaN: unknown).
+   */
+  signal(p: number, caughtUpAtUs: number, idle: boolean, endMovedAtUs: number): void {
     this.touch(p);
     this.caughtUpAt[p] = caughtUpAtUs;
     this.idle[p] = idle;
+    this.endMovedAt[p] = endMovedAtUs;
   }
 
-  /** The time partition `p` has passed (see the class comment). */
-  passed(p: number, idleUs: number): number {
-    const w = this.wm[p];
-    const v = this.caughtUpAt[p];
-    if (v === v && (this.idle[p] || v - w <= idleUs)) return v > w ? v : w;
-    return w;
+  /** Caught up, and its producers write in real time (see the class comment). */
+  private realTime(p: number, idleUs: number): boolean {
+    return this.caughtUpAt[p] === this.caughtUpAt[p] &&
+      this.endMovedAt[p] - this.wm[p] <= idleUs;
+  }
+
+  /** Caught up, and nothing more is on its way: real time, or idle. */
+  atRest(idleUs: number): boolean {
+    for (const p of this.known) {
+      if (!(this.caughtUpAt[p] === this.caughtUpAt[p])) return false;
+      if (!this.idle[p] && !this.realTime(p, idleUs)) return false;
+    }
+    return true;
   }
 
   /**
-   * The time every known partition has passed (-Infinity when none is known: nothing is known
-   * to be complete).
+   * The time every known partition has passed, given whether the whole input (both sources) is
+   * at rest. -Infinity when none is known or none has evidence.
    */
-  low(idleUs: number): number {
+  low(idleUs: number, inputAtRest: boolean): number {
     const k = this.known;
-    if (k.length === 0) return -Infinity;
     let low = Infinity;
+    let counted = 0;
+    let anyWritten = false;
+    for (const p of k) if (this.wm[p] > -Infinity) anyWritten = true;
     for (let i = 0; i < k.length; i++) {
-      const t = this.passed(k[i], idleUs);
+      const p = k[i];
+      const w = this.wm[p], v = this.caughtUpAt[p];
+      let t = w;
+      if (v === Infinity) t = Infinity; // complete: nothing more will come
+      else if (v === v) {
+        if (this.realTime(p, idleUs) || (this.idle[p] && inputAtRest)) t = v > w ? v : w;
+        else if (this.idle[p] && w === -Infinity && anyWritten) continue; // never written to
+      }
+      counted++;
       if (t < low) low = t;
     }
-    return low;
+    return counted === 0 ? -Infinity : low;
   }
 
   /** The watermarks, as `[partition, µs]` pairs (for the changelog), if any moved. */

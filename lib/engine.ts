@@ -56,8 +56,9 @@ export interface EngineConfig {
   /** FORCE_CHECKOUT_IF_EMPTY. */
   forceCheckoutIfEmpty: boolean;
   /**
-   * IDLE_SEC, default 5: a caught-up partition without records for this long, or whose
-   * latest event time is this close to the wall clock, has passed the wall clock.
+   * IDLE_SEC, default 5: an input with nothing produced for this long is idle (at the end of
+   * input it passes the wall clock); a partition whose records were produced within this long of
+   * their event times is real time (caught up, it passes the wall clock).
    */
   idleSec?: number;
   pricer: Pricer;
@@ -160,8 +161,13 @@ export interface PartitionSignal {
    * file's end), which passes every time.
    */
   caughtUpAtMs?: number;
-  /** No records for the idle time up to that look-up (absent: true when complete). */
+  /** Nothing produced for the idle time up to that look-up (absent: true when complete). */
   idle?: boolean;
+  /**
+   * Wall clock (ms) when the partition's end last moved (absent: unknown). With the watermark it
+   * tells a real-time producer (records produced near their event time) from a backfill.
+   */
+  endMovedAtMs?: number;
 }
 
 /** The progress signal: every input partition, and the wall clock when there is one. */
@@ -328,12 +334,6 @@ export class Engine {
       c = undefined;
     }
     if (c === undefined) {
-      if (us + this.maxUs + this.graceUs <= this.allLowUs) {
-        // Its own cart would be overdue on arrival: an event of a visit checked out and
-        // forgotten long ago, never a second bill.
-        this.late(rec, "event time older than the stream's horizon");
-        return undefined;
-      }
       c = new Customer(id);
       this.customers.set(id, c);
       c.firstUs = us;
@@ -535,6 +535,7 @@ export class Engine {
         x.partition,
         !x.caughtUp ? NaN : complete ? Infinity : usOfMs(x.caughtUpAtMs!),
         x.idle ?? complete,
+        x.endMovedAtMs === undefined ? NaN : usOfMs(x.endMovedAtMs),
       );
     }
     this.runDue();
@@ -546,12 +547,14 @@ export class Engine {
   }
 
   private runDue(): void {
-    const shelfLow = this.shelfWm.low(this.idleUs);
-    const footLow = this.footWm.low(this.idleUs);
-    // Stream time never goes back (a restored or re-listed partition starts low).
-    if (shelfLow > this.shelfLowUs) this.shelfLowUs = shelfLow;
-    const allLow = shelfLow < footLow ? shelfLow : footLow;
-    if (allLow > this.allLowUs) this.allLowUs = allLow;
+    const idle = this.idleUs;
+    const atRest = this.shelfWm.atRest(idle) && this.footWm.atRest(idle);
+    const shelfLow = this.shelfWm.low(idle, atRest);
+    const footLow = this.footWm.low(idle, atRest);
+    // Not monotonic: an input at rest passes the wall clock, and a burst of old events arriving
+    // afterwards brings stream time back to their watermarks (what was checked out stays so).
+    this.shelfLowUs = shelfLow;
+    this.allLowUs = shelfLow < footLow ? shelfLow : footLow;
     // A session waits for the shelf input; a cart without a session and a closed marker's
     // expiry wait for the foot input too (its session may still be on the way).
     this.drainHeap(this.sessionQ, Q_SESSION, this.shelfLowUs);

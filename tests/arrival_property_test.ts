@@ -80,7 +80,7 @@ const arbCase: fc.Arbitrary<Case> = fc.record({
   shelfParts: fc.integer({ min: 1, max: 3 }),
   footParts: fc.integer({ min: 1, max: 2 }),
   kind: fc.constantFrom("backlog", "burst", "realtime"),
-  startMs: fc.integer({ min: 0, max: 3000 }),
+  startMs: fc.integer({ min: 0, max: 20_000 }), // into a service idle for a while, or not
   perRecordMs: fc.integer({ min: 0, max: 40 }),
   delays: fc.array(fc.integer({ min: 0, max: 4000 }), { minLength: 5, maxLength: 5 }),
   jitter: fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: 5, maxLength: 5 }),

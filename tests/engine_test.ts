@@ -106,8 +106,11 @@ Deno.test("§3 checkout: foot far ahead of shelf waits for the shelf partitions 
   assert.deepEqual(t.items.map((l: { item_id: string }) => l.item_id), ["A", "B"]);
 });
 
-/** Shelf partition 0 (and foot 0) caught up at wall clock `wallSec` after T0. */
-function caughtUpAt(wallSec: number, idle: boolean) {
+/**
+ * Shelf partition 0 (and foot 0) caught up at wall clock `wallSec` after T0, idle or not, their
+ * ends last moved at `endMovedSec` (when their last records were produced).
+ */
+function caughtUpAt(wallSec: number, idle: boolean, endMovedSec = idle ? wallSec - 10 : wallSec) {
   const wallMs = T0 + wallSec * 1000;
   return {
     wallMs,
@@ -117,17 +120,18 @@ function caughtUpAt(wallSec: number, idle: boolean) {
       caughtUp: true,
       caughtUpAtMs: wallMs,
       idle,
+      endMovedAtMs: T0 + endMovedSec * 1000,
     })),
   };
 }
 
-Deno.test("time: a caught-up live partition (events near the wall clock) passes the wall clock", () => {
+Deno.test("time: a caught-up real-time partition (produced at event time) passes the wall clock", () => {
   const e = newEngine({ graceSec: 2 });
   e.apply(footRec(session("c1", 0, 600)));
   e.apply(shelfRec(pick("c1", "A", 599)));
-  e.advance(caughtUpAt(601.5, false)); // live: its latest event is 2.5 s old
+  e.advance(caughtUpAt(601.5, false, 599)); // its last record was produced at its event time
   assert.equal(txs(e).length, 0, "E + G not reached by the wall clock yet");
-  e.advance(caughtUpAt(602, false));
+  e.advance(caughtUpAt(602, false, 599));
   const out = e.drainOutput().transactions;
   assert.equal(out.length, 1, "due at E + G by the wall clock, no later event needed");
   assert.equal(out[0].dueMicros, (T0 + 602_000) * 1000);
@@ -357,4 +361,70 @@ Deno.test("lines by first pickup time, ties by item id whatever the partitions a
   };
   assert.deepEqual(lines([["Z", 0], ["B", 1]]), ["A", "B", "Z"]);
   assert.deepEqual(lines([["B", 1], ["Z", 0]]), ["A", "B", "Z"]);
+});
+
+Deno.test("time: an idle shelf input does not pass the wall clock while foot records still come", () => {
+  // A burst of an old day begins: sessions arrive first; the shelf partitions are caught up and
+  // idle from before the burst. Checking out now would bill empty carts.
+  const e = newEngine({ graceSec: 2 });
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(footRec(session("c2", 5000, 5600)));
+  const wallMs = T0 + 90_000_000;
+  e.advance({
+    wallMs,
+    partitions: [
+      { source: "foot", partition: 0, caughtUp: false },
+      {
+        source: "shelf",
+        partition: 0,
+        caughtUp: true,
+        caughtUpAtMs: wallMs,
+        idle: true,
+        endMovedAtMs: wallMs - 60_000,
+      },
+    ],
+  });
+  assert.equal(txs(e).length, 0, "no checkout before the shelf events of the burst");
+  e.apply(shelfRec(pick("c1", "A", 10)));
+  e.apply(shelfRec(pick("c2", "B", 5100)));
+  e.advance({
+    wallMs: wallMs + 10_000,
+    partitions: (["foot", "shelf"] as const).map((source) => ({
+      source,
+      partition: 0,
+      caughtUp: true,
+      caughtUpAtMs: wallMs + 10_000,
+      idle: true,
+      endMovedAtMs: wallMs,
+    })),
+  });
+  assert.deepEqual(txs(e).map((t) => [t.customer_id, t.items.length]), [["c1", 1], ["c2", 1]]);
+});
+
+Deno.test("time: a shelf partition nobody writes to does not hold the others", () => {
+  const e = newEngine({ graceSec: 2 });
+  e.apply(footRec(session("c1", 0, 600)));
+  e.apply(shelfRec(pick("c1", "A", 10), { partition: 0 }));
+  e.apply(shelfRec(pick("c9", "B", 700), { partition: 0 }));
+  const wallMs = T0 + 90_000_000;
+  e.advance({
+    wallMs,
+    partitions: [
+      { source: "foot", partition: 0, caughtUp: false },
+      { source: "shelf", partition: 0, caughtUp: false },
+      {
+        source: "shelf",
+        partition: 1,
+        caughtUp: true,
+        caughtUpAtMs: wallMs,
+        idle: true,
+        endMovedAtMs: wallMs - 60_000,
+      },
+    ],
+  });
+  assert.equal(
+    only(e, "c1").length,
+    1,
+    "partition 0 passed 602 s; the empty partition 1 does not count",
+  );
 });

@@ -107,7 +107,7 @@ export class TopicProgress {
   signal(
     partition: number,
     idleMs: number,
-  ): { caughtUp: boolean; caughtUpAtMs?: number; idle?: boolean } {
+  ): { caughtUp: boolean; caughtUpAtMs?: number; idle?: boolean; endMovedAtMs?: number } {
     const s = this.partitions.get(partition);
     if (s === undefined || s.next < s.high || s.verifiedAtMs === -Infinity) {
       return { caughtUp: false };
@@ -116,6 +116,7 @@ export class TopicProgress {
       caughtUp: true,
       caughtUpAtMs: s.verifiedAtMs,
       idle: s.verifiedAtMs - s.endMovedAtMs >= idleMs,
+      endMovedAtMs: s.endMovedAtMs,
     };
   }
 
