@@ -129,8 +129,8 @@ export const SERVICE_OPTIONS = {
     flag: "idle-sec",
     env: "IDLE_SEC",
     default: "5",
-    help: "a caught-up input partition with no records for this long has passed the wall clock " +
-      "(the end of input: the last carts are checked out)",
+    help: "an input with nothing produced for this long is idle: when all are, the last carts " +
+      "are checked out (records produced this close to their event times count as real time)",
     parse: number(0.1, 3600),
   },
   clock: {
