@@ -33,6 +33,7 @@ import { TopicProgress } from "./progress.ts";
 import { ensureTopics, waitForTopics } from "./topics.ts";
 import { restoreState } from "./state_restore.ts";
 import { sleep } from "../sleep.ts";
+import { WorkGate } from "./work_gate.ts";
 
 /** Records bigger than this go to the DLQ truncated (the original stays in its topic). */
 const DLQ_MAX_VALUE = 512 * 1024;
@@ -45,6 +46,12 @@ const SEND_CHUNK_BYTES = 512 * 1024;
 const OFFSETS_POLL_MS = 100;
 /** The producer's transaction timeout; an older transaction that fails was aborted by it. */
 const TRANSACTION_TIMEOUT_MS = 60_000;
+
+/**
+ * Records applied but not yet in a commit, at most: bounds the work per transaction (about one
+ * 100 ms interval of a backlog) and the memory between commits.
+ */
+const MAX_UNCOMMITTED_RECORDS = 20_000;
 
 /** Checkout delays above this are a backfill's, not a real-time delay: not observed. */
 const CHECKOUT_DELAY_MAX_SEC = 3600;
@@ -148,9 +155,13 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
   };
   let failure: unknown;
   let failed!: (e: unknown) => void;
+  // Consumers waiting for room must never outlive the commit loop that makes it.
+  const gate = new WorkGate(MAX_UNCOMMITTED_RECORDS);
+  stop.addEventListener("abort", () => gate.close(), { once: true });
   const failedPromise = new Promise<never>((_, reject) => {
     failed = (e) => {
       failure ??= e;
+      gate.close();
       reject(e);
     };
   });
@@ -326,6 +337,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
       const out = engine.drainOutput();
       const state = engine.drainStateChanges();
       const offsets = { foot: offsetsFor("foot"), shelf: offsetsFor("shelf") };
+      gate.taken();
       if (
         out.transactions.length === 0 && out.dlq.length === 0 && state.size === 0 &&
         offsets.foot.length === 0 && offsets.shelf.length === 0
@@ -424,14 +436,17 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         autoCommit: false,
         eachBatchAutoResolve: true,
         partitionsConsumedConcurrently: 1,
-        eachBatch: (payload) => {
+        eachBatch: async (payload) => {
+          // Backpressure: wait for the commit loop (never with half a batch applied).
+          await gate.room();
+          if (failure || stop.aborted) return;
           try {
             apply(source, payload);
           } catch (e) {
             failed(e);
             throw e;
           }
-          return Promise.resolve();
+          gate.add(payload.batch.messages.length);
         },
       });
     }
@@ -479,13 +494,17 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
         if (failure) throw failure;
         inFlight = commit();
         await Promise.race([inFlight, failedPromise]);
+        gate.committed();
         metrics.observeEngine(engine.metrics());
         metrics.observeMemory();
+        let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
-          new Promise((r) => setTimeout(r, config.commitIntervalMs)),
+          new Promise((r) => timer = setTimeout(r, config.commitIntervalMs)),
+          gate.full(), // a backlog: commit as soon as a transaction's worth is applied
           stopped,
           failedPromise,
         ]);
+        clearTimeout(timer);
       }
     } catch (e) {
       // Before starting over after a rebalance, find out whether a newer instance took over:
@@ -505,6 +524,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
     metrics.observeEngine(engine.metrics());
     log.info("stopped cleanly");
   } finally {
+    gate.close();
     await closeAll();
   }
 }
