@@ -24,12 +24,12 @@ import {
   makeFixture,
   outputTransactions,
   replayExpected,
+  simulateCommand,
   simulateInto,
   topicsAsTraffic,
 } from "../support/service_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 /** The defaults a user runs with. */
 const GRACE_SEC = 2;
 const IDLE_SEC = 5;
@@ -67,30 +67,9 @@ Deno.test(
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 3);
     const svc = await startService(fx.args);
-    const sim = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN,
-        "simulate",
-        "--broker",
-        bootstrap,
-        "--foot-topic",
-        fx.topics.foot,
-        "--shelf-topic",
-        fx.topics.shelf,
-        "--store",
-        fx.store,
-        "--rate",
-        "500",
-        "--time-scale",
-        "60",
-        "--duration",
-        "120",
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    // The README's line (with the fixture's topics and catalog).
+    const sim = simulateCommand(fx, ["--rate", "500", "--time-scale", "60", "--duration", "120"])
+      .spawn();
     try {
       await eventually("service ready", () => isReady(svc), 60_000, 100);
       const t0 = Date.now();
@@ -107,7 +86,7 @@ Deno.test(
       try {
         sim.kill("SIGKILL");
       } catch { /* ended */ }
-      await sim.status;
+      await sim.output();
       svc.kill("SIGKILL");
     }
   },

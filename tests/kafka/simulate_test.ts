@@ -12,6 +12,7 @@ import {
   makeFixture,
   outputTransactions,
   replayExpected,
+  simulateCommand,
 } from "../support/service_fixture.ts";
 import type { TrafficRecord } from "../support/traffic.ts";
 import { registerCodecs } from "../../lib/kafka/codecs.ts";
@@ -60,27 +61,19 @@ Deno.test(
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 3);
-    const sim = await finished(simulate([
-      "--broker",
-      bootstrap,
-      "--foot-topic",
-      fx.topics.foot,
-      "--shelf-topic",
-      fx.topics.shelf,
-      "--store",
-      fx.store,
-      "--discounts",
-      fx.discounts,
-      "--customers",
-      "400",
-      "--seed",
-      "21",
-      "--faults",
-      "--compression",
-      "gzip",
-      "--as-fast-as-possible",
-      "--json",
-    ]));
+    const sim = await finished(
+      simulateCommand(fx, [
+        "--customers",
+        "400",
+        "--seed",
+        "21",
+        "--faults",
+        "--compression",
+        "gzip",
+        "--as-fast-as-possible",
+        "--json",
+      ]).spawn(),
+    );
     assert.equal(sim.code, 0, sim.stderr);
     const summary = JSON.parse(sim.stdout);
     assert.equal(summary.customers, 400);

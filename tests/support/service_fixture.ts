@@ -189,9 +189,9 @@ export async function expectTransactions(
   assertSameTransactions(await outputTransactions(kafka, fx), expected);
 }
 
-/** Runs `pos-producer simulate` into the fixture's topics; resolves when it has sent all. */
-export async function simulateInto(fx: Fixture, args: string[]): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
+/** The `pos-producer simulate` command line into the fixture's topics and catalog. */
+export function simulateCommand(fx: Fixture, args: string[]): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
@@ -211,7 +211,12 @@ export async function simulateInto(fx: Fixture, args: string[]): Promise<void> {
     ],
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  });
+}
+
+/** Runs `pos-producer simulate` into the fixture's topics; resolves when it has sent all. */
+export async function simulateInto(fx: Fixture, args: string[]): Promise<void> {
+  const out = await simulateCommand(fx, args).output();
   if (!out.success) throw new Error(`simulate failed: ${new TextDecoder().decode(out.stderr)}`);
 }
 
