@@ -185,6 +185,8 @@ function usOfMs(ms: number): number {
 }
 
 const ENCODER = new TextEncoder();
+/** The (never appended) event log of every closed marker. */
+const NO_EVENTS: number[] = Object.freeze([]) as unknown as number[];
 
 /** The cart engine. */
 export class Engine {
@@ -199,6 +201,8 @@ export class Engine {
   private readonly sessionQ = new DueHeap<Customer>();
   private readonly cartQ = new DueHeap<Customer>();
   private readonly expiryQ = new DueHeap<Customer>();
+  /** Per shelf partition, the highest offset applied or held by restored state (-1: none). */
+  private readonly highestOffset: number[] = [];
   /** Closed markers past their stream-time expiry, waiting for MAX of processing time. */
   private readonly expiryWallQ = new DueHeap<Customer>();
   /** The time every shelf partition has passed (sessions are checked out up to it). */
@@ -318,7 +322,12 @@ export class Engine {
     fast: Uint8Array | null,
   ): Customer | undefined {
     const offset = +rec.offset;
-    if (c !== undefined && alreadyApplied(c, rec.partition, offset)) {
+    // Only a record at or below the highest offset seen on its partition (applied, or held by
+    // the restored state) can be a re-delivery: records of a partition arrive in offset order,
+    // so in steady state this costs one comparison.
+    const seen = this.highestOffset[rec.partition] ?? -1;
+    if (offset > seen) this.highestOffset[rec.partition] = offset;
+    else if (c !== undefined && alreadyApplied(c, rec.partition, offset)) {
       this.nRedelivered++; // applied before a crash, delivered again: never twice
       return c;
     }
@@ -650,7 +659,9 @@ export class Engine {
     c.status = CLOSED;
     c.maxOffsets = maxOffsetsOf(c);
     c.closedWallUs = this.wallUs;
-    c.ev = [];
+    // A marker is kept for hours after a backfill's checkouts: hold only what it needs.
+    c.ev = NO_EVENTS;
+    c.entryFrac = c.exitFrac = "";
     c.sorted = true;
     c.firstUs = NaN;
     c.firstFrac = "";
@@ -731,6 +742,13 @@ export class Engine {
     if (old !== undefined) this.forget(old);
     const c = deserializeCustomer(customerId, state, this.items);
     this.customers.set(customerId, c);
+    const held = c.status === CLOSED ? c.maxOffsets : maxOffsetsOf(c);
+    for (let i = 0; held !== null && i < held.length; i += 2) {
+      const p = held[i];
+      if (!(held[i + 1] <= (this.highestOffset[p] ?? -1))) {
+        this.highestOffset[p] = held[i + 1];
+      }
+    }
     if (c.status === CLOSED) {
       this.closedMarkers++;
       c.horizonUs = this.expiryOf(c);
