@@ -1,6 +1,7 @@
 /**
- * Price book benches: loading the real files, pricing carts of several sizes on the real
- * catalog and on a synthetic 100k-SKU catalog. Each group has a baseline measured in the same
+ * Price book benches: loading the sample files (examples/, shaped like the upstream ones; made
+ * by `pos-producer sample-data`), pricing carts of several sizes on that catalog and on a
+ * synthetic 100k-SKU catalog. Each group has a baseline measured in the same
  * run, so results read as ratios (the machine is noisy).
  *
  *   deno bench --allow-all bench/price_book_bench.ts
@@ -10,8 +11,9 @@ import { initParquet, loadPriceBook, readParquetTable } from "../lib/catalog_loa
 import { PriceBook } from "../lib/price_book.ts";
 import type { CartLine } from "../lib/pricing.ts";
 import { isoWeekKey, isoWeekLabel } from "../lib/iso_week.ts";
+import { mulberry32 as rng } from "../lib/store_simulation.ts";
 
-const DATA = new URL("../../shared/data/", import.meta.url).pathname;
+const DATA = new URL("../examples/", import.meta.url).pathname;
 const STORE = `${DATA}store_inventory_final.parquet`;
 const DISCOUNTS = `${DATA}all_discounts.parquet`;
 const haveData = (() => {
@@ -25,16 +27,6 @@ if (!haveData) console.warn(`SKIPPED real-data benches: no ${STORE}`);
 
 await initParquet();
 const AT = Date.parse("2025-11-05T12:00:00Z");
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cartOf(ids: string[], size: number, seed: number): CartLine[] {
   const r = rng(seed);
