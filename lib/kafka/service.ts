@@ -539,7 +539,10 @@ function makeConsumer(kafka: Kafka, groupId: string): Consumer {
     sessionTimeout: 10_000,
     rebalanceTimeout: 20_000,
     heartbeatInterval: 1000,
-    maxBytesPerPartition: 1024 * 1024,
+    // Bounded fetches: what a fetch brings in is decoded into garbage that V8 keeps as RSS
+    // (footprint bench: peak 458–515 MiB instead of 553–576, ~8% slower on a backlog).
+    maxBytesPerPartition: 512 * 1024,
+    maxBytes: 2 * 1024 * 1024,
     // Never restart a consumer behind the pipeline's back: it would re-deliver records the
     // engine already holds. The pipeline restarts as a whole instead.
     retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
