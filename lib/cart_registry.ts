@@ -13,6 +13,7 @@
 import type { CartLine } from "./pricing.ts";
 import { fractionOf } from "./timestamps.ts";
 import { IdCache } from "./shelf_scanner.ts";
+import type { ClosedVisit } from "./closed_visits.ts";
 
 /** Customer status. */
 export const OPEN = 0, CLOSED = 1, GONE = 2;
@@ -356,6 +357,19 @@ export function serializeCustomer(c: Customer, items: ItemTable): string {
   }
   const f: [number, string] | null = c.firstUs === c.firstUs ? [c.firstUs, c.firstFrac] : null;
   return JSON.stringify({ v: 1, st: "open", s, f, ev });
+}
+
+/** Serializes a checked-out visit in the `closed` form {@link deserializeCustomer} reads. */
+export function serializeClosedVisit(v: ClosedVisit): string {
+  const closed: SerializedCustomer = {
+    v: 1,
+    st: "closed",
+    c: v.checkoutUs,
+    s: v.session === null ? null : [v.session.entryUs, "", v.session.exitUs, ""],
+  };
+  if (Number.isFinite(v.wallUs)) closed.w = v.wallUs;
+  if (v.maxOffsets !== null) closed.o = v.maxOffsets;
+  return JSON.stringify(closed);
 }
 
 /** Rebuilds a customer from {@link serializeCustomer}'s output. Throws on a malformed state. */

@@ -31,19 +31,18 @@ import {
   ItemTable,
   type LoggedEvent,
   maxOffsetsOf,
-  OPEN,
   orderKey,
   packEvent,
   Q_CART,
-  Q_EXPIRY,
-  Q_EXPIRY_WALL,
   Q_NONE,
   Q_SESSION,
+  serializeClosedVisit,
   serializeCustomer,
   takeEventsAfter,
   TWO40,
 } from "./cart_registry.ts";
 import { DueHeap, Watermarks } from "./checkout_clock.ts";
+import { type ClosedVisit, ClosedVisits } from "./closed_visits.ts";
 import { asciiString, IdCache, ShelfScanner } from "./shelf_scanner.ts";
 import { cartTransactionId, sessionTransactionId, transactionJson } from "./transaction.ts";
 
@@ -185,8 +184,6 @@ function usOfMs(ms: number): number {
 }
 
 const ENCODER = new TextEncoder();
-/** The (never appended) event log of every closed marker. */
-const NO_EVENTS: number[] = Object.freeze([]) as unknown as number[];
 
 /** The cart engine. */
 export class Engine {
@@ -200,11 +197,16 @@ export class Engine {
   private readonly footWm = new Watermarks();
   private readonly sessionQ = new DueHeap<Customer>();
   private readonly cartQ = new DueHeap<Customer>();
-  private readonly expiryQ = new DueHeap<Customer>();
+  /** Checked-out visits, remembered until they expire. */
+  private readonly closed = new ClosedVisits();
+  /** Closed visits by horizon (stream time), then by processing time. */
+  private readonly expiryQ = new DueHeap<number>();
   /** Per shelf partition, the highest offset applied or held by restored state (-1: none). */
   private readonly highestOffset: number[] = [];
   /** Closed markers past their stream-time expiry, waiting for MAX of processing time. */
-  private readonly expiryWallQ = new DueHeap<Customer>();
+  private readonly expiryWallQ = new DueHeap<number>();
+  /** Ids whose closed visit was added or removed since the last state drain. */
+  private dirtyIds: string[] = [];
   /** The time every shelf partition has passed (sessions are checked out up to it). */
   private shelfLowUs = -Infinity;
   /** The time every partition of both inputs has passed (carts without a session, expiry). */
@@ -238,7 +240,6 @@ export class Engine {
   private revenueCents = 0;
   private openCarts = 0;
   private openSessions = 0;
-  private closedMarkers = 0;
 
   constructor(cfg: EngineConfig) {
     if (!(cfg.graceSec >= 0) || !(cfg.maxSessionAgeSec > 0)) {
@@ -326,8 +327,14 @@ export class Engine {
     // the restored state) can be a re-delivery: records of a partition arrive in offset order,
     // so in steady state this costs one comparison.
     const seen = this.highestOffset[rec.partition] ?? -1;
+    let closedSlot = -2; // not looked up yet
     if (offset > seen) this.highestOffset[rec.partition] = offset;
-    else if (c !== undefined && alreadyApplied(c, rec.partition, offset)) {
+    else if (
+      c !== undefined ? alreadyApplied(c, rec.partition, offset) : (
+        (closedSlot = this.closed.slotOf(id)) >= 0 &&
+        this.closed.alreadyApplied(closedSlot, rec.partition, offset)
+      )
+    ) {
       this.nRedelivered++; // applied before a crash, delivered again: never twice
       return c;
     }
@@ -336,11 +343,16 @@ export class Engine {
     this.shelfTopic = rec.topic;
     this.shelfWm.observe(rec.partition, us);
 
-    if (c !== undefined && c.status === CLOSED && us >= c.horizonUs) {
-      // Past the closed marker's expiry: the same as after the marker is gone (a new visit),
-      // whether or not the expiry has run yet.
-      this.expire(c);
-      c = undefined;
+    if (c === undefined) {
+      const slot = closedSlot === -2 ? this.closed.slotOf(id) : closedSlot;
+      if (slot >= 0) {
+        if (us < this.closed.horizonOf(slot)) {
+          this.late(rec, "customer already checked out");
+          return undefined;
+        }
+        // Past the visit's horizon: a new visit, whether or not its expiry has run yet.
+        this.forgetClosed(slot);
+      }
     }
     if (c === undefined) {
       c = new Customer(id);
@@ -349,9 +361,6 @@ export class Engine {
       c.firstFrac = this.eventFrac(us, fast);
       c.cutoffUs = us + this.maxUs;
       this.schedule(c, Q_CART, c.cutoffUs + this.graceUs);
-    } else if (c.status !== OPEN) {
-      this.late(rec, "customer already checked out");
-      return c;
     } else if (c.hasSession && us > c.cutoffUs) {
       // (A cart without a session keeps later events: its session may still come and move the
       // cutoff. Those past the cart's own limit are taken out at its checkout.)
@@ -405,28 +414,31 @@ export class Engine {
     this.footWm.observe(rec.partition, f.entryUs);
     const id = f.customerId;
     let c = this.customers.get(id);
-    if (c !== undefined && c.status === CLOSED && f.entryUs >= c.horizonUs) {
-      this.expire(c); // a new visit after the marker's expiry
-      c = undefined;
+    if (c === undefined) {
+      const slot = this.closed.slotOf(id);
+      if (slot >= 0) {
+        if (f.entryUs >= this.closed.horizonOf(slot)) this.forgetClosed(slot); // a new visit
+        else if (this.closed.sameSession(slot, f.entryUs, f.exitUs)) {
+          this.nDup++;
+          return;
+        } else {
+          this.late(rec, "customer already checked out");
+          return;
+        }
+      }
     }
     if (c !== undefined && c.hasSession) {
       if (c.entryUs === f.entryUs && c.exitUs === f.exitUs) {
         this.nDup++;
         return;
       }
-      if (c.status === OPEN) {
-        this.nConflict++;
-        this.dlq(
-          rec.value,
-          "conflicting_session",
-          "customer already has a different open session",
-          rec,
-        );
-        return;
-      }
-    }
-    if (c !== undefined && c.status !== OPEN) {
-      this.late(rec, "customer already checked out");
+      this.nConflict++;
+      this.dlq(
+        rec.value,
+        "conflicting_session",
+        "customer already has a different open session",
+        rec,
+      );
       return;
     }
     if (c === undefined) {
@@ -483,14 +495,7 @@ export class Engine {
   private schedule(c: Customer, q: number, due: number): void {
     c.queue = q;
     c.dueUs = due;
-    const heap = q === Q_SESSION
-      ? this.sessionQ
-      : q === Q_CART
-      ? this.cartQ
-      : q === Q_EXPIRY
-      ? this.expiryQ
-      : this.expiryWallQ;
-    heap.push(due, c);
+    (q === Q_SESSION ? this.sessionQ : this.cartQ).push(due, c);
   }
 
   private markDirty(c: Customer): void {
@@ -568,8 +573,7 @@ export class Engine {
     // expiry wait for the foot input too (its session may still be on the way).
     this.drainHeap(this.sessionQ, Q_SESSION, this.shelfLowUs);
     this.drainHeap(this.cartQ, Q_CART, this.allLowUs);
-    this.drainHeap(this.expiryQ, Q_EXPIRY, this.allLowUs);
-    this.drainHeap(this.expiryWallQ, Q_EXPIRY_WALL, this.wallUs);
+    this.expireClosed();
   }
 
   private drainHeap(h: DueHeap<Customer>, q: number, limit: number): void {
@@ -578,14 +582,44 @@ export class Engine {
       const c = h.peekItem();
       h.pop();
       if (c.queue !== q || c.dueUs !== due) continue; // stale entry
-      if (q === Q_EXPIRY_WALL) this.expire(c);
-      else if (q !== Q_EXPIRY) this.checkout(c);
-      else if (this.wallUs < c.closedWallUs + this.maxUs) {
-        // Remembered for MAX of processing time too: a burst of old events arriving an hour
-        // after a fast-forwarded checkout is still recognised as late.
-        this.schedule(c, Q_EXPIRY_WALL, c.closedWallUs + this.maxUs);
-      } else this.expire(c);
+      this.checkout(c);
     }
+  }
+
+  /**
+   * Forgets closed visits whose horizon stream time has passed and which were checked out
+   * MAX of processing time ago: a burst of old events arriving an hour after a fast-forwarded
+   * checkout is still recognised as late.
+   */
+  private expireClosed(): void {
+    const closed = this.closed, byStream = this.expiryQ, byWall = this.expiryWallQ;
+    while (byStream.size > 0 && byStream.peekDue() <= this.allLowUs) {
+      const due = byStream.peekDue(), slot = byStream.peekItem();
+      byStream.pop();
+      if (closed.idOf(slot) === "" || closed.horizonOf(slot) !== due) continue; // stale
+      const until = closed.wallOf(slot) + this.maxUs;
+      if (this.wallUs < until) byWall.push(until, slot);
+      else this.forgetClosed(slot);
+    }
+    while (byWall.size > 0 && byWall.peekDue() <= this.wallUs) {
+      const due = byWall.peekDue(), slot = byWall.peekItem();
+      byWall.pop();
+      if (closed.idOf(slot) === "" || closed.wallOf(slot) + this.maxUs !== due) continue;
+      this.forgetClosed(slot);
+    }
+  }
+
+  /** Forgets a closed visit (expired, or replaced by a new visit); writes a tombstone. */
+  private forgetClosed(slot: number): void {
+    this.dirtyIds.push(this.closed.idOf(slot));
+    this.closed.remove(slot);
+  }
+
+  /** Remembers a checked-out visit. */
+  private rememberClosed(id: string, v: ClosedVisit): void {
+    const slot = this.closed.add(id, v);
+    this.expiryQ.push(v.horizonUs, slot);
+    this.dirtyIds.push(id);
   }
 
   /** End of input: checks out every open session and cart now. */
@@ -653,41 +687,28 @@ export class Engine {
         });
       } else this.nEmpty++;
     } else this.nEmpty++;
-    // close: keep only the marker
+    // close: only the visit is remembered
     if (c.ev.length > 0) this.openCarts--;
     if (c.hasSession) this.openSessions--;
-    c.status = CLOSED;
-    c.maxOffsets = maxOffsetsOf(c);
-    c.closedWallUs = this.wallUs;
-    // A marker is kept for hours after a backfill's checkouts: hold only what it needs.
-    c.ev = NO_EVENTS;
-    c.entryFrac = c.exitFrac = "";
-    c.sorted = true;
-    c.firstUs = NaN;
-    c.firstFrac = "";
-    c.cutoffUs = txUs;
-    this.closedMarkers++;
-    c.horizonUs = this.expiryOf(c);
-    this.schedule(c, Q_EXPIRY, c.horizonUs);
-    if (!c.dirty) this.markDirty(c);
+    this.customers.delete(c.id);
+    c.status = GONE;
+    c.queue = Q_NONE;
+    this.rememberClosed(c.id, {
+      session: c.hasSession ? { entryUs: c.entryUs, exitUs: c.exitUs } : null,
+      checkoutUs: txUs,
+      horizonUs: this.horizonOf(c.hasSession, c.exitUs, txUs),
+      wallUs: this.wallUs,
+      maxOffsets: maxOffsetsOf(c),
+    });
   }
 
   /**
-   * When a closed marker expires: MAX_SESSION_AGE_SEC after the checkout's time, or after the
-   * session's exit when that is later (a forced checkout), so every event of the session that
-   * arrives after checkout is still recognised as late.
+   * A visit's horizon: MAX_SESSION_AGE_SEC after the checkout's time, or after the session's
+   * exit when that is later (a forced checkout), so every event of the session that arrives after
+   * checkout is still recognised as late.
    */
-  private expiryOf(c: Customer): number {
-    const end = c.hasSession && c.exitUs > c.cutoffUs ? c.exitUs : c.cutoffUs;
-    return end + this.maxUs;
-  }
-
-  private expire(c: Customer): void {
-    c.status = GONE;
-    c.queue = Q_NONE;
-    this.closedMarkers--;
-    this.customers.delete(c.id);
-    if (!c.dirty) this.markDirty(c);
+  private horizonOf(hasSession: boolean, exitUs: number, checkoutUs: number): number {
+    return (hasSession && exitUs > checkoutUs ? exitUs : checkoutUs) + this.maxUs;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -705,17 +726,26 @@ export class Engine {
    * null (deleted: write a tombstone). One entry per customer. Clears the set.
    */
   drainStateChanges(): Map<string, string | null> {
-    const ids = new Set<string>();
+    const ids = new Set<string>(this.dirtyIds);
     for (const c of this.dirty) {
       c.dirty = false;
       ids.add(c.id);
     }
     this.dirty = [];
+    this.dirtyIds = [];
     const m = new Map<string, string | null>();
     // A customer deleted and re-created since the last drain: the live object wins.
     for (const id of ids) {
       const live = this.customers.get(id);
-      m.set(id, live === undefined ? null : serializeCustomer(live, this.items));
+      const slot = live === undefined ? this.closed.slotOf(id) : -1;
+      m.set(
+        id,
+        live !== undefined
+          ? serializeCustomer(live, this.items)
+          : slot >= 0
+          ? serializeClosedVisit(this.closed.get(slot))
+          : null,
+      );
     }
     const foot = this.footWm.takeChanged();
     const shelf = this.shelfWm.takeChanged();
@@ -740,8 +770,9 @@ export class Engine {
     }
     const old = this.customers.get(customerId);
     if (old !== undefined) this.forget(old);
+    const oldClosed = this.closed.slotOf(customerId);
+    if (oldClosed >= 0) this.closed.remove(oldClosed);
     const c = deserializeCustomer(customerId, state, this.items);
-    this.customers.set(customerId, c);
     const held = c.status === CLOSED ? c.maxOffsets : maxOffsetsOf(c);
     for (let i = 0; held !== null && i < held.length; i += 2) {
       const p = held[i];
@@ -750,11 +781,17 @@ export class Engine {
       }
     }
     if (c.status === CLOSED) {
-      this.closedMarkers++;
-      c.horizonUs = this.expiryOf(c);
-      this.schedule(c, Q_EXPIRY, c.horizonUs);
+      const slot = this.closed.add(customerId, {
+        session: c.hasSession ? { entryUs: c.entryUs, exitUs: c.exitUs } : null,
+        checkoutUs: c.cutoffUs,
+        horizonUs: this.horizonOf(c.hasSession, c.exitUs, c.cutoffUs),
+        wallUs: c.closedWallUs,
+        maxOffsets: c.maxOffsets,
+      });
+      this.expiryQ.push(this.closed.horizonOf(slot), slot);
       return;
     }
+    this.customers.set(customerId, c);
     if (c.ev.length > 0) this.openCarts++;
     if (c.hasSession) {
       this.openSessions++;
@@ -768,11 +805,8 @@ export class Engine {
   }
 
   private forget(c: Customer): void {
-    if (c.status === CLOSED) this.closedMarkers--;
-    else {
-      if (c.ev.length > 0) this.openCarts--;
-      if (c.hasSession) this.openSessions--;
-    }
+    if (c.ev.length > 0) this.openCarts--;
+    if (c.hasSession) this.openSessions--;
     c.status = GONE;
     c.queue = Q_NONE;
     this.customers.delete(c.id);
@@ -780,13 +814,13 @@ export class Engine {
 
   /** Number of customers with state (open or closed marker). */
   get stateSize(): number {
-    return this.customers.size;
+    return this.customers.size + this.closed.size;
   }
 
   /** Whether any state exists for `customerId`, and which. For tests and diagnostics. */
   stateOf(customerId: string): "open" | "closed" | null {
-    const c = this.customers.get(customerId);
-    return c === undefined ? null : c.status === OPEN ? "open" : "closed";
+    if (this.customers.has(customerId)) return "open";
+    return this.closed.slotOf(customerId) >= 0 ? "closed" : null;
   }
 
   /** Counters since construction, and gauges. */
@@ -816,7 +850,7 @@ export class Engine {
       revenueCents: this.revenueCents,
       openCarts: this.openCarts,
       openSessions: this.openSessions,
-      closedMarkers: this.closedMarkers,
+      closedMarkers: this.closed.size,
       streamTimeUs: this.shelfLowUs,
     };
   }
