@@ -21,12 +21,12 @@ import {
   topicsAsTraffic,
 } from "../tests/support/service_fixture.ts";
 import {
+  eventually,
   isReady,
   metricsText,
   metricValue,
   startService,
 } from "../tests/support/service_process.ts";
-import { eventually } from "../tests/support/service_process.ts";
 
 const { values } = parseArgs({
   options: {

@@ -15,10 +15,10 @@ import { fractionOf } from "./timestamps.ts";
 import { IdCache } from "./shelf_scanner.ts";
 import type { ClosedVisit } from "./closed_visits.ts";
 
-/** Customer status. */
-export const OPEN = 0, CLOSED = 1, GONE = 2;
+/** Customer status (a checked-out visit is no customer any more: see closed_visits.ts). */
+export const OPEN = 0, GONE = 2;
 /** Which due-heap a customer waits in. */
-export const Q_NONE = 0, Q_SESSION = 1, Q_CART = 2, Q_EXPIRY = 3, Q_EXPIRY_WALL = 4;
+export const Q_NONE = 0, Q_SESSION = 1, Q_CART = 2;
 
 const TWO32 = 4294967296;
 /** Offsets up to 2^40 and partitions up to 2^12 keep (partition, offset) exact in one double. */
@@ -34,7 +34,7 @@ export function orderKey(partition: number, offset: number): number {
 
 /** One customer's state. Field order is fixed so all instances share one hidden class. */
 export class Customer {
-  /** OPEN, CLOSED (marker after checkout) or GONE (deleted). */
+  /** OPEN, or GONE (checked out or deleted). */
   status = OPEN;
   hasSession = false;
   entryUs = 0;
@@ -48,23 +48,14 @@ export class Customer {
   /** Earliest shelf event time (µs), NaN when none. */
   firstUs = NaN;
   firstFrac = "";
-  /** Events later than this are late; for CLOSED: the checkout's time (µs). */
+  /** Events later than this are late (µs). */
   cutoffUs = 0;
-  /** When due (µs): checkout (OPEN) or marker expiry (CLOSED). */
+  /** When the checkout is due (µs). */
   dueUs = 0;
   /** Which heap holds the live entry (Q_*). */
   queue = Q_NONE;
   /** Changed since the last drainStateChanges. */
   dirty = false;
-  /** CLOSED: event times at or past this start a new visit (max(C, E) + MAX). */
-  horizonUs = 0;
-  /** CLOSED: wall clock (µs) of the checkout; -Infinity when no wall clock was known. */
-  closedWallUs = -Infinity;
-  /**
-   * CLOSED: the highest offset applied per shelf partition, flat `[partition, offset, …]`, so a
-   * re-delivered record of the checked-out visit is recognised and ignored.
-   */
-  maxOffsets: number[] | null = null;
   constructor(readonly id: string) {}
 
   /** Number of logged shelf events. */
@@ -171,12 +162,6 @@ export function compareCodePoints(a: string, b: string): number {
  * partition for this customer has been (a re-delivery after a crash).
  */
 export function alreadyApplied(c: Customer, partition: number, offset: number): boolean {
-  if (c.status === CLOSED) {
-    const m = c.maxOffsets;
-    if (m === null) return false;
-    for (let i = 0; i < m.length; i += 2) if (m[i] === partition) return offset <= m[i + 1];
-    return false;
-  }
   const ev = c.ev;
   const base = partition * TWO40;
   for (let i = ev.length - 1; i >= 0; i -= 3) {
@@ -339,17 +324,11 @@ export interface SerializedCustomer {
   o?: number[];
 }
 
-/** Serializes `c` (which must not be GONE). */
+/** Serializes an open customer. */
 export function serializeCustomer(c: Customer, items: ItemTable): string {
   const s: SerializedCustomer["s"] = c.hasSession
     ? [c.entryUs, c.entryFrac, c.exitUs, c.exitFrac]
     : null;
-  if (c.status === CLOSED) {
-    const closed: SerializedCustomer = { v: 1, st: "closed", c: c.cutoffUs, s };
-    if (Number.isFinite(c.closedWallUs)) closed.w = c.closedWallUs;
-    if (c.maxOffsets !== null) closed.o = c.maxOffsets;
-    return JSON.stringify(closed);
-  }
   const ev: (number | string)[] = [];
   for (let i = 0; i < c.ev.length; i += 3) {
     const e = eventAt(c, items, i);
@@ -359,7 +338,7 @@ export function serializeCustomer(c: Customer, items: ItemTable): string {
   return JSON.stringify({ v: 1, st: "open", s, f, ev });
 }
 
-/** Serializes a checked-out visit in the `closed` form {@link deserializeCustomer} reads. */
+/** Serializes a checked-out visit in the `closed` form {@link deserializeState} reads. */
 export function serializeClosedVisit(v: ClosedVisit): string {
   const closed: SerializedCustomer = {
     v: 1,
@@ -372,11 +351,29 @@ export function serializeClosedVisit(v: ClosedVisit): string {
   return JSON.stringify(closed);
 }
 
-/** Rebuilds a customer from {@link serializeCustomer}'s output. Throws on a malformed state. */
-export function deserializeCustomer(id: string, state: string, items: ItemTable): Customer {
+/** A customer's saved state: an open customer, or a checked-out visit (its horizon unset). */
+export type SavedState =
+  | { open: Customer; closed?: undefined }
+  | { open?: undefined; closed: Omit<ClosedVisit, "horizonUs"> };
+
+/**
+ * Rebuilds a customer's state from {@link serializeCustomer}'s or {@link serializeClosedVisit}'s
+ * output. Throws on a malformed state.
+ */
+export function deserializeState(id: string, state: string, items: ItemTable): SavedState {
   const o = JSON.parse(state) as SerializedCustomer;
   if (o === null || typeof o !== "object" || o.v !== 1) {
     throw new Error(`unsupported state for customer ${id}`);
+  }
+  if (o.st === "closed") {
+    return {
+      closed: {
+        session: Array.isArray(o.s) ? { entryUs: num(o.s[0]), exitUs: num(o.s[2]) } : null,
+        checkoutUs: num(o.c),
+        wallUs: o.w === undefined ? -Infinity : num(o.w),
+        maxOffsets: Array.isArray(o.o) ? o.o.map(num) : null,
+      },
+    };
   }
   const c = new Customer(id);
   if (Array.isArray(o.s)) {
@@ -385,13 +382,6 @@ export function deserializeCustomer(id: string, state: string, items: ItemTable)
     c.entryFrac = String(o.s[1] ?? "");
     c.exitUs = num(o.s[2]);
     c.exitFrac = String(o.s[3] ?? "");
-  }
-  if (o.st === "closed") {
-    c.status = CLOSED;
-    c.cutoffUs = num(o.c);
-    if (o.w !== undefined) c.closedWallUs = num(o.w);
-    if (Array.isArray(o.o)) c.maxOffsets = o.o.map(num);
-    return c;
   }
   if (o.st !== "open") throw new Error(`unsupported state for customer ${id}`);
   const ev = Array.isArray(o.ev) ? o.ev : [];
@@ -413,7 +403,7 @@ export function deserializeCustomer(id: string, state: string, items: ItemTable)
     c.firstUs = earliestEvent(c);
     c.firstFrac = c.firstUs === c.firstUs ? fractionOf(c.firstUs) : "";
   }
-  return c;
+  return { open: c };
 }
 
 function num(v: unknown): number {

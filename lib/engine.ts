@@ -23,9 +23,8 @@ import { formatUtc, fractionOf, lastFraction } from "./timestamps.ts";
 import {
   alreadyApplied,
   appendEvent,
-  CLOSED,
   Customer,
-  deserializeCustomer,
+  deserializeState,
   foldCart,
   GONE,
   ItemTable,
@@ -772,25 +771,19 @@ export class Engine {
     if (old !== undefined) this.forget(old);
     const oldClosed = this.closed.slotOf(customerId);
     if (oldClosed >= 0) this.closed.remove(oldClosed);
-    const c = deserializeCustomer(customerId, state, this.items);
-    const held = c.status === CLOSED ? c.maxOffsets : maxOffsetsOf(c);
+    const saved = deserializeState(customerId, state, this.items);
+    const held = saved.closed ? saved.closed.maxOffsets : maxOffsetsOf(saved.open);
     for (let i = 0; held !== null && i < held.length; i += 2) {
       const p = held[i];
-      if (!(held[i + 1] <= (this.highestOffset[p] ?? -1))) {
-        this.highestOffset[p] = held[i + 1];
-      }
+      if (!(held[i + 1] <= (this.highestOffset[p] ?? -1))) this.highestOffset[p] = held[i + 1];
     }
-    if (c.status === CLOSED) {
-      const slot = this.closed.add(customerId, {
-        session: c.hasSession ? { entryUs: c.entryUs, exitUs: c.exitUs } : null,
-        checkoutUs: c.cutoffUs,
-        horizonUs: this.horizonOf(c.hasSession, c.exitUs, c.cutoffUs),
-        wallUs: c.closedWallUs,
-        maxOffsets: c.maxOffsets,
-      });
-      this.expiryQ.push(this.closed.horizonOf(slot), slot);
+    if (saved.closed) {
+      const v = saved.closed;
+      const horizonUs = this.horizonOf(v.session !== null, v.session?.exitUs ?? 0, v.checkoutUs);
+      this.expiryQ.push(horizonUs, this.closed.add(customerId, { ...v, horizonUs }));
       return;
     }
+    const c = saved.open;
     this.customers.set(customerId, c);
     if (c.ev.length > 0) this.openCarts++;
     if (c.hasSession) {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { sleep } from "../lib/sleep.ts";
 import { isFencedByAnotherInstance } from "../lib/kafka/service.ts";
 import { ServiceMetrics } from "../lib/kafka/service_metrics.ts";
-import { newEngine } from "./fixtures/engine_fixture.ts";
+import { newEngine, shelfRec } from "./fixtures/engine_fixture.ts";
 
 Deno.test("sleep: a signal aborted before the sleep began ends it at once", async () => {
   const stop = new AbortController();
@@ -54,36 +54,15 @@ Deno.test("fencing: other transaction errors are never a takeover", () => {
 Deno.test("metrics: counters never go down when the pipeline's engine is rebuilt", () => {
   const m = new ServiceMetrics();
   const first = newEngine();
-  first.apply({
-    source: "shelf",
-    topic: "shelf",
-    partition: 0,
-    offset: "0",
-    value: new TextEncoder().encode("{not json"),
-    timestampMs: 0,
-  });
+  first.apply(shelfRec("{not json", { offset: 0 }));
   m.observeEngine(first.metrics());
   assert.equal(m.invalid.get({ reason: "not_json" }), 1);
   m.engineStopped(); // a rebuild: a new engine counts from 0 again
   const second = newEngine();
   m.observeEngine(second.metrics());
   assert.equal(m.invalid.get({ reason: "not_json" }), 1, "not reset by the new engine");
-  second.apply({
-    source: "shelf",
-    topic: "shelf",
-    partition: 0,
-    offset: "1",
-    value: new TextEncoder().encode("[1]"),
-    timestampMs: 0,
-  });
-  second.apply({
-    source: "shelf",
-    topic: "shelf",
-    partition: 0,
-    offset: "2",
-    value: new TextEncoder().encode("{oops"),
-    timestampMs: 0,
-  });
+  second.apply(shelfRec("[1]", { offset: 1 }));
+  second.apply(shelfRec("{oops", { offset: 2 }));
   m.observeEngine(second.metrics());
   assert.equal(m.invalid.get({ reason: "not_json" }), 2);
   assert.equal(m.invalid.get({ reason: "not_object" }), 1);

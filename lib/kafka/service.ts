@@ -157,7 +157,6 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
   let failed!: (e: unknown) => void;
   // Consumers waiting for room must never outlive the commit loop that makes it.
   const gate = new WorkGate(MAX_UNCOMMITTED_RECORDS);
-  stop.addEventListener("abort", () => gate.close(), { once: true });
   const failedPromise = new Promise<never>((_, reject) => {
     failed = (e) => {
       failure ??= e;
@@ -492,7 +491,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
     const pollLoop = (async () => {
       while (polling && !stop.aborted && !failure) {
         await pollOffsets();
-        await Promise.race([new Promise((r) => setTimeout(r, OFFSETS_POLL_MS)), stopped]);
+        await sleep(OFFSETS_POLL_MS, stop);
       }
     })();
     pollLoop.catch((e) => failed(e));
@@ -532,6 +531,7 @@ async function runPipeline(deps: ServiceDeps): Promise<void> {
 
     // SIGINT/SIGTERM: stop fetching, commit what was processed, leave the groups.
     log.info("stopping: committing in-flight work");
+    gate.close(); // a consumer waiting for room must not hold up its own stop
     await Promise.all([consumers.foot.stop(), consumers.shelf.stop()]);
     if (failure) throw failure;
     await commit();
