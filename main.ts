@@ -3,19 +3,19 @@
  * transactions. This file only picks the subcommand and hands over to its driver.
  * @module
  */
-import { VERSION } from "./lib/version.ts";
+import { VERSION } from "./lib/cli/version.ts";
 
 type Command = (args: string[]) => Promise<number>;
 
 /** Subcommands, loaded lazily so `--help` and `replay` never load the Kafka client. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  run: async () => (await import("./lib/commands/run.ts")).main,
-  replay: async () => (await import("./lib/commands/replay.ts")).main,
-  "check-data": async () => (await import("./lib/commands/check_data.ts")).main,
-  demo: async () => (await import("./lib/commands/demo.ts")).main,
-  simulate: async () => (await import("./lib/commands/simulate.ts")).main,
-  tail: async () => (await import("./lib/commands/tail.ts")).main,
-  "sample-data": async () => (await import("./lib/commands/sample_data.ts")).main,
+  run: async () => (await import("./lib/cli/run.ts")).main,
+  replay: async () => (await import("./lib/cli/replay.ts")).main,
+  "check-data": async () => (await import("./lib/cli/check_data.ts")).main,
+  demo: async () => (await import("./lib/cli/demo.ts")).main,
+  simulate: async () => (await import("./lib/cli/simulate.ts")).main,
+  tail: async () => (await import("./lib/cli/tail.ts")).main,
+  "sample-data": async () => (await import("./lib/cli/sample_data.ts")).main,
 };
 
 const USAGE = `pos-producer ${VERSION}

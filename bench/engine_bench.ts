@@ -5,8 +5,8 @@
  *   deno run -A --v8-flags=--expose-gc bench/engine_bench.ts    (report: events/s vs the
  *                                                                 JSON.parse baseline, bytes/cart)
  */
-import { Engine, type InputRecord } from "../lib/engine.ts";
-import type { CartLine, PricedCart, Pricer } from "../lib/pricing.ts";
+import { Engine, type InputRecord } from "../lib/core/engine.ts";
+import type { CartLine, PricedCart, Pricer } from "../lib/core/pricing.ts";
 
 const pricer: Pricer = {
   priceCart(lines: readonly CartLine[]): PricedCart {

@@ -7,11 +7,11 @@
  *   deno bench --allow-all bench/price_book_bench.ts
  */
 import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
-import { initParquet, loadPriceBook, readParquetTable } from "../lib/catalog_loader.ts";
-import { PriceBook } from "../lib/price_book.ts";
-import type { CartLine } from "../lib/pricing.ts";
-import { isoWeekKey, isoWeekLabel } from "../lib/iso_week.ts";
-import { mulberry32 as rng } from "../lib/store_simulation.ts";
+import { initParquet, loadPriceBook, readParquetTable } from "../lib/catalog/loader.ts";
+import { PriceBook } from "../lib/core/price_book.ts";
+import type { CartLine } from "../lib/core/pricing.ts";
+import { isoWeekKey, isoWeekLabel } from "../lib/core/iso_week.ts";
+import { mulberry32 as rng } from "../lib/sim/store_simulation.ts";
 
 const DATA = new URL("../examples/", import.meta.url).pathname;
 const STORE = `${DATA}store_inventory_final.parquet`;

@@ -6,7 +6,7 @@
  *   deno run -A bench/replay_bench.ts [sessions] [shelfEvents]
  */
 import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
-import { initParquet, writeParquetBytes } from "../lib/catalog_loader.ts";
+import { initParquet, writeParquetBytes } from "../lib/catalog/loader.ts";
 
 const SESSIONS = Number(Deno.args[0] ?? 50_000);
 const EVENTS = Number(Deno.args[1] ?? 1_000_000);

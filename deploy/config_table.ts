@@ -1,17 +1,17 @@
 /**
- * The configuration table of README.md, generated from `SERVICE_OPTIONS` (lib/config.ts) so the
- * two cannot drift: `tests/cli_test.ts` fails when they differ.
+ * The configuration table of README.md, generated from `SERVICE_OPTIONS` (lib/cli/config.ts) so the
+ * two cannot drift: `tests/cli/cli_test.ts` fails when they differ.
  *
  *   deno run --allow-read --allow-write deploy/config_table.ts --write   # rewrite README.md
  *   deno run --allow-read deploy/config_table.ts                         # print the table
  * @module
  */
-import { SERVICE_OPTIONS } from "../lib/config.ts";
-import type { OptionSpec } from "../lib/options.ts";
+import { SERVICE_OPTIONS } from "../lib/cli/config.ts";
+import type { OptionSpec } from "../lib/cli/options.ts";
 
 /** The line before the generated table in README.md. */
 export const BEGIN =
-  "<!-- config-table:begin (generated from lib/config.ts by deploy/config_table.ts; do not edit) -->";
+  "<!-- config-table:begin (generated from lib/cli/config.ts by deploy/config_table.ts; do not edit) -->";
 /** The line after it. */
 export const END = "<!-- config-table:end -->";
 

@@ -5,7 +5,7 @@
  */
 import process from "node:process";
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../observe/log.ts";
 import { registerCodecs } from "./codecs.ts";
 import { installFastRecordEncoding } from "./record_batch_encoder.ts";
 

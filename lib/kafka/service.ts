@@ -23,10 +23,10 @@ import {
   type PartitionSignal,
   type Progress,
   type Source,
-} from "../engine.ts";
-import type { Pricer } from "../pricing.ts";
-import type { ServiceConfig } from "../config.ts";
-import { type Logger, RateLimiter } from "../log.ts";
+} from "../core/engine.ts";
+import type { Pricer } from "../core/pricing.ts";
+import type { ServiceConfig } from "../cli/config.ts";
+import { type Logger, RateLimiter } from "../observe/log.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
 import { createKafka } from "./client.ts";
 import { TopicProgress } from "./progress.ts";

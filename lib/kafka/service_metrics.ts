@@ -3,8 +3,8 @@
  * the Kafka edge knows (lag, commit latency, checkout delay, restarts, catalog reloads).
  * @module
  */
-import { Counter, Gauge, type Histogram, Registry } from "../metrics.ts";
-import type { EngineMetrics } from "../engine.ts";
+import { Counter, Gauge, type Histogram, Registry } from "../observe/metrics.ts";
+import type { EngineMetrics } from "../core/engine.ts";
 
 /** Latency buckets in seconds. */
 const DELAY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300];

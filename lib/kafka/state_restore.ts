@@ -5,9 +5,9 @@
  * @module
  */
 import type { Admin, Kafka } from "kafkajs";
-import type { Engine } from "../engine.ts";
-import type { ServiceConfig } from "../config.ts";
-import type { Logger } from "../log.ts";
+import type { Engine } from "../core/engine.ts";
+import type { ServiceConfig } from "../cli/config.ts";
+import type { Logger } from "../observe/log.ts";
 import { TopicProgress } from "./progress.ts";
 
 /** Gives up when the changelog makes no progress for this long. */

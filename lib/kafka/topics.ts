@@ -4,8 +4,8 @@
  * @module
  */
 import type { Admin } from "kafkajs";
-import type { ServiceConfig } from "../config.ts";
-import type { Logger } from "../log.ts";
+import type { ServiceConfig } from "../cli/config.ts";
+import type { Logger } from "../observe/log.ts";
 
 /**
  * Creates the missing topics: the four data topics (unless `stateOnly`) and always the state

@@ -5,11 +5,11 @@
  * @module
  */
 import { tableFromArrays } from "apache-arrow";
-import { initParquet, writeParquetBytes } from "../../lib/catalog_loader.ts";
+import { initParquet, writeParquetBytes } from "../../lib/catalog/loader.ts";
 
 // The simulator's PRNG and Python isoformat, so test traffic and `simulate` agree.
-export { mulberry32 as rng, pyIsoformat as pyIso } from "../../lib/store_simulation.ts";
-import { mulberry32 as rng, pyIsoformat as pyIso } from "../../lib/store_simulation.ts";
+export { mulberry32 as rng, pyIsoformat as pyIso } from "../../lib/sim/store_simulation.ts";
+import { mulberry32 as rng, pyIsoformat as pyIso } from "../../lib/sim/store_simulation.ts";
 
 /** One record as a producer would send it. */
 export interface TrafficRecord {

@@ -1,0 +1,212 @@
+/**
+ * `pos-producer demo`: one simulated store day through the engine, in-process, and a summary.
+ * Needs only read (and env) permission; `--out FILE` also needs write permission for FILE.
+ * @module
+ */
+import { optionsHelp, parseOptions, parsers, UsageError } from "./options.ts";
+import {
+  DEFAULT_DATE,
+  type DemoCatalog,
+  formatSummary,
+  generatedCatalog,
+  loadDemoCatalog,
+  runDemo,
+} from "../sim/demo.ts";
+import { dayStartUs } from "../sim/store_simulation.ts";
+import { CatalogError } from "../core/price_book.ts";
+
+const { nonEmpty, number, bool } = parsers;
+
+function date(raw: string): string {
+  dayStartUs(raw.trim()); // throws with a message on a bad date
+  return raw.trim();
+}
+
+/** Options of `pos-producer demo` (flags only: the demo is the same whatever the environment). */
+export const DEMO_OPTIONS = {
+  customers: {
+    flag: "customers",
+    help: "customers in the day (default: the weekday's usual count, 850–1500)",
+    parse: number(0, 10_000_000, true),
+  },
+  seed: {
+    flag: "seed",
+    default: "1",
+    help: "random seed; the same seed gives the same day",
+    parse: number(0, 2 ** 32 - 1, true),
+  },
+  date: {
+    flag: "date",
+    default: DEFAULT_DATE,
+    help: "the day to simulate, YYYY-MM-DD (UTC)",
+    parse: date,
+  },
+  out: {
+    flag: "out",
+    help: "write the transactions as JSONL to this file (- = stdout)",
+    parse: nonEmpty,
+  },
+  store: {
+    flag: "store",
+    help: "inventory parquet (default: the generated catalog)",
+    parse: nonEmpty,
+  },
+  discounts: {
+    flag: "discounts",
+    help: "discount parquet (with --store; default none)",
+    parse: nonEmpty,
+  },
+  faults: {
+    flag: "faults",
+    default: "1",
+    boolean: true,
+    help: "inject a few late, invalid and duplicate records (--no-faults: none)",
+    parse: bool,
+  },
+  json: {
+    flag: "json",
+    default: "0",
+    boolean: true,
+    help: "print the summary as JSON",
+    parse: bool,
+  },
+} as const;
+
+const USAGE = `Usage: pos-producer demo [options]
+
+Simulates a store day (customers by weekday and time slot, 10–75 minute trips, pickups and
+putbacks, a few late and invalid records) and runs it through the same engine as the service,
+in event time. No Kafka, no network, no files needed.
+
+  deno task demo                         the default day with the generated catalog
+  deno task demo --customers 10000 --seed 7
+  deno run -A main.ts demo --out day.jsonl   (--out needs write permission)
+  deno task demo --store /data/store_inventory_final.parquet --discounts /data/all_discounts.parquet
+
+Options:
+${optionsHelp(DEMO_OPTIONS)}
+  -h, --help`;
+
+function progressBar(): { update(done: number, total: number): void; end(): void } {
+  let tty = false;
+  try {
+    tty = Deno.stderr.isTerminal();
+  } catch { /* no terminal */ }
+  const start = performance.now();
+  let last = 0;
+  let drawn = false;
+  const enc = new TextEncoder();
+  return {
+    update(done, total) {
+      const now = performance.now();
+      if (!tty || now - start < 1000 || now - last < 100 || !(total > 0)) return;
+      last = now;
+      const f = Math.min(1, done / total);
+      const width = 30;
+      const full = Math.round(f * width);
+      const bar = "█".repeat(full) + "░".repeat(width - full);
+      Deno.stderr.writeSync(
+        enc.encode(`\r${bar} ${(f * 100).toFixed(0).padStart(3)}%  ${done}/${total} customers`),
+      );
+      drawn = true;
+    },
+    end() {
+      if (drawn) Deno.stderr.writeSync(enc.encode("\r\x1b[K"));
+    },
+  };
+}
+
+async function catalogFor(
+  store: string | undefined,
+  discounts: string | undefined,
+  day: string,
+): Promise<DemoCatalog> {
+  if (store === undefined) {
+    if (discounts !== undefined) throw new UsageError("--discounts needs --store");
+    return generatedCatalog(day);
+  }
+  return await loadDemoCatalog(store, discounts);
+}
+
+/** Runs `demo`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let v;
+  try {
+    const parsed = parseOptions(DEMO_OPTIONS, args, () => undefined);
+    if (parsed.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    v = parsed.values;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`pos-producer demo: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  let catalog: DemoCatalog;
+  try {
+    catalog = await catalogFor(v.store, v.discounts, v.date);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof CatalogError) {
+      console.error(`pos-producer demo: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      console.error(`pos-producer demo: reading the catalog needs --allow-read (${e.message})`);
+      return 2;
+    }
+    throw e;
+  }
+  const t0 = performance.now();
+  const bar = progressBar();
+  const result = runDemo({
+    date: v.date,
+    customers: v.customers,
+    seed: v.seed,
+    catalog,
+    faults: v.faults,
+    onProgress: bar.update,
+  });
+  bar.end();
+  const seconds = (performance.now() - t0) / 1000;
+
+  const toStdout = v.out === "-";
+  if (v.out !== undefined) {
+    const text = result.transactions.length === 0 ? "" : result.transactions.join("\n") + "\n";
+    try {
+      if (toStdout) await Deno.stdout.write(new TextEncoder().encode(text));
+      else await Deno.writeTextFile(v.out, text);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+        console.error(
+          `pos-producer demo: writing ${v.out} needs write permission: ` +
+            `deno run --allow-read --allow-env --allow-write=${v.out} main.ts demo --out ${v.out}`,
+        );
+        return 2;
+      }
+      console.error(
+        `pos-producer demo: cannot write ${v.out}: ${e instanceof Error ? e.message : e}`,
+      );
+      return 1;
+    }
+  }
+  const print = toStdout ? console.error : console.log;
+  if (v.json) {
+    print(JSON.stringify(result.summary, null, 2));
+  } else {
+    let color = false;
+    try {
+      color = !Deno.noColor && (toStdout ? Deno.stderr : Deno.stdout).isTerminal();
+    } catch { /* plain */ }
+    print(formatSummary(result.summary, color));
+    const where = v.out === undefined
+      ? ""
+      : toStdout
+      ? ", transactions on stdout"
+      : `, transactions in ${v.out}`;
+    print(`\n${result.summary.customers} customers simulated in ${seconds.toFixed(2)} s${where}`);
+  }
+  return 0;
+}

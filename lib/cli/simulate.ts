@@ -1,0 +1,237 @@
+/**
+ * `pos-producer simulate`: the load generator. Writes a simulated store's foot sessions and
+ * shelf events to Kafka like the real upstream producers, for demos, benchmarks and tests.
+ * @module
+ */
+import { SERVICE_OPTIONS } from "./config.ts";
+import { optionsHelp, parseOptions, parsers, UsageError } from "./options.ts";
+import { jsonLogger } from "../observe/log.ts";
+import { CatalogError } from "../core/price_book.ts";
+import { catalogErrorLine } from "../catalog/hint.ts";
+import { DEFAULT_DATE, generatedCatalog, loadDemoCatalog } from "../sim/demo.ts";
+import { dayStartUs } from "../sim/store_simulation.ts";
+import type { SimulateSummary } from "../sim/simulate.ts";
+
+const { nonEmpty, number, bool, oneOf } = parsers;
+const S = SERVICE_OPTIONS;
+
+/** Options of `pos-producer simulate`; connection and topic options as the service's. */
+export const SIMULATE_OPTIONS = {
+  broker: S.broker,
+  footTopic: S.footTopic,
+  shelfTopic: S.shelfTopic,
+  customers: {
+    flag: "customers",
+    help: "customers to simulate (default: a day's usual count; with --rate: no limit)",
+    parse: number(1, 1e9, true),
+  },
+  rate: {
+    flag: "rate",
+    help: "target shelf events per second; customers arrive continuously (needs --time-scale > 0)",
+    parse: number(0.001, 1e7),
+  },
+  duration: { flag: "duration", help: "stop after this many seconds", parse: number(0.001, 1e9) },
+  timeScale: {
+    flag: "time-scale",
+    default: "1",
+    help: "simulated seconds per real second (1: real time); 0: everything at once (backfill)",
+    parse: number(0, 1e9),
+  },
+  asFastAsPossible: {
+    flag: "as-fast-as-possible",
+    default: "0",
+    boolean: true,
+    help: "the same as --time-scale 0",
+    parse: bool,
+  },
+  compression: {
+    flag: "compression",
+    default: "none",
+    help: "none, gzip, snappy, lz4 or zstd",
+    parse: oneOf("none", "gzip", "snappy", "lz4", "zstd"),
+  },
+  seed: {
+    flag: "seed",
+    help: "random seed (default: from the clock, so each run is new shoppers; printed at the end)",
+    parse: number(0, 2 ** 32 - 1, true),
+  },
+  date: {
+    flag: "date",
+    default: DEFAULT_DATE,
+    help: "the modeled day (weekday profile; the timestamps of a backfill)",
+    parse: (raw: string) => (dayStartUs(raw.trim()), raw.trim()),
+  },
+  faults: {
+    flag: "faults",
+    default: "0",
+    boolean: true,
+    help: "also send a few late, invalid and duplicate records",
+    parse: bool,
+  },
+  store: {
+    flag: "store",
+    env: "STORE_PARQUET",
+    help: "pick items from this inventory parquet (default: the generated catalog)",
+    parse: nonEmpty,
+  },
+  discounts: {
+    flag: "discounts",
+    env: "DISCOUNT_PARQUET_PATH",
+    help: "discount parquet: discounted items are picked more often",
+    parse: nonEmpty,
+  },
+  batchSize: {
+    flag: "batch-size",
+    default: "2000",
+    help: "records per produce request, at most",
+    parse: number(1, 1_000_000, true),
+  },
+  createTopics: { ...S.createTopics, help: "create the two topics when missing" },
+  topicPartitions: S.topicPartitions,
+  json: {
+    flag: "json",
+    default: "0",
+    boolean: true,
+    help: "print the summary as JSON",
+    parse: bool,
+  },
+  logLevel: { ...S.logLevel, default: "warn" },
+  clientId: { ...S.clientId, default: "pos-producer-simulate" },
+  ssl: S.ssl,
+  sslCaFile: S.sslCaFile,
+  saslMechanism: S.saslMechanism,
+  saslUsername: S.saslUsername,
+  saslPassword: S.saslPassword,
+} as const;
+
+const USAGE = `Usage: pos-producer simulate --broker B [options]
+
+Writes a simulated store to Kafka the way the real producers do: foot sessions when the customer
+enters (keyed by customer), shelf events unkeyed with weight_change noise, Python isoformat
+timestamps. Simulated time runs --time-scale times faster than the wall clock from now; with
+--time-scale 0 the whole day is sent at once with the modeled day's timestamps (run the service
+with CLOCK=wall or event). SIGINT stops it cleanly and prints what was sent.
+
+  pos-producer simulate --broker localhost:9092 --as-fast-as-possible --customers 100000
+  pos-producer simulate --broker localhost:9092 --rate 500 --time-scale 60 --duration 120
+
+Options (flag, variable, [default], meaning):
+${optionsHelp(SIMULATE_OPTIONS)}
+  --help
+
+Exit codes: 0 done or stopped by a signal, 1 runtime failure, 2 bad usage or bad data.`;
+
+/** The summary as a few lines of text. */
+export function formatSimulateSummary(s: SimulateSummary): string {
+  const n = new Intl.NumberFormat("en-US");
+  return [
+    `sent ${n.format(s.records.total)} records (${n.format(s.records.foot)} foot sessions, ${
+      n.format(s.records.shelf)
+    } shelf events) for ${n.format(s.customers)} customers in ${s.seconds.toFixed(2)} s`,
+    `rate ${n.format(s.recordsPerSec)} records/s (${n.format(s.shelfPerSec)} shelf events/s), ${
+      (s.bytes / 1e6).toFixed(1)
+    } MB before compression (${s.compression}), ${n.format(s.requests)} requests`,
+    `event time ${s.firstEvent ?? "-"} .. ${s.lastEvent ?? "-"}; ended: ${s.ended}`,
+  ].join("\n");
+}
+
+/** Runs `simulate`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let v;
+  try {
+    const parsed = parseOptions(SIMULATE_OPTIONS, args, (name) => {
+      try {
+        return Deno.env.get(name);
+      } catch {
+        return undefined;
+      }
+    });
+    if (parsed.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    v = parsed.values;
+    if (v.asFastAsPossible) v = { ...v, timeScale: 0 };
+    if (v.rate !== undefined && v.timeScale === 0) {
+      throw new UsageError("--rate paces the sending; it cannot be combined with --time-scale 0");
+    }
+    if (v.saslMechanism && (!v.saslUsername || v.saslPassword === undefined)) {
+      throw new UsageError("--sasl-mechanism needs --sasl-username and --sasl-password");
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`pos-producer simulate: ${e.message}\n(see pos-producer simulate --help)`);
+      return 2;
+    }
+    throw e;
+  }
+  const log = jsonLogger(v.logLevel);
+  let catalog;
+  try {
+    catalog = v.store === undefined
+      ? generatedCatalog(v.date)
+      : await loadDemoCatalog(v.store, v.discounts);
+  } catch (e) {
+    if (e instanceof CatalogError) {
+      console.error(
+        `pos-producer simulate: ${
+          catalogErrorLine(e, { store: v.store ?? "", discounts: v.discounts })
+        }`,
+      );
+      return 2;
+    }
+    throw e;
+  }
+  // A new run is a new day: fresh customer ids, never a replay of the last run's shoppers.
+  const seed = v.seed ?? Date.now() % 2 ** 32;
+  const { runSimulate } = await import("../sim/simulate.ts");
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    const summary = await runSimulate(
+      {
+        broker: v.broker,
+        clientId: v.clientId,
+        ssl: v.ssl,
+        sslCaFile: v.sslCaFile,
+        saslMechanism: v.saslMechanism,
+        saslUsername: v.saslUsername,
+        saslPassword: v.saslPassword,
+        footTopic: v.footTopic,
+        shelfTopic: v.shelfTopic,
+        compression: v.compression,
+        timeScale: v.timeScale,
+        seed,
+        customers: v.customers,
+        rate: v.rate,
+        durationSec: v.duration,
+        date: v.date,
+        faults: v.faults,
+        batchSize: v.batchSize,
+        createTopicsPartitions: v.createTopics ? v.topicPartitions : 0,
+      },
+      catalog.items,
+      (id, atMs) => catalog.pricer.discountHundredths(id, atMs) / 100,
+      {
+        log,
+        signal: stop.signal,
+        onStatus: (s) => log.info("simulating", { ...s }),
+      },
+    );
+    console.log(
+      v.json
+        ? JSON.stringify({ ...summary, seed }, null, 2)
+        : `${
+          formatSimulateSummary(summary)
+        }\nseed ${seed} (--seed ${seed} sends the same shoppers again)`,
+    );
+    return 0;
+  } catch (e) {
+    console.error(`pos-producer simulate: ${e instanceof Error ? e.message : e}`);
+    return 1;
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
+}

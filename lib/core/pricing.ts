@@ -1,0 +1,42 @@
+/**
+ * The pricing interface the cart engine depends on. `PriceBook` (lib/core/price_book.ts) implements
+ * it; the engine never sees parquet or Arrow, so both can be tested alone.
+ * @module
+ */
+
+/** A cart line before pricing, in first-pickup order. */
+export interface CartLine {
+  readonly itemId: string;
+  readonly quantity: number;
+}
+
+/** One priced line exactly as it appears in a transaction (SPEC §5). */
+export interface PricedLine {
+  item_id: string;
+  quantity: number;
+  unit_price: number;
+  discount: number;
+  total_price: number;
+}
+
+/** The result of pricing one cart. */
+export interface PricedCart {
+  /** Lines in the cart's order; lines skipped by `UNKNOWN_ITEM_PRICE=skip` are left out. */
+  lines: PricedLine[];
+  /** Item ids not in the inventory (priced at the unknown-item price, or skipped). */
+  unknownItems: string[];
+  /** Lines left out because `UNKNOWN_ITEM_PRICE=skip` (they go to the DLQ). */
+  skipped: CartLine[];
+}
+
+/** Prices whole carts. Pure: same input, same output. */
+export interface Pricer {
+  /**
+   * Prices `lines` for a transaction at `atEpochMs` (UTC); the discount week is the ISO week
+   * of that instant.
+   */
+  priceCart(lines: readonly CartLine[], atEpochMs: number): PricedCart;
+}
+
+/** What to do with an item that is not in the inventory (`UNKNOWN_ITEM_PRICE`). */
+export type UnknownItemPolicy = { kind: "price"; price: number } | { kind: "skip" };

@@ -1,0 +1,69 @@
+/**
+ * Small service rules that need no broker: a stop during a back-off ends it at once, only a real
+ * takeover of the transactional id is fatal, and Prometheus counters never go down when the
+ * pipeline (and its engine) is rebuilt.
+ */
+import assert from "node:assert/strict";
+import { sleep } from "../../lib/sleep.ts";
+import { isFencedByAnotherInstance } from "../../lib/kafka/service.ts";
+import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
+import { newEngine, shelfRec } from "../fixtures/engine_fixture.ts";
+
+Deno.test("sleep: a signal aborted before the sleep began ends it at once", async () => {
+  const stop = new AbortController();
+  stop.abort();
+  const t0 = performance.now();
+  await sleep(30_000, stop.signal);
+  assert.ok(performance.now() - t0 < 1000);
+});
+
+Deno.test("sleep: an abort during the sleep ends it; without one it runs its time", async () => {
+  const stop = new AbortController();
+  const waiting = sleep(30_000, stop.signal);
+  stop.abort();
+  await waiting; // would hang the test (30 s) if the abort were missed
+  await sleep(1); // no signal
+});
+
+Deno.test("fencing: PRODUCER_FENCED / INVALID_PRODUCER_EPOCH on a young transaction is a takeover", () => {
+  for (const type of ["PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"]) {
+    assert.equal(isFencedByAnotherInstance({ type }, 150), true, type);
+    assert.equal(isFencedByAnotherInstance({ cause: { type } }, 150), true, `${type} as cause`);
+  }
+  assert.equal(isFencedByAnotherInstance({ name: "KafkaJSProducerFenced" }, 10), true);
+});
+
+Deno.test("fencing: a transaction the broker aborted for its timeout rebuilds, it is not fatal", () => {
+  // The broker bumps the epoch when it aborts a transaction open past transaction.timeout.ms.
+  assert.equal(
+    isFencedByAnotherInstance({ type: "INVALID_PRODUCER_EPOCH" }, 61_000, 60_000),
+    false,
+  );
+  assert.equal(isFencedByAnotherInstance({ type: "PRODUCER_FENCED" }, 60_000, 60_000), false);
+});
+
+Deno.test("fencing: other transaction errors are never a takeover", () => {
+  for (
+    const e of [{ type: "CONCURRENT_TRANSACTIONS" }, { type: "REQUEST_TIMED_OUT" }, new Error("x")]
+  ) {
+    assert.equal(isFencedByAnotherInstance(e, 10), false);
+  }
+  assert.equal(isFencedByAnotherInstance(undefined, 10), false);
+});
+
+Deno.test("metrics: counters never go down when the pipeline's engine is rebuilt", () => {
+  const m = new ServiceMetrics();
+  const first = newEngine();
+  first.apply(shelfRec("{not json", { offset: 0 }));
+  m.observeEngine(first.metrics());
+  assert.equal(m.invalid.get({ reason: "not_json" }), 1);
+  m.engineStopped(); // a rebuild: a new engine counts from 0 again
+  const second = newEngine();
+  m.observeEngine(second.metrics());
+  assert.equal(m.invalid.get({ reason: "not_json" }), 1, "not reset by the new engine");
+  second.apply(shelfRec("[1]", { offset: 1 }));
+  second.apply(shelfRec("{oops", { offset: 2 }));
+  m.observeEngine(second.metrics());
+  assert.equal(m.invalid.get({ reason: "not_json" }), 2);
+  assert.equal(m.invalid.get({ reason: "not_object" }), 1);
+});

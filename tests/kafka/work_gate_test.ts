@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { WorkGate } from "../../lib/kafka/work_gate.ts";
+
+Deno.test("backpressure: below the limit the consumers go on; at it they wait for a commit", async () => {
+  const gate = new WorkGate(3);
+  gate.add(2);
+  await gate.room(); // room left: at once
+  gate.add(1);
+  let released = false;
+  const waiting = gate.room().then(() => released = true);
+  await Promise.resolve();
+  assert.equal(released, false, "a full gate holds the next batch");
+  gate.taken(); // the commit drained the work…
+  await Promise.resolve();
+  assert.equal(released, false, "…but the consumers wait until it is committed");
+  gate.committed();
+  await waiting;
+  assert.equal(gate.pending, 0);
+});
+
+Deno.test("backpressure: the commit loop learns the gate is full, and close frees every waiter", async () => {
+  const gate = new WorkGate(2);
+  const full = gate.full();
+  gate.add(5);
+  await full;
+  const waiting = gate.room();
+  gate.close(); // the pipeline ends: nobody may stay blocked
+  await waiting;
+  await gate.full();
+});

@@ -1,0 +1,176 @@
+/**
+ * The README as a new user runs it: the repository (HEAD) is cloned into an empty temp folder
+ * and every ```sh block runs there with bash, in order, against the test broker (its address
+ * replaces `localhost:9092`). A marker comment before a block changes how it runs:
+ *
+ *   <!-- readme-test: skip (why) -->             not run (Docker, installs, a store's broker)
+ *   <!-- readme-test: broker (why) -->           not run: the test broker is that broker
+ *   <!-- readme-test: background -->             started, left running, stopped at the end
+ *   <!-- readme-test: background until "X" -->   the same, and its output must show X
+ *
+ * A block that fails, or a background block that exits early or never shows its text, fails
+ * the test. Topic, group and transactional-id variables are set to names of this test, so the
+ * README's default names do not meet other tests on the shared broker.
+ */
+import assert from "node:assert/strict";
+import { freePort, testBroker, uniqueServiceNames } from "../support/kafka.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const README = await Deno.readTextFile(`${ROOT}README.md`);
+const BLOCK_TIMEOUT_MS = 120_000;
+const UNTIL_TIMEOUT_MS = 90_000;
+
+/** One ```sh block and how the marker before it says to run it. */
+export interface ReadmeBlock {
+  line: number;
+  script: string;
+  mode: "run" | "skip" | "broker" | "background";
+  until?: string;
+}
+
+/** The ```sh blocks of a README with their markers. */
+export function readmeBlocks(text: string): ReadmeBlock[] {
+  const blocks: ReadmeBlock[] = [];
+  const lines = text.split("\n");
+  let marker: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^<!-- readme-test: (.*?) -->$/.exec(lines[i]);
+    if (m) {
+      marker = m[1];
+      continue;
+    }
+    if (lines[i] === "```sh") {
+      const end = lines.indexOf("```", i + 1);
+      assert.ok(end > i, `README.md:${i + 1}: unclosed block`);
+      const script = lines.slice(i + 1, end).join("\n");
+      const word = marker?.split(/\s/)[0] ?? "run";
+      assert.ok(["skip", "broker", "background"].includes(word) || marker === undefined, marker);
+      const until = marker ? /until "([^"]+)"/.exec(marker)?.[1] : undefined;
+      blocks.push({ line: i + 1, script, mode: word as ReadmeBlock["mode"], until });
+      marker = undefined;
+      i = end;
+    } else if (lines[i].trim() !== "" && !lines[i].startsWith("<!--")) {
+      marker = undefined; // a marker belongs to the block right after it
+    }
+  }
+  return blocks;
+}
+
+/** Kills `pid` and every process under it (children first), by id. */
+function killTree(pid: number, signal: Deno.Signal = "SIGTERM"): void {
+  const children = new Map<number, number[]>();
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(e.name)]);
+    } catch { /* gone */ }
+  }
+  const walk = (p: number): number[] => [...(children.get(p) ?? []).flatMap(walk), p];
+  for (const p of walk(pid)) {
+    try {
+      Deno.kill(p, signal);
+    } catch { /* gone */ }
+  }
+}
+
+Deno.test("README markers: every block is run, skipped with a reason, or stands for the broker", () => {
+  const blocks = readmeBlocks(README);
+  assert.ok(blocks.filter((b) => b.mode === "run").length >= 5);
+  for (const b of blocks) {
+    if (b.mode === "skip" || b.mode === "broker") {
+      const line = README.split("\n")[b.line - 3];
+      assert.match(line, /readme-test: \w+ \(.+\)/, `README.md:${b.line}: say why`);
+    }
+  }
+  assert.doesNotMatch(README, /\.\.\/shared|\/work\//, "README refers to a path outside the repo");
+});
+
+Deno.test({
+  name: "every README block runs as written in a fresh clone (against the test broker)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const { bootstrap } = await testBroker();
+    const parent = await Deno.makeTempDir({ prefix: "pos-readme-" });
+    const clone = `${parent}/pos-producer`;
+    const git = await new Deno.Command("git", {
+      args: ["clone", "-q", ROOT, clone],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(git.success, new TextDecoder().decode(git.stderr));
+    const env: Record<string, string> = {
+      ...uniqueServiceNames("readme"),
+      METRICS_PORT: String(freePort()),
+      NO_COLOR: "1",
+    };
+    const prepare = (script: string) =>
+      script.replaceAll("localhost:9092", bootstrap).replaceAll(
+        "-t pos_transactions",
+        `-t ${env.POS_TOPIC}`,
+      );
+    const background: { block: ReadmeBlock; child: Deno.ChildProcess; output: () => string }[] = [];
+    try {
+      for (const block of readmeBlocks(README)) {
+        if (block.mode === "skip" || block.mode === "broker") continue;
+        const cmd = new Deno.Command("bash", {
+          args: ["-euo", "pipefail", "-c", prepare(block.script)],
+          cwd: clone,
+          env,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        });
+        if (block.mode === "background") {
+          const child = cmd.spawn();
+          let text = "";
+          const dec = new TextDecoder();
+          const collect = async (s: ReadableStream<Uint8Array>) => {
+            for await (const c of s) text += dec.decode(c, { stream: true });
+          };
+          collect(child.stdout);
+          collect(child.stderr);
+          background.push({ block, child, output: () => text });
+          continue;
+        }
+        const child = cmd.spawn();
+        const timer = setTimeout(() => killTree(child.pid, "SIGKILL"), BLOCK_TIMEOUT_MS);
+        const out = await child.output();
+        clearTimeout(timer);
+        const dec = new TextDecoder();
+        assert.equal(
+          out.code,
+          0,
+          `README.md:${block.line} failed (exit ${out.code}):\n${block.script}\n--- stdout\n${
+            dec.decode(out.stdout).slice(-2000)
+          }\n--- stderr\n${dec.decode(out.stderr).slice(-3000)}`,
+        );
+      }
+      const deadline = Date.now() + UNTIL_TIMEOUT_MS;
+      for (const { block, child, output } of background) {
+        let exited = false;
+        child.status.then(() => exited = true);
+        while (block.until !== undefined && !output().includes(block.until)) {
+          assert.ok(
+            !exited && Date.now() < deadline,
+            `README.md:${block.line} never printed "${block.until}"${
+              exited ? " (it exited)" : ""
+            }:\n${output().slice(-3000)}`,
+          );
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        assert.ok(!exited, `README.md:${block.line} exited early:\n${output().slice(-3000)}`);
+      }
+    } finally {
+      for (const { child } of background) {
+        killTree(child.pid, "SIGTERM");
+        await Promise.race([child.status, new Promise((r) => setTimeout(r, 12_000))]);
+        killTree(child.pid, "SIGKILL");
+        await child.status;
+      }
+      await Deno.remove(parent, { recursive: true }).catch(() => {});
+    }
+  },
+});
