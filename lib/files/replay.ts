@@ -9,9 +9,17 @@
  * what Kafka would deliver: the bytes of the record value.
  * @module
  */
-import { Engine, type EngineConfig, type InputRecord, type Source } from "../core/engine.ts";
+import {
+  type DlqRecord,
+  Engine,
+  type EngineConfig,
+  type InputRecord,
+  type Progress,
+  type Source,
+} from "../core/engine.ts";
 import { eventTimeOf, newParseScratch, parseValue } from "../core/records.ts";
-import { parseIsoMicros } from "../core/timestamps.ts";
+import { driveRecords, EngineDriver } from "../drive/driver.ts";
+import { MemoryCommitter } from "../drive/memory_committer.ts";
 
 /** One input file, already read. */
 export interface ReplayInput {
@@ -146,6 +154,99 @@ function timeOrder(idx: LineIndex): Uint32Array {
 
 const LENIENT = new TextDecoder();
 
+/** Records between commits: how often DLQ lines are handed out (bounds what is held). */
+const COMMIT_EVERY = 4096;
+
+/** One input file, indexed, and the file line of each offset the engine saw (for DLQ lines). */
+interface IndexedInput {
+  input: ReplayInput;
+  idx: LineIndex;
+  order: Uint32Array;
+  lineOfOffset: Float64Array;
+}
+
+function indexInput(source: Source, input: ReplayInput): IndexedInput {
+  const idx = indexLines(source, input.bytes);
+  return { input, idx, order: timeOrder(idx), lineOfOffset: new Float64Array(idx.n) };
+}
+
+/** The original text of line `lineNo` (DLQ records carry offsets, not lines). */
+function lineByNo({ input, idx }: IndexedInput, lineNo: number): string {
+  // lineNo is increasing in file order: binary search.
+  let lo = 0, hi = idx.n - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = idx.lineNo[mid];
+    if (v === lineNo) return LENIENT.decode(input.bytes.subarray(idx.starts[mid], idx.ends[mid]));
+    if (v < lineNo) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return "";
+}
+
+/**
+ * Both files merged by event time, as records. The engine sees each file as a partition whose
+ * offsets are the order lines are applied in (Kafka's promise: a partition's records arrive in
+ * offset order); `lineOfOffset` maps them back. One record object is reused for every line.
+ */
+function* mergedRecords(inputs: Record<Source, IndexedInput>): Generator<InputRecord> {
+  const f = inputs.foot, s = inputs.shelf;
+  const rec: InputRecord = {
+    source: "foot",
+    topic: "foot",
+    partition: 0,
+    offset: "0",
+    value: null,
+    timestampMs: 0,
+  };
+  let i = 0, j = 0;
+  while (i < f.idx.n || j < s.idx.n) {
+    const useFoot = j >= s.idx.n ||
+      (i < f.idx.n && f.idx.times[f.order[i]] <= s.idx.times[s.order[j]]);
+    const offset = useFoot ? i : j;
+    const line = useFoot ? f.order[i++] : s.order[j++];
+    const { idx, lineOfOffset, input } = useFoot ? f : s;
+    rec.source = rec.topic = useFoot ? "foot" : "shelf";
+    lineOfOffset[offset] = idx.lineNo[line];
+    rec.offset = String(offset);
+    rec.value = input.bytes.subarray(idx.starts[line], idx.ends[line]);
+    rec.timestampMs = idx.times[line] / 1000;
+    yield rec;
+  }
+}
+
+/** The DLQ records of one commit as lines of the files, counted by reason. */
+function dlqLines(
+  dlq: DlqRecord[],
+  inputs: Record<Source, IndexedInput>,
+  byReason: Record<string, number>,
+): ReplayDlqLine[] {
+  return dlq.map((d) => {
+    const source: Source = d.topic === "foot" ? "foot" : "shelf";
+    const lineNo = inputs[source].lineOfOffset[Number(d.offset)];
+    const l: ReplayDlqLine = {
+      reason: d.reason,
+      source,
+      file: inputs[source].input.name,
+      line: lineNo,
+      original: lineByNo(inputs[source], lineNo),
+    };
+    if (d.detail !== undefined) l.detail = d.detail;
+    byReason[d.reason] = (byReason[d.reason] ?? 0) + 1;
+    return l;
+  });
+}
+
+/** Each file one partition, not caught up until its end: stream time is event time. */
+function fileProgress(caughtUp: boolean): Progress {
+  return {
+    partitions: [
+      { source: "foot", partition: 0, caughtUp },
+      { source: "shelf", partition: 0, caughtUp },
+    ],
+  };
+}
+
 /**
  * Runs the engine over `foot` and `shelf` (SPEC §8). DLQ lines are handed to `onDlq` as they
  * happen (with `await`, every few thousand records); transactions are returned sorted.
@@ -156,102 +257,25 @@ export async function replay(
   config: ReplayConfig,
   onDlq: (lines: ReplayDlqLine[]) => void | Promise<void> = () => {},
 ): Promise<ReplayResult> {
-  const fi = indexLines("foot", foot.bytes);
-  const si = indexLines("shelf", shelf.bytes);
-  const fo = timeOrder(fi);
-  const so = timeOrder(si);
-  const engine = new Engine(config);
-  // The engine sees each file as a partition whose offsets are the order lines are applied in
-  // (Kafka's promise: a partition's records arrive in offset order); DLQ lines map them back.
-  const inputs = {
-    foot: { input: foot, idx: fi, lineOfOffset: new Float64Array(fi.n) },
-    shelf: { input: shelf, idx: si, lineOfOffset: new Float64Array(si.n) },
-  };
-  /** Maps a line number back to its bytes (for DLQ records the engine re-encoded). */
-  const lineByNo = (source: Source, lineNo: number): string => {
-    const { input, idx } = inputs[source];
-    // lineNo is increasing in file order: binary search.
-    let lo = 0, hi = idx.n - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = idx.lineNo[mid];
-      if (v === lineNo) {
-        return LENIENT.decode(input.bytes.subarray(idx.starts[mid], idx.ends[mid]));
-      }
-      if (v < lineNo) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return "";
-  };
-
-  const txs: { us: number; customerId: string; value: string }[] = [];
+  const inputs = { foot: indexInput("foot", foot), shelf: indexInput("shelf", shelf) };
+  const committer = new MemoryCommitter();
+  const driver = new EngineDriver(new Engine(config), committer);
+  const running = fileProgress(false), complete = fileProgress(true);
   const dlqByReason: Record<string, number> = {};
-  const progress = {
-    partitions: [
-      { source: "foot" as Source, partition: 0, caughtUp: false },
-      { source: "shelf" as Source, partition: 0, caughtUp: false },
-    ],
+  // Advancing after every record: a file's records are not in event-time order everywhere.
+  const cadence = { advanceEvery: 1, commitEvery: COMMIT_EVERY };
+  const drive = driveRecords(driver, mergedRecords(inputs), () => running, () => complete, cadence);
+  const flushDlq = async () => {
+    if (committer.dlq.length > 0) await onDlq(dlqLines(committer.dlq, inputs, dlqByReason));
+    committer.dlq = [];
   };
-  const collect = async () => {
-    const out = engine.drainOutput();
-    for (const t of out.transactions) {
-      txs.push({ us: parseIsoMicros(t.timestamp), customerId: t.customerId, value: t.value });
-    }
-    if (out.dlq.length === 0) return;
-    const lines: ReplayDlqLine[] = [];
-    for (const d of out.dlq) {
-      const source: Source = d.topic === "foot" ? "foot" : "shelf";
-      const lineNo = inputs[source].lineOfOffset[Number(d.offset)];
-      const l: ReplayDlqLine = {
-        reason: d.reason,
-        source,
-        file: inputs[source].input.name,
-        line: lineNo,
-        original: lineByNo(source, lineNo),
-      };
-      if (d.detail !== undefined) l.detail = d.detail;
-      dlqByReason[d.reason] = (dlqByReason[d.reason] ?? 0) + 1;
-      lines.push(l);
-    }
-    await onDlq(lines);
-  };
-
-  const rec: InputRecord = {
-    source: "foot",
-    topic: "foot",
-    partition: 0,
-    offset: "0",
-    value: null,
-    timestampMs: 0,
-  };
-  let i = 0, j = 0, k = 0;
-  while (i < fi.n || j < si.n) {
-    const useFoot = j >= si.n || (i < fi.n && fi.times[fo[i]] <= si.times[so[j]]);
-    const offset = useFoot ? i : j;
-    const line = useFoot ? fo[i++] : so[j++];
-    const { idx, lineOfOffset } = inputs[useFoot ? "foot" : "shelf"];
-    const bytes = useFoot ? foot.bytes : shelf.bytes;
-    rec.source = rec.topic = useFoot ? "foot" : "shelf";
-    lineOfOffset[offset] = idx.lineNo[line];
-    rec.offset = String(offset);
-    rec.value = bytes.subarray(idx.starts[line], idx.ends[line]);
-    rec.timestampMs = idx.times[line] / 1000;
-    engine.apply(rec);
-    engine.advance(progress);
-    if (++k % 4096 === 0) await collect();
-  }
-  for (const p of progress.partitions) p.caughtUp = true;
-  engine.advance(progress);
-  engine.flush();
-  await collect();
-
-  txs.sort((a, b) =>
-    a.us - b.us || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0)
-  );
+  for (const _ of drive) await flushDlq();
+  await flushDlq(); // the final commit
+  const { idx: fi } = inputs.foot, { idx: si } = inputs.shelf;
   return {
-    transactions: txs.map((t) => t.value),
+    transactions: committer.sortedTransactions().map((t) => t.value),
     lines: { foot: fi.total, shelf: si.total, blank: fi.blank + si.blank },
     dlqByReason,
-    engine: engine.metrics(),
+    engine: driver.engine.metrics(),
   };
 }

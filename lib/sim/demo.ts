@@ -7,7 +7,9 @@
  * `loadDemoCatalog` reads the optional parquet files (the only I/O here).
  * @module
  */
-import { Engine, type InputRecord } from "../core/engine.ts";
+import { Engine, type InputRecord, type Progress } from "../core/engine.ts";
+import { driveRecords, EngineDriver } from "../drive/driver.ts";
+import { MemoryCommitter } from "../drive/memory_committer.ts";
 import { CatalogError, PriceBook } from "../core/price_book.ts";
 import type { Pricer } from "../core/pricing.ts";
 import { demoCatalog } from "./demo_catalog.ts";
@@ -16,13 +18,9 @@ import {
   DEFAULT_FAULTS,
   type SimItem,
   StoreSimulation,
-  TIME_SLOTS,
   timeSlotOf,
-  weekdayIndex,
-  WEEKDAYS,
 } from "./store_simulation.ts";
-import { DAY_MS, isoWeekLabelOf } from "../core/iso_week.ts";
-import { parseIsoMicros } from "../core/timestamps.ts";
+import { type Arrivals, type DemoResult, summarize } from "./demo_summary.ts";
 
 /** The default day: a Friday in ISO week 2025-W45 (inside the real discount file's weeks). */
 export const DEFAULT_DATE = "2025-11-07";
@@ -133,74 +131,49 @@ export interface DemoOptions {
 }
 
 /** One top item. */
-export interface TopItem {
-  itemId: string;
-  name: string | null;
-  quantity: number;
-  revenue: number;
-}
-
-/** What the demo day came to. Every money figure is the exact sum over the transactions. */
-export interface DemoSummary {
-  date: string;
-  weekday: string;
-  isoWeek: string;
-  seed: number;
-  catalog: {
-    source: string;
-    discounts: string | null;
-    items: number;
-    /** Items with a discount on that day. */
-    discountedItems: number;
-  };
-  customers: number;
-  /** Customers who left without buying (empty cart at checkout). */
-  leftWithoutBuying: number;
-  transactions: number;
-  lines: number;
-  itemsSold: number;
-  /** Sum of `total_price`. */
-  revenue: number;
-  /** Sum of `quantity × unit_price` (before discounts). */
-  listPrice: number;
-  /** listPrice − revenue. */
-  discountGiven: number;
-  /** Lines with a discount. */
-  discountedLines: number;
-  averageBasket: number;
-  bySlot: { slot: string; customers: number; transactions: number; revenue: number }[];
-  topItems: TopItem[];
-  records: { foot: number; shelf: number };
-  quality: {
-    late: number;
-    invalid: number;
-    invalidByReason: Record<string, number>;
-    duplicateSessions: number;
-    excessPutbacks: number;
-    skippedEvents: Record<string, number>;
-    unknownItems: number;
-  };
-}
-
-/** What {@link runDemo} gives back. */
-export interface DemoResult {
-  /** Transaction values (JSON), ordered by timestamp, then customer_id. */
-  transactions: string[];
-  summary: DemoSummary;
-}
-
 const ENCODER = new TextEncoder();
 
-function cents(x: number): number {
-  return Math.round(x * 100);
+/** Records between commits (and progress reports). */
+const COMMIT_EVERY = 4096;
+/**
+ * Advancing every record or every 64 gives the same output: an event applied after its
+ * customer's cutoff is late either way; only the moment of the checkout moves.
+ */
+const ADVANCE_EVERY = 64;
+
+/** The simulation's records as input records, in event-time order; counts arrivals. */
+function* simRecords(sim: StoreSimulation, arrivals: Arrivals): Generator<InputRecord> {
+  for (const r of sim.records()) {
+    if (r.kind === "session") {
+      arrivals.customers++;
+      const slot = timeSlotOf(r.us);
+      arrivals.slotOf.set(r.key!, slot);
+      arrivals.slotCustomers.set(slot, (arrivals.slotCustomers.get(slot) ?? 0) + 1);
+    }
+    yield {
+      source: r.source,
+      topic: r.source === "foot" ? "foot_traffic" : "shelf_events",
+      partition: 0,
+      offset: String(arrivals.records[r.source]++),
+      value: ENCODER.encode(r.value),
+      timestampMs: Math.floor(r.us / 1000),
+    };
+  }
+}
+
+/** One partition per input, complete at the end of the day. */
+function dayProgress(caughtUp: boolean): Progress {
+  return {
+    partitions: [
+      { source: "foot", partition: 0, caughtUp },
+      { source: "shelf", partition: 0, caughtUp },
+    ],
+  };
 }
 
 /** Runs one simulated store day through the engine. Synchronous and deterministic. */
 export function runDemo(opts: DemoOptions): DemoResult {
   const { catalog } = opts;
-  const dayMs = dayStartUs(opts.date) / 1000;
-  const pricer: Pricer = catalog.pricer;
-  const noonMs = dayMs + DAY_MS / 2;
   const sim = new StoreSimulation({
     items: catalog.items,
     discountOf: (id, atMs) => catalog.pricer.discountHundredths(id, atMs) / 100,
@@ -212,264 +185,40 @@ export function runDemo(opts: DemoOptions): DemoResult {
     graceSec: opts.graceSec ?? 2,
     maxSessionAgeSec: opts.maxSessionAgeSec ?? 10800,
     forceCheckoutIfEmpty: false,
-    pricer,
+    pricer: catalog.pricer satisfies Pricer,
   });
+  const committer = new MemoryCommitter();
+  const driver = new EngineDriver(engine, committer);
+  const arrivals: Arrivals = {
+    customers: 0,
+    slotCustomers: new Map(),
+    slotOf: new Map(),
+    records: { foot: 0, shelf: 0 },
+  };
   // Records come in event-time order: stream time follows them, and the end of the day is the
   // end of the input (both partitions complete).
-  const running = {
-    partitions: [
-      { source: "foot" as const, partition: 0, caughtUp: false },
-      { source: "shelf" as const, partition: 0, caughtUp: false },
-    ],
-  };
-  const complete = {
-    partitions: running.partitions.map((p) => ({ ...p, caughtUp: true })),
-  };
-  const offsets = { foot: 0, shelf: 0 };
-  const slotCustomers = new Map<string, number>();
-  const slotOf = new Map<string, string>(); // customer id → entry slot
-  const out: { us: number; customerId: string; value: string }[] = [];
-  const drain = () => {
-    for (const t of engine.drainOutput().transactions) {
-      out.push({ us: parseIsoMicros(t.timestamp), customerId: t.customerId, value: t.value });
-    }
-  };
-  let n = 0;
-  let customersSeen = 0;
-  for (const r of sim.records()) {
-    if (r.kind === "session") {
-      customersSeen++;
-      const slot = timeSlotOf(r.us);
-      slotOf.set(r.key!, slot);
-      slotCustomers.set(slot, (slotCustomers.get(slot) ?? 0) + 1);
-    }
-    const rec: InputRecord = {
-      source: r.source,
-      topic: r.source === "foot" ? "foot_traffic" : "shelf_events",
-      partition: 0,
-      offset: String(offsets[r.source]++),
-      value: ENCODER.encode(r.value),
-      timestampMs: Math.floor(r.us / 1000),
-    };
-    engine.apply(rec);
-    // Advancing every record or every 64 gives the same output: an event applied after its
-    // customer's cutoff is late either way; only the moment of the checkout moves.
-    if (++n % 64 === 0) engine.advance(running);
-    if (n % 4096 === 0) {
-      drain();
-      opts.onProgress?.(customersSeen, sim.customers);
-    }
+  const running = dayProgress(false), complete = dayProgress(true);
+  const cadence = { advanceEvery: ADVANCE_EVERY, commitEvery: COMMIT_EVERY };
+  for (
+    const _ of driveRecords(
+      driver,
+      simRecords(sim, arrivals),
+      () => running,
+      () => complete,
+      cadence,
+    )
+  ) {
+    opts.onProgress?.(arrivals.customers, sim.customers);
   }
-  engine.advance(complete);
-  engine.flush();
-  drain();
-  opts.onProgress?.(customersSeen, sim.customers);
-  out.sort((a, b) =>
-    a.us - b.us || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0)
-  );
-
-  // The summary, from the transactions themselves.
-  let lines = 0, itemsSold = 0, revenueC = 0, listC = 0, discountedLines = 0;
-  const perItem = new Map<string, { quantity: number; cents: number }>();
-  const perSlot = new Map<string, { transactions: number; cents: number }>();
-  for (const t of out) {
-    const tx = JSON.parse(t.value) as {
-      items: {
-        item_id: string;
-        quantity: number;
-        unit_price: number;
-        discount: number;
-        total_price: number;
-      }[];
-    };
-    let txC = 0;
-    for (const l of tx.items) {
-      lines++;
-      itemsSold += l.quantity;
-      const c = cents(l.total_price);
-      txC += c;
-      listC += l.quantity * cents(l.unit_price);
-      if (l.discount > 0) discountedLines++;
-      const p = perItem.get(l.item_id) ?? { quantity: 0, cents: 0 };
-      p.quantity += l.quantity;
-      p.cents += c;
-      perItem.set(l.item_id, p);
-    }
-    revenueC += txC;
-    const slot = slotOf.get(t.customerId) ?? timeSlotOf(t.us);
-    const s = perSlot.get(slot) ?? { transactions: 0, cents: 0 };
-    s.transactions++;
-    s.cents += txC;
-    perSlot.set(slot, s);
-  }
-  const m = engine.metrics();
-  if (m.revenueCents !== revenueC) {
-    throw new Error(`revenue mismatch: engine ${m.revenueCents} cents, lines ${revenueC} cents`);
-  }
-  const topItems = [...perItem].sort((a, b) =>
-    b[1].quantity - a[1].quantity || b[1].cents - a[1].cents || (a[0] < b[0] ? -1 : 1)
-  ).slice(0, 5).map(([itemId, p]) => ({
-    itemId,
-    name: catalog.names.get(itemId) ?? null,
-    quantity: p.quantity,
-    revenue: p.cents / 100,
-  }));
-  const slots = [
-    ...new Set([...TIME_SLOTS.map((s) => s.label), ...slotCustomers.keys(), ...perSlot.keys()]),
-  ]
-    .sort();
-  const invalidByReason = Object.fromEntries(Object.entries(m.invalid).filter(([, v]) => v > 0));
+  opts.onProgress?.(arrivals.customers, sim.customers); // the final commit
+  const out = committer.sortedTransactions();
   return {
     transactions: out.map((t) => t.value),
-    summary: {
-      date: opts.date,
-      weekday: WEEKDAYS[weekdayIndex(dayMs * 1000)],
-      isoWeek: isoWeekLabelOf(dayMs),
-      seed: opts.seed,
-      catalog: {
-        source: catalog.source,
-        discounts: catalog.discountSource,
-        items: catalog.items.length,
-        discountedItems:
-          catalog.items.filter((it) => catalog.pricer.discountHundredths(it.id, noonMs) > 0).length,
-      },
-      customers: customersSeen,
-      leftWithoutBuying: customersSeen - out.length,
-      transactions: out.length,
-      lines,
-      itemsSold,
-      revenue: revenueC / 100,
-      listPrice: listC / 100,
-      discountGiven: (listC - revenueC) / 100,
-      discountedLines,
-      averageBasket: out.length === 0 ? 0 : Math.round(revenueC / out.length) / 100,
-      bySlot: slots.map((slot) => ({
-        slot,
-        customers: slotCustomers.get(slot) ?? 0,
-        transactions: perSlot.get(slot)?.transactions ?? 0,
-        revenue: (perSlot.get(slot)?.cents ?? 0) / 100,
-      })).filter((s) => s.customers > 0 || s.transactions > 0),
-      topItems,
-      records: { foot: offsets.foot, shelf: offsets.shelf },
-      quality: {
-        late: m.late,
-        invalid: Object.values(m.invalid).reduce((x, y) => x + y, 0),
-        invalidByReason,
-        duplicateSessions: m.duplicateSessions,
-        excessPutbacks: m.anomalies,
-        skippedEvents: m.skipped,
-        unknownItems: m.unknownItems,
-      },
-    },
+    summary: summarize(opts, out, arrivals, engine.metrics()),
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// text
+/** Sums over the transactions' lines, in cents. */
 
-const MONEY = new Intl.NumberFormat("en-US", {
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 2,
-});
-const INT = new Intl.NumberFormat("en-US");
-
-function money(x: number): string {
-  return MONEY.format(x);
-}
-
-function int(x: number): string {
-  return INT.format(x);
-}
-
-function pct(part: number, whole: number): string {
-  return whole === 0 ? "0%" : `${(100 * part / whole).toFixed(1)}%`;
-}
-
-/** The summary as text; `color` adds ANSI bold/dim (only for a terminal). */
-export function formatSummary(s: DemoSummary, color = false): string {
-  const b = (t: string) => (color ? `\x1b[1m${t}\x1b[22m` : t);
-  const dim = (t: string) => (color ? `\x1b[2m${t}\x1b[22m` : t);
-  const lines: string[] = [];
-  lines.push(
-    b(`pos-producer demo: ${s.weekday} ${s.date} (ISO week ${s.isoWeek}), seed ${s.seed}`),
-  );
-  const disc = s.catalog.discounts === null
-    ? "no discount file"
-    : s.catalog.discountedItems === 0
-    ? `no discounts this week (${s.catalog.discounts})`
-    : `${int(s.catalog.discountedItems)} on discount this week`;
-  lines.push(dim(`catalog: ${s.catalog.source}, ${int(s.catalog.items)} items, ${disc}`));
-  lines.push("");
-  const rows: [string, string, string][] = [
-    ["customers", int(s.customers), `${int(s.leftWithoutBuying)} left without buying`],
-    ["transactions", int(s.transactions), `${int(s.lines)} lines`],
-    ["items sold", int(s.itemsSold), ""],
-    ["revenue", money(s.revenue), `list price ${money(s.listPrice)}`],
-    [
-      "discount given",
-      money(s.discountGiven),
-      `${pct(s.discountGiven, s.listPrice)} of list, on ${int(s.discountedLines)} lines`,
-    ],
-    ["average basket", money(s.averageBasket), ""],
-  ];
-  const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(...rows.map((r) => r[1].length));
-  for (const [k, v, note] of rows) {
-    lines.push(`  ${k.padEnd(w0)}  ${v.padStart(w1)}${note ? "  " + dim(note) : ""}`);
-  }
-  lines.push("", b("by time slot"));
-  const sw = Math.max(...s.bySlot.map((x) => money(x.revenue).length), 7);
-  lines.push(
-    dim(
-      `  ${"slot".padEnd(11)}  ${"customers".padStart(9)}  ${"sales".padStart(6)}  ${
-        "revenue".padStart(sw)
-      }`,
-    ),
-  );
-  for (const x of s.bySlot) {
-    lines.push(
-      `  ${x.slot.padEnd(11)}  ${int(x.customers).padStart(9)}  ${
-        int(x.transactions).padStart(6)
-      }  ${money(x.revenue).padStart(sw)}`,
-    );
-  }
-  lines.push("", b("top items"));
-  const iw = Math.max(...s.topItems.map((t) => t.itemId.length), 4);
-  const nw = Math.max(...s.topItems.map((t) => (t.name ?? "").length), 0);
-  s.topItems.forEach((t, k) => {
-    lines.push(
-      `  ${k + 1}. ${t.itemId.padEnd(iw)}  ${(t.name ?? "").padEnd(nw)}  ${
-        int(t.quantity).padStart(5)
-      } sold  ${money(t.revenue).padStart(9)}`,
-    );
-  });
-  const q = s.quality;
-  const reasons = Object.entries(q.invalidByReason).map(([r, n]) => `${r} ${n}`).join(", ");
-  const skipped = Object.entries(q.skippedEvents).map(([k, n]) =>
-    `${k.replace(/^\w+:/, "")} ${int(n)}`
-  )
-    .join(", ");
-  lines.push("", b("data quality"));
-  const qrows: [string, string, string][] = [
-    ["late shelf events", int(q.late), "after the customer's exit: to the DLQ, not billed"],
-    ["invalid records", int(q.invalid), reasons ? `to the DLQ: ${reasons}` : ""],
-    ["duplicate sessions", int(q.duplicateSessions), "sent twice by the producer; ignored"],
-    ["excess putbacks", int(q.excessPutbacks), "put back more than picked; clamped at 0"],
-    ["unknown items", int(q.unknownItems), "not in the inventory"],
-    [
-      "other shelf events",
-      int(Object.values(q.skippedEvents).reduce((x, y) => x + y, 0)),
-      skipped ? `skipped: ${skipped}` : "",
-    ],
-  ];
-  const qw0 = Math.max(...qrows.map((r) => r[0].length));
-  const qw1 = Math.max(...qrows.map((r) => r[1].length));
-  for (const [k, v, note] of qrows) {
-    lines.push(`  ${k.padEnd(qw0)}  ${v.padStart(qw1)}${note ? "  " + dim(note) : ""}`);
-  }
-  lines.push(
-    "",
-    dim(`records: ${int(s.records.foot)} foot sessions, ${int(s.records.shelf)} shelf events`),
-  );
-  return lines.join("\n");
-}
+export { formatSummary } from "./demo_text.ts";
+export type { DemoResult, DemoSummary, TopItem } from "./demo_summary.ts";

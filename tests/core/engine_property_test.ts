@@ -5,7 +5,10 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { Engine, InputRecord } from "../../lib/core/engine.ts";
+import type { InputRecord } from "../../lib/core/engine.ts";
+import type { Commit } from "../../lib/drive/committer.ts";
+import { driveRecords, EngineDriver } from "../../lib/drive/driver.ts";
+import { MemoryCommitter } from "../../lib/drive/memory_committer.ts";
 import { at, newEngine } from "../fixtures/engine_fixture.ts";
 
 const ITEMS = ["A", "B", "C", "D"]; // D is unknown to the pricer (priced at 5.00)
@@ -207,45 +210,37 @@ interface Run {
   checkedOut: Set<string>;
 }
 
-function run(w: World, bias: Bias, picks: number[], snapshotAt: number | null): Run {
-  const qs = topics(w).map((q) => [...q]);
-  const offsets = qs.map(() => 0);
-  const mk = () =>
-    newEngine({ maxSessionAgeSec: w.max, graceSec: w.grace, forceCheckoutIfEmpty: w.force });
-  let engine: Engine = mk();
-  const changelog = new Map<string, string>();
-  const txValues: string[] = [];
-  const checkedOut = new Set<string>();
-  const progress = () => ({
-    partitions: qs.map((q, i) => ({
-      source: i < w.footParts ? "foot" as const : "shelf" as const,
-      partition: i < w.footParts ? i : i - w.footParts,
-      caughtUp: q.length === 0,
-    })),
-  });
-  const drain = () => {
-    for (const t of engine.drainOutput().transactions) {
-      txValues.push(t.value);
-      checkedOut.add(t.customerId);
-    }
-    for (const [k, v] of engine.drainStateChanges()) {
-      if (v === null) changelog.delete(k);
-      else changelog.set(k, v);
-      // After a checkout only the closed marker is left.
-      if (v !== null && checkedOut.has(k)) {
+/**
+ * The in-memory committer, checking at each commit that a checked-out customer's changelog
+ * holds only the closed marker and that the engine never reopens it.
+ */
+class CheckingCommitter extends MemoryCommitter {
+  readonly checkedOut = new Set<string>();
+  constructor(readonly driver: () => EngineDriver<void>) {
+    super(true);
+  }
+  override commit(c: Commit<void>): void {
+    super.commit(c);
+    for (const t of c.transactions) this.checkedOut.add(t.customerId);
+    for (const [k, v] of c.state) {
+      if (v !== null && this.checkedOut.has(k)) {
         const s = JSON.parse(v);
         assert.equal(s.st, "closed");
         assert.equal(s.ev, undefined);
       }
     }
-    for (const c of checkedOut) assert.notEqual(engine.stateOf(c), "open");
-  };
-  let step = 0;
-  for (;;) {
+    for (const id of this.checkedOut) assert.notEqual(this.driver().engine.stateOf(id), "open");
+  }
+}
+
+/** The records of `qs`, one at a time, from the queue `bias` and `picks` choose. */
+function* interleaved(w: World, qs: Rec[][], bias: Bias, picks: number[]): Generator<InputRecord> {
+  const offsets = qs.map(() => 0);
+  const isFoot = (i: number) => i < w.footParts;
+  for (let step = 0;; step++) {
     const live = qs.map((_q, i) => i).filter((i) => qs[i].length > 0);
-    if (live.length === 0) break;
+    if (live.length === 0) return;
     let cands = live;
-    const isFoot = (i: number) => i < w.footParts;
     if (bias === "footFirst" && live.some(isFoot)) cands = live.filter(isFoot);
     if (bias === "shelfFirst" && live.some((i) => !isFoot(i))) {
       cands = live.filter((i) => !isFoot(i));
@@ -255,7 +250,7 @@ function run(w: World, bias: Bias, picks: number[], snapshotAt: number | null): 
     }
     const qi = cands[picks[step % picks.length] % cands.length];
     const r = qs[qi].shift()!;
-    const rec: InputRecord = {
+    yield {
       source: r.source,
       topic: r.source,
       partition: r.partition,
@@ -263,24 +258,38 @@ function run(w: World, bias: Bias, picks: number[], snapshotAt: number | null): 
       value: enc.encode(JSON.stringify(r.value)),
       timestampMs: 0,
     };
-    engine.apply(rec);
-    engine.advance(progress());
-    drain();
-    if (snapshotAt !== null && step === snapshotAt) {
-      engine = mk();
-      for (const [k, v] of changelog) engine.restore(k, v);
-      engine.advance(progress());
-      drain();
-    }
-    step++;
   }
-  engine.advance(progress());
-  engine.flush();
-  drain();
+}
+
+/** The engine over one interleaving, through the shared drive loop, committing every record. */
+function run(w: World, bias: Bias, picks: number[], snapshotAt: number | null): Run {
+  const qs = topics(w).map((q) => [...q]);
+  const mk = () =>
+    newEngine({ maxSessionAgeSec: w.max, graceSec: w.grace, forceCheckoutIfEmpty: w.force });
+  const committer: CheckingCommitter = new CheckingCommitter(() => driver);
+  const driver = new EngineDriver(mk(), committer);
+  const progress = () => ({
+    partitions: qs.map((q, i) => ({
+      source: i < w.footParts ? "foot" as const : "shelf" as const,
+      partition: i < w.footParts ? i : i - w.footParts,
+      caughtUp: q.length === 0,
+    })),
+  });
+  const cadence = { advanceEvery: 1, commitEvery: 1 };
+  for (
+    const n of driveRecords(driver, interleaved(w, qs, bias, picks), progress, progress, cadence)
+  ) {
+    if (snapshotAt !== null && n === snapshotAt + 1) {
+      // A restart: a new engine from the changelog alone.
+      driver.engine = mk();
+      for (const [k, v] of committer.changelog) driver.engine.restore(k, v);
+      driver.commitNow(progress());
+    }
+  }
   // No state outlives MAX: with every input complete, every marker expires.
-  engine.advance(progress());
-  assert.equal(engine.stateSize, 0, "no customer state is left");
-  return { txValues, checkedOut };
+  driver.advance(progress());
+  assert.equal(driver.engine.stateSize, 0, "no customer state is left");
+  return { txValues: committer.transactions.map((t) => t.value), checkedOut: committer.checkedOut };
 }
 
 function summary(values: string[]): RefTx[] {

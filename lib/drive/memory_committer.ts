@@ -1,0 +1,44 @@
+/**
+ * The offline committer: commits land in memory. Replay and the demo collect transactions and
+ * DLQ records; the engine's property tests also keep the changelog, to restore from it.
+ * @module
+ */
+import type { DlqRecord, TransactionOut } from "../core/engine.ts";
+import type { Commit, Committer } from "./committer.ts";
+import { parseIsoMicros } from "../core/timestamps.ts";
+
+/** Collects every commit; `keepsState` also folds the changelog into {@link changelog}. */
+export class MemoryCommitter implements Committer<void> {
+  /** Every committed transaction, in commit order. */
+  readonly transactions: TransactionOut[] = [];
+  /** DLQ records of the latest commit only (callers take them as they come, to bound memory). */
+  dlq: DlqRecord[] = [];
+  /** The changelog as a compacted topic would hold it: last value per key, tombstones delete. */
+  readonly changelog = new Map<string, string>();
+  commits = 0;
+
+  constructor(readonly keepsState = false) {}
+
+  /** Keeps the commit's output; folds its state changes into the changelog. */
+  commit(c: Commit<void>): void {
+    for (const t of c.transactions) this.transactions.push(t);
+    this.dlq = c.dlq;
+    for (const [k, v] of c.state) {
+      if (v === null) this.changelog.delete(k);
+      else this.changelog.set(k, v);
+    }
+    this.commits++;
+  }
+
+  /** Transaction values ordered by timestamp, then customer id: replay's and the demo's order. */
+  sortedTransactions(): { us: number; customerId: string; value: string }[] {
+    const txs = this.transactions.map((t) => ({
+      us: parseIsoMicros(t.timestamp),
+      customerId: t.customerId,
+      value: t.value,
+    }));
+    return txs.sort((a, b) =>
+      a.us - b.us || (a.customerId < b.customerId ? -1 : a.customerId > b.customerId ? 1 : 0)
+    );
+  }
+}
