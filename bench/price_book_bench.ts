@@ -9,6 +9,7 @@
 import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
 import { initParquet, loadPriceBook, readParquetTable } from "../lib/catalog/loader.ts";
 import { PriceBook } from "../lib/core/price_book.ts";
+import { arrowSource } from "../lib/catalog/arrow_columns.ts";
 import type { CartLine } from "../lib/core/pricing.ts";
 import { isoWeekKey, isoWeekLabel } from "../lib/core/iso_week.ts";
 import { mulberry32 as rng } from "../lib/sim/store_simulation.ts";
@@ -130,7 +131,10 @@ const synthetic = (() => {
   });
   return { inventory, discounts, rows: dIds.length };
 })();
-const bigBook = PriceBook.fromTables(synthetic.inventory, synthetic.discounts);
+const bigBook = PriceBook.fromColumns(
+  arrowSource(synthetic.inventory),
+  arrowSource(synthetic.discounts),
+);
 const bigMap = new Map(skuIds.map((id, i) => [id, i / 100]));
 
 Deno.bench({
@@ -139,7 +143,9 @@ Deno.bench({
   n: 5,
   warmup: 1,
   fn() {
-    sink += PriceBook.fromTables(synthetic.inventory, synthetic.discounts).size;
+    sink +=
+      PriceBook.fromColumns(arrowSource(synthetic.inventory), arrowSource(synthetic.discounts))
+        .size;
   },
 });
 

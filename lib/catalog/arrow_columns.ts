@@ -1,26 +1,18 @@
 /**
- * Reads Arrow columns into plain JS arrays the price book indexes: strings, numbers (NaN for
- * null or unreadable) and points in time. Pure: no I/O. Fast paths read the Arrow buffers
+ * Adapts Arrow tables to the core's `ColumnSource` (lib/core/column_source.ts): columns read
+ * into plain JS arrays, strings, numbers (NaN for null or unreadable) and points in time.
+ * Pure: no I/O. Fast paths read the Arrow buffers
  * directly (one text decode per string column chunk when it is ASCII).
  * @module
  */
 import { type Data, type DataType, Type, type Vector } from "apache-arrow";
 import { parseDateTime } from "../core/iso_week.ts";
-
-/** A column whose Arrow type the price book cannot use; names the column and its type. */
-export class ColumnTypeError extends Error {
-  constructor(readonly column: string, readonly arrowType: string, expected: string) {
-    super(`column "${column}" has type ${arrowType}, expected ${expected}`);
-    this.name = "ColumnTypeError";
-  }
-}
-
-/** Points in time of a column: epoch ms (NaN when null or unreadable) and date-only flags. */
-export interface TimeColumn {
-  ms: Float64Array;
-  /** 1 where the value is a calendar date (no time of day). */
-  dateOnly: Uint8Array;
-}
+import {
+  type ColumnSource,
+  ColumnTypeError,
+  NUMERIC_TEXT,
+  type TimeColumn,
+} from "../core/column_source.ts";
 
 const decoder = new TextDecoder();
 
@@ -98,8 +90,6 @@ export function readStringColumn(name: string, vec: Vector): (string | null)[] {
   }
   throw new ColumnTypeError(name, String(t), "text");
 }
-
-const NUMERIC_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
 
 /** Decimal128/256 value `i` of a chunk as exact decimal text. */
 function decimalText(data: Data, i: number, scale: number, bitWidth: number): string {
@@ -214,15 +204,6 @@ export function readTimeColumn(name: string, vec: Vector): TimeColumn {
   throw new ColumnTypeError(name, String(t), "a date, a timestamp or date text");
 }
 
-/** Named columns the price book indexes, from an Arrow table or from plain rows. */
-export interface ColumnSource {
-  readonly length: number;
-  readonly names: readonly string[];
-  strings(name: string): (string | null)[];
-  numbers(name: string): Float64Array;
-  times(name: string): TimeColumn;
-}
-
 /** Columns of an Arrow table (any number of record batches). */
 export function arrowSource(table: {
   numRows: number;
@@ -240,51 +221,5 @@ export function arrowSource(table: {
     strings: (name) => readStringColumn(name, child(name)),
     numbers: (name) => readNumberColumn(name, child(name)),
     times: (name) => readTimeColumn(name, child(name)),
-  };
-}
-
-/** Columns of plain objects (one per row); a column exists when any row has the key. */
-export function rowSource(rows: readonly Record<string, unknown>[]): ColumnSource {
-  const names = new Set<string>();
-  for (const row of rows) for (const k of Object.keys(row)) names.add(k);
-  const kind = (name: string, v: unknown, expected: string): never => {
-    throw new ColumnTypeError(name, typeof v, expected);
-  };
-  return {
-    length: rows.length,
-    names: [...names],
-    strings: (name) =>
-      rows.map((r) => {
-        const v = r[name];
-        if (v === null || v === undefined) return null;
-        if (typeof v === "string") return v;
-        if (typeof v === "number" || typeof v === "bigint") return String(v);
-        return kind(name, v, "text");
-      }),
-    numbers: (name) =>
-      Float64Array.from(rows, (r) => {
-        const v = r[name];
-        if (v === null || v === undefined) return NaN;
-        if (typeof v === "number") return v;
-        if (typeof v === "bigint") return Number(v);
-        if (typeof v === "string") return NUMERIC_TEXT.test(v) ? Number(v) : NaN;
-        return kind(name, v, "a number");
-      }),
-    times: (name) => {
-      const ms = new Float64Array(rows.length);
-      const dateOnly = new Uint8Array(rows.length);
-      rows.forEach((r, i) => {
-        const v = r[name];
-        if (v === null || v === undefined) ms[i] = NaN;
-        else if (v instanceof Date) ms[i] = v.getTime();
-        else if (typeof v === "number") ms[i] = v;
-        else if (typeof v === "string") {
-          const p = parseDateTime(v);
-          ms[i] = p ? p.ms : NaN;
-          dateOnly[i] = p?.dateOnly ? 1 : 0;
-        } else kind(name, v, "a date, a timestamp or date text");
-      });
-      return { ms, dateOnly };
-    },
   };
 }

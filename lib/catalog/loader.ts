@@ -12,6 +12,7 @@ import { type Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import type { UnknownItemPolicy } from "../core/pricing.ts";
 import { CatalogError, type LoadReport, PriceBook } from "../core/price_book.ts";
 import type { LoadAnswer, LoadRequest } from "./parquet_worker.ts";
+import { arrowSource } from "./arrow_columns.ts";
 
 type ParquetWasm = typeof import("parquet-wasm/node");
 let wasm: ParquetWasm | undefined;
@@ -112,7 +113,7 @@ export function priceBookFromParquet(
     : readProjected(discountBytes, DISCOUNT_COLUMNS, discountName);
   // Index each table alone first so an error names the right file.
   try {
-    return PriceBook.fromTables(inventory, discounts, {
+    return PriceBook.fromColumns(arrowSource(inventory), discounts && arrowSource(discounts), {
       unknownItem: options.unknownItem,
       inventorySource: storeName,
       discountSource: discountBytes === undefined ? null : discountName,

@@ -13,6 +13,14 @@ const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
  * (`String(value)` for a number, the text itself for a string), as a safe integer.
  * Throws a `RangeError` for a non-finite number, text that is not a decimal number, or a result
  * beyond `Number.MAX_SAFE_INTEGER`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { scaleDecimal } from "./money.ts";
+ * assert.ok(scaleDecimal(1.005, 2) === 101);
+ * assert.ok(scaleDecimal("-2.5", 0) === -3);
+ * ```
  */
 export function scaleDecimal(value: number | string, decimals: number): number {
   if (typeof value === "number" && !Number.isFinite(value)) {
@@ -47,17 +55,44 @@ export function scaleDecimal(value: number | string, decimals: number): number {
   return m[1] === "-" && n !== 0 ? -n : n;
 }
 
-/** `value` rounded half away from zero to `decimals` places (on its decimal form), as a number. */
+/**
+ * `value` rounded half away from zero to `decimals` places (on its decimal form), as a number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { roundHalfAway } from "./money.ts";
+ * assert.ok(roundHalfAway(2.675, 2) === 2.68);
+ * ```
+ */
 export function roundHalfAway(value: number | string, decimals: number): number {
   return scaleDecimal(value, decimals) / 10 ** decimals;
 }
 
-/** Price in integer cents (`2.405` → `241`). */
+/**
+ * Price in integer cents (`2.405` → `241`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toCents } from "./money.ts";
+ * assert.ok(toCents(2.405) === 241 && toCents("3.1") === 310);
+ * ```
+ */
 export function toCents(price: number | string): number {
   return scaleDecimal(price, 2);
 }
 
-/** Integer cents as a JS number of currency units (`311` → `3.11`, exact to print). */
+/**
+ * Integer cents as a JS number of currency units (`311` → `3.11`, exact to print).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fromCents } from "./money.ts";
+ * assert.ok(fromCents(311) === 3.11);
+ * ```
+ */
 export function fromCents(cents: number): number {
   return cents / 100;
 }
@@ -75,6 +110,14 @@ function divRound100(n: number): number {
  * `quantity × unitCents × (100 − discountHundredths) / 100`, rounded half away from zero, in
  * integer cents: the exact line total (SPEC §4). Falls back to BigInt when the product would
  * leave the safe-integer range. All arguments must be integers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lineTotalCents } from "./money.ts";
+ * // 3 × 2.91 with 30% off: 6.111 → 611 cents
+ * assert.ok(lineTotalCents(3, 291, 30) === 611);
+ * ```
  */
 export function lineTotalCents(
   quantity: number,
@@ -103,7 +146,17 @@ export function lineTotalCents(
   return out;
 }
 
-/** Exact decimal parts of a number's printed form: value = mantissa × 10^exponent. */
+/**
+ * Exact decimal parts of a number's printed form: value = mantissa × 10^exponent.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decimalParts } from "./money.ts";
+ * const { mantissa, exponent } = decimalParts(12.5);
+ * assert.ok(mantissa === 125n && exponent === -1);
+ * ```
+ */
 export function decimalParts(value: number | string): { mantissa: bigint; exponent: number } {
   const text = typeof value === "number" ? String(value) : value.trim();
   const m = DECIMAL.exec(text);
@@ -119,6 +172,15 @@ export function decimalParts(value: number | string): { mantissa: bigint; expone
  * The discount fraction `1 − discounted / original` in hundredths, computed exactly on the
  * printed decimals, clamped to at most 95 (0.95) and rounded half away from zero. `undefined`
  * when it is not a fraction in [0, 1] (original ≤ 0, discounted < 0 or above original).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { discountHundredthsFromPrices } from "./money.ts";
+ * assert.ok(discountHundredthsFromPrices(10, 8.5) === 15);
+ * assert.ok(discountHundredthsFromPrices(10, 0) === 95); // clamped
+ * assert.ok(discountHundredthsFromPrices(10, 11) === undefined);
+ * ```
  */
 export function discountHundredthsFromPrices(
   original: number | string,

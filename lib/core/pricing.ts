@@ -6,16 +6,23 @@
 
 /** A cart line before pricing, in first-pickup order. */
 export interface CartLine {
+  /** The item (a shelf id). */
   readonly itemId: string;
+  /** Units in the cart (> 0). */
   readonly quantity: number;
 }
 
 /** One priced line exactly as it appears in a transaction (SPEC §5). */
 export interface PricedLine {
+  /** The item (a shelf id). */
   item_id: string;
+  /** Units bought. */
   quantity: number;
+  /** Unit price in currency units, exact to the cent. */
   unit_price: number;
+  /** Discount as a fraction, exact to the hundredth (0.1 = 10%). */
   discount: number;
+  /** `quantity × unit_price × (1 − discount)`, rounded half away to the cent. */
   total_price: number;
 }
 
