@@ -7,7 +7,7 @@
  * UTF-8 → string step and `JSON.parse`.
  * @module
  */
-import { lastFraction, parseIsoMicros } from "./timestamps.ts";
+import { IsoParser } from "./timestamps.ts";
 
 /** Why a record was rejected. Stable: used as DLQ reason and metric label. */
 export type Reason =
@@ -119,6 +119,11 @@ export interface ShelfScratch {
   us: number;
   /** The raw timestamp string (for its fraction digits), "" when absent. */
   rawTime: string;
+  /** The fraction digits of `rawTime`: `rawTime.slice(fracStart, fracEnd)`. */
+  fracStart: number;
+  /** End (exclusive) of the fraction digits. */
+  fracEnd: number;
+  /** Why the record was rejected (when it was). */
   detail: string;
 }
 
@@ -132,6 +137,8 @@ export function newShelfScratch(): ShelfScratch {
     quantity: 0,
     us: NaN,
     rawTime: "",
+    fracStart: 0,
+    fracEnd: 0,
     detail: "",
   };
 }
@@ -140,7 +147,11 @@ export function newShelfScratch(): ShelfScratch {
  * Validates a shelf event object (SPEC §1). Returns null when valid (or a skipped type, see
  * `kind`), else the rejection reason with `out.detail` set.
  */
-export function decodeShelf(o: Record<string, unknown>, out: ShelfScratch): Reason | null {
+export function decodeShelf(
+  o: Record<string, unknown>,
+  out: ShelfScratch,
+  times: IsoParser = new IsoParser(),
+): Reason | null {
   const et = o.event_type;
   if (typeof et !== "string") return fieldError(o, "event_type", out);
   out.eventType = et;
@@ -169,13 +180,15 @@ export function decodeShelf(o: Record<string, unknown>, out: ShelfScratch): Reas
     out.rawTime = "";
   } else if (typeof ts !== "string") return fieldError(o, "timestamp", out);
   else {
-    const us = parseIsoMicros(ts);
-    if (us !== us) {
+    const us = times.parse(ts);
+    if (Number.isNaN(us)) {
       out.detail = `unparseable timestamp ${JSON.stringify(ts)}`;
       return "invalid_time";
     }
     out.us = us;
     out.rawTime = ts;
+    out.fracStart = times.fracStart;
+    out.fracEnd = times.fracEnd;
   }
   return null;
 }
@@ -189,12 +202,18 @@ export interface FootSession {
   exitFrac: string;
 }
 
-/** A fresh scratch for {@link decodeFoot}. */
-export function newFootScratch(): FootSession & {
+/** A decoded foot-traffic record (scratch, reused): a session, or why not. */
+export interface FootScratch extends FootSession {
+  /** Another event type (counted, not applied). */
   skipped: boolean;
+  /** The record's `event_type`. */
   eventType: string;
+  /** Why the record was rejected (when it was). */
   detail: string;
-} {
+}
+
+/** A fresh scratch for {@link decodeFoot}. */
+export function newFootScratch(): FootScratch {
   return {
     customerId: "",
     entryUs: 0,
@@ -213,7 +232,8 @@ export function newFootScratch(): FootSession & {
  */
 export function decodeFoot(
   o: Record<string, unknown>,
-  out: FootSession & { skipped: boolean; eventType: string; detail: string },
+  out: FootScratch,
+  times: IsoParser = new IsoParser(),
 ): Reason | null {
   const et = o.event_type;
   if (typeof et !== "string") return fieldError(o, "event_type", out);
@@ -229,20 +249,20 @@ export function decodeFoot(
   const en = o.entry_time, ex = o.exit_time;
   if (typeof en !== "string") return fieldError(o, "entry_time", out);
   if (typeof ex !== "string") return fieldError(o, "exit_time", out);
-  const enUs = parseIsoMicros(en);
-  if (enUs !== enUs) {
+  const enUs = times.parse(en);
+  if (Number.isNaN(enUs)) {
     out.detail = `unparseable entry_time ${JSON.stringify(en)}`;
     return "invalid_time";
   }
   out.entryUs = enUs;
-  out.entryFrac = lastFraction(en);
-  const exUs = parseIsoMicros(ex);
-  if (exUs !== exUs) {
+  out.entryFrac = times.fraction(en);
+  const exUs = times.parse(ex);
+  if (Number.isNaN(exUs)) {
     out.detail = `unparseable exit_time ${JSON.stringify(ex)}`;
     return "invalid_time";
   }
   out.exitUs = exUs;
-  out.exitFrac = lastFraction(ex);
+  out.exitFrac = times.fraction(ex);
   if (exUs < enUs) {
     out.detail = `exit_time ${ex} is before entry_time ${en}`;
     return "exit_before_entry";
@@ -268,7 +288,11 @@ function fieldError(o: Record<string, unknown>, field: string, out: { detail: st
  * The event time a JSONL line is merged by in `replay` (SPEC §8): a foot session's entry_time, a
  * shelf event's timestamp. NaN when the line has none (it inherits the previous line's time).
  */
-export function eventTimeOf(source: "foot" | "shelf", o: Record<string, unknown>): number {
+export function eventTimeOf(
+  source: "foot" | "shelf",
+  o: Record<string, unknown>,
+  times: IsoParser = new IsoParser(),
+): number {
   const v = source === "foot" ? o.entry_time : o.timestamp;
-  return typeof v === "string" ? parseIsoMicros(v) : NaN;
+  return typeof v === "string" ? times.parse(v) : NaN;
 }

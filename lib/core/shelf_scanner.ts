@@ -8,49 +8,36 @@
  * strings are printable ASCII without escapes, whose `quantity` is a plain integer literal in
  * 1..2^31−1, and whose `timestamp` (when present) parses. Anything else — escapes, non-ASCII,
  * a duplicated field, nested values, `null`, other event types, any invalid record — returns
- * false, and the caller takes the `JSON.parse` path ({@link parseValue} + {@link decodeShelf}),
+ * false, and the caller takes the `JSON.parse` path (`parseValue` + `decodeShelf`, records.ts),
  * so results, skip counts and DLQ reasons are exactly those of that path.
  *
- * Identifiers are left as byte ranges with a hash (FNV-1a) for {@link IdCache} and
+ * Identifiers are left as byte ranges with a hash (FNV-1a) for `IdCache` (id_cache.ts) and
  * `ItemTable.internBytes`, so a known customer or item costs no string allocation.
  * @module
  */
-import { bytesFracEnd, bytesFracStart, bytesIsoEnd, parseIsoMicrosPrefix } from "./timestamps.ts";
+import { IsoParser } from "./timestamps.ts";
 
 /** Shelf event kinds (the same values as records.ts). */
 const PICKUP = 0, PUTBACK = 1;
 /** records.ts MAX_QUANTITY. */
 const MAX_QUANTITY = 0x7fffffff;
 
+/** The known keys, as bit flags (a record must not repeat one). */
 const F_EVENT = 1, F_CUSTOMER = 2, F_ITEM = 4, F_QUANTITY = 8, F_TIME = 16;
-const K_OTHER = 0;
-
-/** Hash (FNV-1a, 32-bit) of the string scanned last by {@link scanString}. */
-let strHash = 0;
+/** Any other key. */
+const OTHER_KEY = 0;
+const QUOTE = 34, BACKSLASH = 92, COLON = 58;
 
 /**
  * Scans a JSON string body starting at `i` (after the opening quote). Returns the index of the
  * closing quote, or -1 when the string has an escape, a control character or a non-ASCII byte
- * (or is unterminated). Sets {@link strHash} when `hash`.
+ * (or is unterminated).
  */
-function scanString(b: Uint8Array, i: number, n: number, hash: boolean): number {
-  if (hash) {
-    let h = 0x811c9dc5;
-    for (; i < n; i++) {
-      const c = b[i];
-      if (c === 34) {
-        strHash = h;
-        return i;
-      }
-      if (c < 32 || c === 92 || c > 127) return -1;
-      h = Math.imul(h ^ c, 16777619);
-    }
-    return -1;
-  }
+function scanString(b: Uint8Array, i: number, n: number): number {
   for (; i < n; i++) {
     const c = b[i];
-    if (c === 34) return i;
-    if (c < 32 || c === 92 || c > 127) return -1;
+    if (c === QUOTE) return i;
+    if (c < 32 || c === BACKSLASH || c > 127) return -1;
   }
   return -1;
 }
@@ -125,7 +112,7 @@ for (const [f, kb] of KEY_BYTES) {
   KEY_FLAG[kb[0]] = f;
 }
 
-/** Which known key `b[s, e)` is (F_*), or K_OTHER. */
+/** Which known key `b[s, e)` is (F_*), or OTHER_KEY. */
 function keyOf(b: Uint8Array, s: number, e: number): number {
   const len = e - s;
   // Distinct (length, first byte) per key: event_type 10/e, customer_id 11/c, item_id 7/i,
@@ -133,10 +120,10 @@ function keyOf(b: Uint8Array, s: number, e: number): number {
   for (let k = 0; k < KEY_BYTES.length; k++) {
     const kb = KEY_BYTES[k][1];
     if (kb.length !== len || kb[0] !== b[s]) continue;
-    for (let j = 1; j < len; j++) if (b[s + j] !== kb[j]) return K_OTHER;
+    for (let j = 1; j < len; j++) if (b[s + j] !== kb[j]) return OTHER_KEY;
     return KEY_BYTES[k][0];
   }
-  return K_OTHER;
+  return OTHER_KEY;
 }
 
 /** Whether `b[s, s+7)` is `pickup"`/`putback` etc.: the event type, or -1. */
@@ -159,22 +146,50 @@ function eventKind(b: Uint8Array, s: number, e: number): number {
   return -1;
 }
 
-/** The fast-path decoder. One instance per engine; fields describe the last accepted record. */
+/**
+ * The fast-path decoder. One instance per engine; after {@link ShelfScanner.scan} returned true,
+ * its fields describe that record (ids and fraction as ranges of its bytes).
+ *
+ * @example
+ * ```ts
+ * import { ShelfScanner } from "./shelf_scanner.ts";
+ * const scanner = new ShelfScanner();
+ * const b = new TextEncoder().encode(
+ *   '{"event_type":"pickup","customer_id":"c-1","item_id":"A","quantity":2}',
+ * );
+ * scanner.scan(b); // true
+ * [scanner.quantity, scanner.custStart, scanner.custEnd]; // [2, 38, 41]
+ * ```
+ */
 export class ShelfScanner {
   /** PICKUP or PUTBACK. */
   kind = 0;
+  /** `quantity` (1 when absent). */
   quantity = 1;
   /** Epoch µs, or NaN when the event has no `timestamp`. */
   us = NaN;
   /** Fraction digits of the timestamp: `buf[fracStart, fracEnd)` (empty when none). */
   fracStart = 0;
+  /** End (exclusive) of the fraction digits. */
   fracEnd = 0;
+  /** The customer id: `buf[custStart, custEnd)`. */
   custStart = 0;
+  /** End (exclusive) of the customer id. */
   custEnd = 0;
+  /** FNV-1a of the customer id. */
   custHash = 0;
+  /** The item id: `buf[itemStart, itemEnd)`. */
   itemStart = 0;
+  /** End (exclusive) of the item id. */
   itemEnd = 0;
+  /** FNV-1a of the item id. */
   itemHash = 0;
+  /** Timestamps, parsed in place (its minute cache serves consecutive records). */
+  private readonly times = new IsoParser();
+  /** Hash of the last string scanned by {@link ShelfScanner.scanHashed}. */
+  private strHash = 0;
+  /** The known keys met so far in the record (F_* bits). */
+  private seen = 0;
 
   /**
    * Decodes `b` when it is a valid pickup/putback of the common shape (see the module doc).
@@ -185,102 +200,12 @@ export class ShelfScanner {
     let i = skipWs(b, 0, n);
     if (i >= n || b[i] !== 123) return false; // '{'
     i = skipWs(b, i + 1, n);
-    let seen = 0;
+    this.seen = 0;
     this.quantity = 1;
     this.us = NaN;
     for (;;) {
-      if (i >= n || b[i] !== 34) return false; // '"' (also: `{}`, trailing comma)
-      const ks = i + 1;
-      // The usual keys are recognised in one pass (bytes, then the closing quote); anything
-      // else is scanned and classified in full.
-      let key = K_OTHER;
-      let ke = -1;
-      const kb = KEY_BY_FIRST[ks < n ? b[ks] : 0];
-      if (kb !== undefined) {
-        const len = kb.length;
-        if (ks + len < n && b[ks + len] === 34) {
-          let j = 1;
-          while (j < len && b[ks + j] === kb[j]) j++;
-          if (j === len) {
-            key = KEY_FLAG[b[ks]];
-            ke = ks + len;
-          }
-        }
-      }
-      if (ke < 0) {
-        ke = scanString(b, ks, n, false);
-        if (ke < 0) return false;
-        key = keyOf(b, ks, ke);
-      }
-      i = skipWs(b, ke + 1, n);
-      if (i >= n || b[i] !== 58) return false; // ':'
-      i = skipWs(b, i + 1, n);
-      if (i >= n) return false;
-      const c = b[i];
-      if (key !== K_OTHER) {
-        if ((seen & key) !== 0) return false; // duplicated field: JSON.parse keeps the last
-        seen |= key;
-        if (key === F_QUANTITY) {
-          if (c < 49 || c > 57) return false; // not a plain positive integer
-          let q = c - 48;
-          let j = i + 1;
-          for (; j < n; j++) {
-            const d = b[j] - 48;
-            if (d < 0 || d > 9) break;
-            q = q * 10 + d;
-            if (q > MAX_QUANTITY) return false;
-          }
-          if (j < n) {
-            const d = b[j];
-            if (d === 46 || d === 101 || d === 69) return false; // 2.0, 1e3: JSON.parse path
-          }
-          this.quantity = q;
-          i = j;
-        } else if (key === F_TIME) {
-          if (c !== 34) return false; // not a string (null included)
-          // Parsed in place: a valid timestamp that ends at the closing quote is the whole
-          // string (its grammar has no quote, backslash, control or non-ASCII byte).
-          const us = parseIsoMicrosPrefix(b, i + 1, n);
-          if (us !== us) return false;
-          const e = bytesIsoEnd();
-          if (e >= n || b[e] !== 34) return false;
-          this.us = us;
-          this.fracStart = bytesFracStart();
-          this.fracEnd = bytesFracEnd();
-          i = e + 1;
-        } else {
-          if (c !== 34) return false; // not a string
-          const s = i + 1;
-          const e = scanString(b, s, n, key === F_CUSTOMER || key === F_ITEM);
-          if (e < 0) return false;
-          if (key === F_EVENT) {
-            const k = eventKind(b, s, e);
-            if (k < 0) return false;
-            this.kind = k;
-          } else if (key === F_CUSTOMER) {
-            if (e === s) return false;
-            this.custStart = s;
-            this.custEnd = e;
-            this.custHash = strHash;
-          } else {
-            if (e === s) return false;
-            this.itemStart = s;
-            this.itemEnd = e;
-            this.itemHash = strHash;
-          }
-          i = e + 1;
-        }
-      } else if (c === 34) {
-        const e = scanString(b, i + 1, n, false);
-        if (e < 0) return false;
-        i = e + 1;
-      } else if (c === 45 || (c >= 48 && c <= 57)) {
-        i = skipNumber(b, i, n);
-        if (i < 0) return false;
-      } else {
-        i = skipLiteral(b, i, n);
-        if (i < 0) return false;
-      }
+      i = this.member(b, i, n);
+      if (i < 0) return false;
       i = skipWs(b, i, n);
       if (i >= n) return false;
       const d = b[i];
@@ -289,91 +214,137 @@ export class ShelfScanner {
         continue;
       }
       if (d !== 125) return false; // '}'
-      i = skipWs(b, i + 1, n);
-      if (i !== n) return false;
+      if (skipWs(b, i + 1, n) !== n) return false;
       break;
     }
-    if ((seen & (F_EVENT | F_CUSTOMER | F_ITEM)) !== (F_EVENT | F_CUSTOMER | F_ITEM)) {
-      return false;
+    const required = F_EVENT | F_CUSTOMER | F_ITEM;
+    if ((this.seen & required) !== required) return false;
+    if ((this.seen & F_TIME) === 0) this.fracStart = this.fracEnd = 0;
+    return true;
+  }
+
+  /** One `"key": value` member at `b[i]`; returns the index after the value, or -1. */
+  private member(b: Uint8Array, i: number, n: number): number {
+    if (i >= n || b[i] !== QUOTE) return -1; // also: `{}`, trailing comma
+    const ks = i + 1;
+    // The usual keys are recognised in one pass (bytes, then the closing quote); anything
+    // else is scanned and classified in full.
+    let key = OTHER_KEY;
+    let ke = -1;
+    const kb = KEY_BY_FIRST[ks < n ? b[ks] : 0];
+    if (kb !== undefined) {
+      const len = kb.length;
+      if (ks + len < n && b[ks + len] === QUOTE) {
+        let j = 1;
+        while (j < len && b[ks + j] === kb[j]) j++;
+        if (j === len) {
+          key = KEY_FLAG[b[ks]];
+          ke = ks + len;
+        }
+      }
     }
-    if ((seen & F_TIME) === 0) this.fracStart = this.fracEnd = 0;
-    return true;
-  }
-}
-
-/** `b[s, e)` (ASCII) as a string. */
-export function asciiString(b: Uint8Array, s: number, e: number): string {
-  return String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[]);
-}
-
-/** Whether the ASCII string `str` has exactly the bytes `b[s, e)`. */
-export function sameAscii(str: string, b: Uint8Array, s: number, e: number): boolean {
-  const len = e - s;
-  if (str.length !== len) return false;
-  for (let j = len - 1; j >= 0; j--) if (str.charCodeAt(j) !== b[s + j]) return false;
-  return true;
-}
-
-/** Bytes kept per cache slot; longer ids are compared against their string instead. */
-const STRIDE = 48;
-
-/**
- * A cache from identifier bytes to (string, value): a known customer id costs no string and no
- * Map lookup. Two-way set associative (a slot pair per hash), fixed size, so it never holds more
- * than `2^bits` entries; on a miss the older entry of the pair is dropped. The id's bytes are kept
- * next to it for the comparison. Values are hints: the caller checks they are still live.
- */
-export class IdCache<V> {
-  readonly strings: (string | undefined)[];
-  readonly values: (V | undefined)[];
-  private readonly lens: Int32Array;
-  private readonly pool: Uint8Array;
-  private readonly mask: number;
-
-  constructor(bits = 14) {
-    const size = 1 << bits;
-    this.mask = (size - 1) & ~1;
-    this.strings = new Array(size).fill(undefined);
-    this.values = new Array(size).fill(undefined);
-    this.lens = new Int32Array(size).fill(-1);
-    this.pool = new Uint8Array(size * STRIDE);
+    if (ke < 0) {
+      ke = scanString(b, ks, n);
+      if (ke < 0) return -1;
+      key = keyOf(b, ks, ke);
+    }
+    i = skipWs(b, ke + 1, n);
+    if (i >= n || b[i] !== COLON) return -1;
+    i = skipWs(b, i + 1, n);
+    if (i >= n) return -1;
+    if (key === OTHER_KEY) return skipScalar(b, i, n);
+    if ((this.seen & key) !== 0) return -1; // duplicated field: JSON.parse keeps the last
+    this.seen |= key;
+    if (key === F_QUANTITY) return this.quantityAt(b, i, n);
+    if (key === F_TIME) return this.timestampAt(b, i, n);
+    return this.stringFieldAt(key, b, i, n);
   }
 
-  private same(slot: number, b: Uint8Array, s: number, e: number): boolean {
-    const len = e - s;
-    if (this.lens[slot] !== len) return false;
-    if (len > STRIDE) return sameAscii(this.strings[slot]!, b, s, e);
-    const pool = this.pool;
-    const off = slot * STRIDE - s;
-    for (let j = e - 1; j >= s; j--) if (pool[off + j] !== b[j]) return false;
-    return true;
+  /** A plain positive integer `quantity` at `b[i]`; returns its end, or -1. */
+  private quantityAt(b: Uint8Array, i: number, n: number): number {
+    const c = b[i];
+    if (c < 49 || c > 57) return -1; // not a plain positive integer
+    let q = c - 48;
+    let j = i + 1;
+    for (; j < n; j++) {
+      const d = b[j] - 48;
+      if (d < 0 || d > 9) break;
+      q = q * 10 + d;
+      if (q > MAX_QUANTITY) return -1;
+    }
+    if (j < n) {
+      const d = b[j];
+      if (d === 46 || d === 101 || d === 69) return -1; // 2.0, 1e3: JSON.parse path
+    }
+    this.quantity = q;
+    return j;
   }
 
-  /** The slot holding the id `b[s, e)` (FNV-1a `hash`), or -1. */
-  find(hash: number, b: Uint8Array, s: number, e: number): number {
-    const slot = (hash ^ (hash >>> 15)) & this.mask;
-    if (this.same(slot, b, s, e)) return slot;
-    if (this.same(slot + 1, b, s, e)) return slot + 1;
+  /** A `timestamp` string at `b[i]`, parsed in place; returns the index after it, or -1. */
+  private timestampAt(b: Uint8Array, i: number, n: number): number {
+    if (b[i] !== QUOTE) return -1; // not a string (null included)
+    // A valid timestamp that ends at the closing quote is the whole string (its grammar has
+    // no quote, backslash, control or non-ASCII byte).
+    const t = this.times;
+    const us = t.parsePrefix(b, i + 1, n);
+    if (Number.isNaN(us)) return -1;
+    const e = t.end;
+    if (e >= n || b[e] !== QUOTE) return -1;
+    this.us = us;
+    this.fracStart = t.fracStart;
+    this.fracEnd = t.fracEnd;
+    return e + 1;
+  }
+
+  /** The string value of `event_type`, `customer_id` or `item_id` at `b[i]`; its end, or -1. */
+  private stringFieldAt(key: number, b: Uint8Array, i: number, n: number): number {
+    if (b[i] !== QUOTE) return -1; // not a string
+    const s = i + 1;
+    if (key === F_EVENT) {
+      const e = scanString(b, s, n);
+      if (e < 0) return -1;
+      const k = eventKind(b, s, e);
+      if (k < 0) return -1;
+      this.kind = k;
+      return e + 1;
+    }
+    const e = this.scanHashed(b, s, n);
+    if (e <= s) return -1; // not a plain string, or empty
+    if (key === F_CUSTOMER) {
+      this.custStart = s;
+      this.custEnd = e;
+      this.custHash = this.strHash;
+    } else {
+      this.itemStart = s;
+      this.itemEnd = e;
+      this.itemHash = this.strHash;
+    }
+    return e + 1;
+  }
+
+  /** {@link scanString}, hashing the string (FNV-1a) into {@link ShelfScanner.strHash}. */
+  private scanHashed(b: Uint8Array, i: number, n: number): number {
+    let h = 0x811c9dc5;
+    for (; i < n; i++) {
+      const c = b[i];
+      if (c === QUOTE) {
+        this.strHash = h;
+        return i;
+      }
+      if (c < 32 || c === BACKSLASH || c > 127) return -1;
+      h = Math.imul(h ^ c, 16777619);
+    }
     return -1;
   }
+}
 
-  /**
-   * Adds the id `b[s, e)` (not present: {@link find} returned -1) with a new string and no
-   * value; returns its slot.
-   */
-  insert(hash: number, b: Uint8Array, s: number, e: number): number {
-    const slot = (hash ^ (hash >>> 15)) & this.mask;
-    // the pair's first entry becomes the second (the older second is dropped)
-    this.strings[slot + 1] = this.strings[slot];
-    this.values[slot + 1] = this.values[slot];
-    this.lens[slot + 1] = this.lens[slot];
-    const off = slot * STRIDE;
-    this.pool.copyWithin(off + STRIDE, off, off + STRIDE);
-    const len = e - s;
-    this.strings[slot] = asciiString(b, s, e);
-    this.values[slot] = undefined;
-    this.lens[slot] = len;
-    if (len <= STRIDE) this.pool.set(b.subarray(s, e), off);
-    return slot;
+/** A scalar value of another key at `b[i]` (string, number, literal); its end, or -1. */
+function skipScalar(b: Uint8Array, i: number, n: number): number {
+  const c = b[i];
+  if (c === QUOTE) {
+    const e = scanString(b, i + 1, n);
+    return e < 0 ? -1 : e + 1;
   }
+  if (c === 45 || (c >= 48 && c <= 57)) return skipNumber(b, i, n);
+  return skipLiteral(b, i, n);
 }

@@ -5,24 +5,40 @@
  * Accepted: `YYYY-MM-DD`, then `T` (or `t`, or one space), `HH:MM:SS`, an optional fraction of
  * 1–9 digits after `.` (or `,`), then `Z`/`z`, `±HH:MM`, `±HHMM` or nothing (= UTC).
  *
+ * One grammar serves strings and bytes: {@link IsoParser.parseBytes} is the implementation, and
+ * a string is parsed by copying its (at most {@link MAX_ISO_LENGTH}) char codes into the parser's
+ * byte scratch first.
+ *
  * Epoch microseconds fit a double exactly for any year 0001–9999. Digits past the sixth
  * (nanoseconds) are truncated for ordering; the fraction's original digits are kept for output
  * (an offset shifts whole minutes, so converting to UTC never changes the fraction).
+ *
+ * @example
+ * ```ts
+ * import { formatUtc, IsoParser } from "./timestamps.ts";
+ * const p = new IsoParser();
+ * const us = p.parse("2025-11-07T10:32:10.5+01:00");
+ * formatUtc(us, p.fraction("2025-11-07T10:32:10.5+01:00")); // "2025-11-07T09:32:10.5+00:00"
+ * ```
  * @module
  */
 
-/** Start index (inclusive) of the fraction digits of the last successful {@link parseIsoMicros}. */
-let fracStart = 0;
-/** End index (exclusive) of the fraction digits of the last successful {@link parseIsoMicros}. */
-let fracEnd = 0;
+/** The longest accepted timestamp: 19 + `.` + 9 digits + `+HH:MM`. */
+export const MAX_ISO_LENGTH = 35;
 
 const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const DASH = 45, COLON = 58, DOT = 46, COMMA = 44, PLUS = 43;
 
 function isLeap(y: number): boolean {
   return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 }
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`). */
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+ *
+ * @param y Year. @param m Month 1–12. @param d Day of the month.
+ * @returns Days since the epoch (negative before 1970).
+ */
 export function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;
   const era = Math.floor(y / 400);
@@ -32,77 +48,8 @@ export function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
-/** Two ASCII digits at `i` as a number, or -1. */
-function d2(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 48;
-  const b = s.charCodeAt(i + 1) - 48;
-  if (!(a >= 0 && a <= 9 && b >= 0 && b <= 9)) return -1; // NaN past the end fails too
-  return a * 10 + b;
-}
-
-/**
- * Parses `s` to epoch microseconds (UTC), or returns `NaN` when it is not a timestamp SPEC §1
- * accepts. Allocation-free; the fraction's position is remembered for {@link lastFraction}.
- */
-export function parseIsoMicros(s: string): number {
-  const n = s.length;
-  if (n < 19) return NaN;
-  const y1 = d2(s, 0), y2 = d2(s, 2);
-  if (y1 < 0 || y2 < 0 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return NaN;
-  const year = y1 * 100 + y2;
-  const month = d2(s, 5), day = d2(s, 8);
-  if (year < 1 || month < 1 || month > 12 || day < 1) return NaN;
-  if (day > DAYS_IN_MONTH[month] && !(month === 2 && day === 29 && isLeap(year))) return NaN;
-  const sep = s.charCodeAt(10);
-  if (sep !== 84 && sep !== 32 && sep !== 116) return NaN; // 'T', ' ', 't'
-  const hh = d2(s, 11), mi = d2(s, 14), ss = d2(s, 17);
-  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return NaN;
-  if (hh < 0 || hh > 23 || mi < 0 || mi > 59 || ss < 0 || ss > 59) return NaN;
-  let i = 19;
-  let fracUs = 0;
-  let fs = 19, fe = 19;
-  let c = i < n ? s.charCodeAt(i) : -1;
-  if (c === 46 || c === 44) { // '.' or ','
-    i++;
-    fs = i;
-    while (i < n) {
-      const dgt = s.charCodeAt(i) - 48;
-      if (dgt < 0 || dgt > 9) break;
-      if (i - fs < 6) fracUs = fracUs * 10 + dgt;
-      i++;
-    }
-    fe = i;
-    const len = fe - fs;
-    if (len === 0 || len > 9) return NaN;
-    for (let k = len; k < 6; k++) fracUs *= 10;
-    c = i < n ? s.charCodeAt(i) : -1;
-  }
-  let offsetMin = 0;
-  if (c === 90 || c === 122) { // 'Z' / 'z'
-    i++;
-  } else if (c === 43 || c === 45) { // '+' / '-'
-    const oh = d2(s, i + 1);
-    let om: number;
-    if (s.charCodeAt(i + 3) === 58) {
-      om = d2(s, i + 4);
-      i += 6;
-    } else {
-      om = d2(s, i + 3);
-      i += 5;
-    }
-    if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
-    offsetMin = (oh * 60 + om) * (c === 45 ? -1 : 1);
-  }
-  if (i !== n) return NaN;
-  fracStart = fs;
-  fracEnd = fe;
-  const days = daysFromCivil(year, month, day);
-  const secs = days * 86400 + hh * 3600 + mi * 60 + ss - offsetMin * 60;
-  return secs * 1e6 + fracUs;
-}
-
 /** Two ASCII digits at `i` of `b` (below `end`) as a number, or -1. */
-function b2(b: Uint8Array, i: number, end: number): number {
+function twoDigits(b: Uint8Array, i: number, end: number): number {
   if (i + 1 >= end) return -1;
   const x = b[i] - 48;
   const y = b[i + 1] - 48;
@@ -111,127 +58,157 @@ function b2(b: Uint8Array, i: number, end: number): number {
 }
 
 /**
- * Cache of the last minute parsed by {@link parseIsoMicrosBytes}: the 16 bytes
- * `YYYY-MM-DDTHH:MM` (separator included) and the epoch seconds of that minute (UTC, before the
- * offset). Shelf events arrive in near time order, so consecutive timestamps mostly share it.
+ * Epoch seconds of the minute `b[start, start + 16)` (`YYYY-MM-DDTHH:MM`, UTC before any
+ * offset), or NaN when it is not one.
  */
-const minuteKey = new Uint8Array(16);
-let minuteSecs = NaN;
-
-/**
- * {@link parseIsoMicros} over the UTF-8 bytes `b[start, end)` (the same grammar and result; no
- * string made). On success the fraction digits are `b[bytesFracStart(), bytesFracEnd())`.
- */
-export function parseIsoMicrosBytes(b: Uint8Array, start: number, end: number): number {
-  const us = parseIsoMicrosPrefix(b, start, end);
-  return bEnd === end ? us : NaN;
+function minuteSeconds(b: Uint8Array, start: number, end: number): number {
+  const y1 = twoDigits(b, start, end), y2 = twoDigits(b, start + 2, end);
+  if (y1 < 0 || y2 < 0 || b[start + 4] !== DASH || b[start + 7] !== DASH) return NaN;
+  const year = y1 * 100 + y2;
+  const month = twoDigits(b, start + 5, end), day = twoDigits(b, start + 8, end);
+  if (year < 1 || month < 1 || month > 12 || day < 1) return NaN;
+  if (day > DAYS_IN_MONTH[month] && !(month === 2 && day === 29 && isLeap(year))) return NaN;
+  const sep = b[start + 10];
+  if (sep !== 84 && sep !== 32 && sep !== 116) return NaN; // 'T', ' ', 't'
+  const hh = twoDigits(b, start + 11, end), mi = twoDigits(b, start + 14, end);
+  if (b[start + 13] !== COLON) return NaN;
+  if (hh < 0 || hh > 23 || mi < 0 || mi > 59) return NaN;
+  return daysFromCivil(year, month, day) * 86400 + hh * 3600 + mi * 60;
 }
 
-/** Where the last successful {@link parseIsoMicrosPrefix} stopped. */
-let bEnd = -1;
-
 /**
- * Parses the longest timestamp {@link parseIsoMicrosBytes} would accept at `b[start, …)` (below
- * `limit`) and returns it (NaN when none); {@link bytesIsoEnd} tells where it ends. The grammar
- * has fixed characters and digits up to the seconds, then digits and offset characters only,
- * so a JSON string value is exactly a timestamp when the parse ends at its closing quote.
+ * The timestamp parser. Keeps the last minute parsed (shelf events arrive in near time order, so
+ * consecutive timestamps mostly share it) and, after a successful parse, where the timestamp
+ * ended and where its fraction digits are. One instance per caller (an engine, a replay).
+ *
+ * @example
+ * ```ts
+ * import { IsoParser } from "./timestamps.ts";
+ * const p = new IsoParser();
+ * const b = new TextEncoder().encode('"2025-11-07T09:32:10.123Z"');
+ * const us = p.parsePrefix(b, 1, b.length); // 1762507930123000
+ * b[p.end]; // 34: the closing quote
+ * ```
  */
-export function parseIsoMicrosPrefix(b: Uint8Array, start: number, limit: number): number {
-  bEnd = -1;
-  const end = limit;
-  if (end - start < 19) return NaN;
-  let base: number;
-  const k = minuteKey;
-  if (
-    minuteSecs === minuteSecs && b[start + 15] === k[15] && b[start + 14] === k[14] &&
-    b[start + 12] === k[12] && b[start + 11] === k[11] && b[start + 9] === k[9] &&
-    b[start + 8] === k[8] && b[start + 6] === k[6] && b[start + 5] === k[5] &&
-    b[start + 3] === k[3] && b[start + 2] === k[2] && b[start + 1] === k[1] &&
-    b[start] === k[0] && b[start + 4] === k[4] && b[start + 7] === k[7] &&
-    b[start + 10] === k[10] && b[start + 13] === k[13]
-  ) {
-    base = minuteSecs;
-  } else {
-    const y1 = b2(b, start, end), y2 = b2(b, start + 2, end);
-    if (y1 < 0 || y2 < 0 || b[start + 4] !== 45 || b[start + 7] !== 45) return NaN;
-    const year = y1 * 100 + y2;
-    const month = b2(b, start + 5, end), day = b2(b, start + 8, end);
-    if (year < 1 || month < 1 || month > 12 || day < 1) return NaN;
-    if (day > DAYS_IN_MONTH[month] && !(month === 2 && day === 29 && isLeap(year))) return NaN;
-    const sep = b[start + 10];
-    if (sep !== 84 && sep !== 32 && sep !== 116) return NaN; // 'T', ' ', 't'
-    const hh = b2(b, start + 11, end), mi = b2(b, start + 14, end);
-    if (b[start + 13] !== 58) return NaN;
-    if (hh < 0 || hh > 23 || mi < 0 || mi > 59) return NaN;
-    base = daysFromCivil(year, month, day) * 86400 + hh * 3600 + mi * 60;
-    for (let j = 0; j < 16; j++) k[j] = b[start + j];
-    minuteSecs = base;
+export class IsoParser {
+  /** End (exclusive) of the last successful parse. */
+  end = -1;
+  /** Start (inclusive) of the fraction digits of the last successful parse. */
+  fracStart = 0;
+  /** End (exclusive) of the fraction digits (= {@link IsoParser.fracStart} when none). */
+  fracEnd = 0;
+  /** The last minute parsed: its 16 bytes `YYYY-MM-DDTHH:MM` and its epoch seconds. */
+  private readonly minuteKey = new Uint8Array(16);
+  private minuteSecs = NaN;
+  /** A string's char codes, for {@link IsoParser.parse}. */
+  private readonly chars = new Uint8Array(MAX_ISO_LENGTH);
+
+  /** Parses `s` to epoch µs (UTC), or NaN when SPEC §1 does not accept it. */
+  parse(s: string): number {
+    const n = s.length;
+    if (n > MAX_ISO_LENGTH) return NaN;
+    const b = this.chars;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      b[i] = c < 128 ? c : 0; // no accepted character is outside ASCII
+    }
+    return this.parseBytes(b, 0, n);
   }
-  const ss = b2(b, start + 17, end);
-  if (b[start + 16] !== 58 || ss < 0 || ss > 59) return NaN;
-  let i = start + 19;
-  let fracUs = 0;
-  let fs = i, fe = i;
-  let c = i < end ? b[i] : -1;
-  if (c === 46 || c === 44) { // '.' or ','
-    i++;
-    fs = i;
-    while (i < end) {
-      const dgt = b[i] - 48;
-      if (dgt < 0 || dgt > 9) break;
-      if (i - fs < 6) fracUs = fracUs * 10 + dgt;
+
+  /** The fraction digits ("" when none) of `s`, the string this parser parsed last. */
+  fraction(s: string): string {
+    return this.fracEnd > this.fracStart ? s.slice(this.fracStart, this.fracEnd) : "";
+  }
+
+  /** {@link IsoParser.parse} over the UTF-8 bytes `b[start, end)`; no string made. */
+  parseBytes(b: Uint8Array, start: number, end: number): number {
+    const us = this.parsePrefix(b, start, end);
+    return this.end === end ? us : NaN;
+  }
+
+  /**
+   * Parses the longest accepted timestamp at `b[start, …)` (below `limit`); NaN when none.
+   * {@link IsoParser.end} tells where it ends. The grammar has fixed characters and digits up to
+   * the seconds, then digits and offset characters only, so a JSON string value is exactly a
+   * timestamp when the parse ends at its closing quote.
+   */
+  parsePrefix(b: Uint8Array, start: number, limit: number): number {
+    this.end = -1;
+    if (limit - start < 19) return NaN;
+    const base = this.minuteOf(b, start, limit);
+    if (Number.isNaN(base)) return NaN;
+    const ss = twoDigits(b, start + 17, limit);
+    if (b[start + 16] !== COLON || ss < 0 || ss > 59) return NaN;
+    let i = start + 19;
+    let fracUs = 0;
+    let fs = i, fe = i;
+    let c = i < limit ? b[i] : -1;
+    if (c === DOT || c === COMMA) {
       i++;
+      fs = i;
+      while (i < limit) {
+        const digit = b[i] - 48;
+        if (digit < 0 || digit > 9) break;
+        if (i - fs < 6) fracUs = fracUs * 10 + digit;
+        i++;
+      }
+      fe = i;
+      const len = fe - fs;
+      if (len === 0 || len > 9) return NaN;
+      for (let q = len; q < 6; q++) fracUs *= 10;
+      c = i < limit ? b[i] : -1;
     }
-    fe = i;
-    const len = fe - fs;
-    if (len === 0 || len > 9) return NaN;
-    for (let q = len; q < 6; q++) fracUs *= 10;
-    c = i < end ? b[i] : -1;
+    const offsetMin = this.offsetAt(b, i, limit, c);
+    if (Number.isNaN(offsetMin)) return NaN;
+    this.fracStart = fs;
+    this.fracEnd = fe;
+    return (base + ss - offsetMin * 60) * 1e6 + fracUs;
   }
-  let offsetMin = 0;
-  if (c === 90 || c === 122) { // 'Z' / 'z'
-    i++;
-  } else if (c === 43 || c === 45) { // '+' / '-'
-    const oh = b2(b, i + 1, end);
-    let om: number;
-    if (i + 3 < end && b[i + 3] === 58) {
-      om = b2(b, i + 4, end);
-      i += 6;
-    } else {
-      om = b2(b, i + 3, end);
-      i += 5;
+
+  /** The minute at `b[start, …)`, from the cache when it is the last one parsed. */
+  private minuteOf(b: Uint8Array, start: number, end: number): number {
+    const k = this.minuteKey;
+    if (
+      !Number.isNaN(this.minuteSecs) && b[start + 15] === k[15] && b[start + 14] === k[14] &&
+      b[start + 12] === k[12] && b[start + 11] === k[11] && b[start + 9] === k[9] &&
+      b[start + 8] === k[8] && b[start + 6] === k[6] && b[start + 5] === k[5] &&
+      b[start + 3] === k[3] && b[start + 2] === k[2] && b[start + 1] === k[1] &&
+      b[start] === k[0] && b[start + 4] === k[4] && b[start + 7] === k[7] &&
+      b[start + 10] === k[10] && b[start + 13] === k[13]
+    ) return this.minuteSecs;
+    const secs = minuteSeconds(b, start, end);
+    if (!Number.isNaN(secs)) {
+      for (let j = 0; j < 16; j++) k[j] = b[start + j];
+      this.minuteSecs = secs;
     }
-    if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
-    offsetMin = (oh * 60 + om) * (c === 45 ? -1 : 1);
+    return secs;
   }
-  if (i > end) return NaN;
-  bEnd = i;
-  bFracStart = fs;
-  bFracEnd = fe;
-  return (base + ss - offsetMin * 60) * 1e6 + fracUs;
-}
 
-let bFracStart = 0;
-let bFracEnd = 0;
-
-/** End (exclusive) of the last successful {@link parseIsoMicrosPrefix}. */
-export function bytesIsoEnd(): number {
-  return bEnd;
-}
-
-/** Start (inclusive) of the fraction digits of the last successful {@link parseIsoMicrosBytes}. */
-export function bytesFracStart(): number {
-  return bFracStart;
-}
-
-/** End (exclusive) of the fraction digits of the last successful {@link parseIsoMicrosBytes}. */
-export function bytesFracEnd(): number {
-  return bFracEnd;
-}
-
-/** The fraction digits ("" when none) of `s`, which must be the string last parsed successfully. */
-export function lastFraction(s: string): string {
-  return fracEnd > fracStart ? s.slice(fracStart, fracEnd) : "";
+  /**
+   * The UTC offset (minutes) starting at `b[i]` (= `c`, -1 past the end), setting
+   * {@link IsoParser.end} past it; NaN when malformed.
+   */
+  private offsetAt(b: Uint8Array, i: number, limit: number, c: number): number {
+    let offsetMin = 0;
+    if (c === 90 || c === 122) { // 'Z' / 'z'
+      i++;
+    } else if (c === PLUS || c === DASH) {
+      const oh = twoDigits(b, i + 1, limit);
+      let om: number;
+      if (i + 3 < limit && b[i + 3] === COLON) {
+        om = twoDigits(b, i + 4, limit);
+        i += 6;
+      } else {
+        om = twoDigits(b, i + 3, limit);
+        i += 5;
+      }
+      if (oh < 0 || oh > 23 || om < 0 || om > 59) return NaN;
+      offsetMin = (oh * 60 + om) * (c === DASH ? -1 : 1);
+    }
+    if (i > limit) return NaN;
+    this.end = i;
+    return offsetMin;
+  }
 }
 
 /** A parsed instant: epoch microseconds plus the sub-second digits to print. */
@@ -242,11 +219,33 @@ export interface Instant {
   frac: string;
 }
 
-/** Parses `s` (SPEC §1), or returns null. */
+/**
+ * Parses `s` (SPEC §1) to an instant, or returns null.
+ *
+ * @example
+ * ```ts
+ * import { parseTimestamp } from "./timestamps.ts";
+ * parseTimestamp("2025-11-07T09:32:10.120+00:00"); // { us: 1762507930120000, frac: "120" }
+ * ```
+ */
 export function parseTimestamp(s: string): Instant | null {
-  const us = parseIsoMicros(s);
-  if (us !== us) return null;
-  return { us, frac: lastFraction(s) };
+  const p = new IsoParser();
+  const us = p.parse(s);
+  return Number.isNaN(us) ? null : { us, frac: p.fraction(s) };
+}
+
+/**
+ * Parses `s` to epoch microseconds (UTC), or NaN. A convenience for one-off parses (it makes a
+ * parser per call); a loop keeps an {@link IsoParser}.
+ *
+ * @example
+ * ```ts
+ * import { parseIsoMicros } from "./timestamps.ts";
+ * parseIsoMicros("2025-11-07T09:32:10Z"); // 1762507930000000
+ * ```
+ */
+export function parseIsoMicros(s: string): number {
+  return new IsoParser().parse(s);
 }
 
 /**
@@ -263,6 +262,12 @@ export function fractionOf(us: number): string {
 /**
  * Formats an instant as SPEC §5 writes it: `YYYY-MM-DDTHH:MM:SS[.frac]+00:00` in UTC. `frac` is
  * printed as given (it must describe the same sub-second part as `us`).
+ *
+ * @example
+ * ```ts
+ * import { formatUtc } from "./timestamps.ts";
+ * formatUtc(1762507930120000, "12"); // "2025-11-07T09:32:10.12+00:00"
+ * ```
  */
 export function formatUtc(us: number, frac: string): string {
   const secs = Math.floor(us / 1e6);

@@ -1,6 +1,14 @@
 /**
- * Checkout scheduling: per-partition watermarks (stream time) and min-heaps of due times. Pure
+ * Per-partition watermarks: what each input partition has passed (stream time). Pure
  * bookkeeping: no timers, no clock; the wall clock comes in through the engine's `advance`.
+ *
+ * @example
+ * ```ts
+ * import { Watermarks } from "./watermarks.ts";
+ * const shelf = new Watermarks();
+ * shelf.observe(0, 5_000_000);
+ * shelf.low(5e6, false); // 5000000: partition 0 has passed its watermark
+ * ```
  * @module
  */
 
@@ -73,14 +81,14 @@ export class Watermarks {
 
   /** Caught up, and its producers write in real time (see the class comment). */
   private realTime(p: number, idleUs: number): boolean {
-    return this.caughtUpAt[p] === this.caughtUpAt[p] &&
+    return !Number.isNaN(this.caughtUpAt[p]) &&
       this.endMovedAt[p] - this.wm[p] <= idleUs;
   }
 
   /** Caught up, and nothing more is on its way: real time, or idle. */
   atRest(idleUs: number): boolean {
     for (const p of this.known) {
-      if (!(this.caughtUpAt[p] === this.caughtUpAt[p])) return false;
+      if (Number.isNaN(this.caughtUpAt[p])) return false;
       if (!this.idle[p] && !this.realTime(p, idleUs)) return false;
     }
     return true;
@@ -101,7 +109,7 @@ export class Watermarks {
       const w = this.wm[p], v = this.caughtUpAt[p];
       let t = w;
       if (v === Infinity) t = Infinity; // complete: nothing more will come
-      else if (v === v) {
+      else if (!Number.isNaN(v)) {
         if (this.realTime(p, idleUs) || (this.idle[p] && inputAtRest)) t = v > w ? v : w;
         else if (this.idle[p] && w === -Infinity && anyWritten) continue; // never written to
       }
@@ -131,71 +139,5 @@ export class Watermarks {
       if (Number.isInteger(p) && p >= 0 && Number.isFinite(us)) this.observe(p, us);
     }
     this.changed = false;
-  }
-}
-
-/** A min-heap of (due time, item). Stale entries are filtered by the caller on pop. */
-export class DueHeap<T> {
-  private readonly dues: number[] = [];
-  private readonly items: T[] = [];
-
-  /** Entries, stale ones included. */
-  get size(): number {
-    return this.dues.length;
-  }
-
-  /** Adds `item` due at `due` (µs). */
-  push(due: number, item: T): void {
-    const d = this.dues, it = this.items;
-    let i = d.length;
-    d.push(due);
-    it.push(item);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (d[parent] <= due) break;
-      d[i] = d[parent];
-      it[i] = it[parent];
-      i = parent;
-    }
-    d[i] = due;
-    it[i] = item;
-  }
-
-  /** The earliest due time, or +Infinity when empty. */
-  peekDue(): number {
-    return this.dues.length > 0 ? this.dues[0] : Infinity;
-  }
-
-  /** The item with the earliest due time (check `peekDue` first). */
-  peekItem(): T {
-    return this.items[0];
-  }
-
-  /** Removes the earliest entry. */
-  pop(): void {
-    const d = this.dues, it = this.items;
-    const lastDue = d.pop()!;
-    const lastItem = it.pop()!;
-    const n = d.length;
-    if (n === 0) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && d[r] < d[l] ? r : l;
-      if (d[c] >= lastDue) break;
-      d[i] = d[c];
-      it[i] = it[c];
-      i = c;
-    }
-    d[i] = lastDue;
-    it[i] = lastItem;
-  }
-
-  /** Removes every entry. */
-  clear(): void {
-    this.dues.length = 0;
-    this.items.length = 0;
   }
 }

@@ -1,0 +1,127 @@
+/**
+ * When checkouts and expiries are due (docs/engine.md, "Time"): the watermarks of both inputs,
+ * the stream times they give, and the due-heaps (sessions, carts without a session, closed
+ * visits by horizon and then by processing time), invalidated lazily.
+ *
+ * @example
+ * ```ts
+ * import { CheckoutSchedule } from "./checkout_schedule.ts";
+ * import { Customer, IN_SESSION_HEAP } from "./customer.ts";
+ * const schedule = new CheckoutSchedule(5e6);
+ * const c = new Customer("c-1");
+ * schedule.schedule(c, IN_SESSION_HEAP, 10);
+ * schedule.shelf.observe(0, 20);
+ * schedule.progress({ partitions: [] });
+ * schedule.nextDue(false) === c; // true
+ * ```
+ * @module
+ */
+import type { Progress } from "./engine_types.ts";
+import { usOfMs } from "./engine_types.ts";
+import { type Customer, IN_CART_HEAP, IN_SESSION_HEAP } from "./customer.ts";
+import { DueHeap } from "./due_heap.ts";
+import { Watermarks } from "./watermarks.ts";
+import type { ClosedVisits } from "./closed_visits.ts";
+
+/** Stream time, checkout and expiry due times. */
+export class CheckoutSchedule {
+  /** Shelf partitions' watermarks. */
+  readonly shelf = new Watermarks();
+  /** Foot partitions' watermarks. */
+  readonly foot = new Watermarks();
+  /** The time every shelf partition has passed (sessions are checked out up to it). */
+  shelfLowUs = -Infinity;
+  /** The time every partition of both inputs has passed (carts without a session, expiry). */
+  allLowUs = -Infinity;
+  /** The wall clock of the last progress signal (µs). */
+  wallUs = -Infinity;
+  private readonly sessionQ = new DueHeap<Customer>();
+  private readonly cartQ = new DueHeap<Customer>();
+  /** Closed visits (slots) by horizon (stream time). */
+  private readonly expiryQ = new DueHeap<number>();
+  /** Closed visits past their horizon, waiting for MAX of processing time. */
+  private readonly expiryWallQ = new DueHeap<number>();
+
+  /** @param idleUs IDLE_SEC in µs. */
+  constructor(private readonly idleUs: number) {}
+
+  /** (Re)schedules `c`'s checkout in `heap` (IN_SESSION_HEAP or IN_CART_HEAP) at `dueUs`. */
+  schedule(c: Customer, heap: number, dueUs: number): void {
+    c.queue = heap;
+    c.dueUs = dueUs;
+    (heap === IN_SESSION_HEAP ? this.sessionQ : this.cartQ).push(dueUs, c);
+  }
+
+  /** Schedules the expiry of the closed visit in `slot` once stream time passes `horizonUs`. */
+  scheduleExpiry(slot: number, horizonUs: number): void {
+    this.expiryQ.push(horizonUs, slot);
+  }
+
+  /** Takes in the edge's progress signal and recomputes stream time. */
+  progress(p: Progress): void {
+    if (p.wallMs !== undefined) this.wallUs = usOfMs(p.wallMs);
+    for (const x of p.partitions) {
+      const w = x.source === "shelf" ? this.shelf : this.foot;
+      const complete = x.caughtUp && x.caughtUpAtMs === undefined;
+      w.signal(
+        x.partition,
+        !x.caughtUp ? NaN : complete ? Infinity : usOfMs(x.caughtUpAtMs!),
+        x.idle ?? complete,
+        x.endMovedAtMs === undefined ? NaN : usOfMs(x.endMovedAtMs),
+      );
+    }
+    const idle = this.idleUs;
+    const atRest = this.shelf.atRest(idle) && this.foot.atRest(idle);
+    const shelfLow = this.shelf.low(idle, atRest);
+    const footLow = this.foot.low(idle, atRest);
+    // Not monotonic: an input at rest passes the wall clock, and a burst of old events arriving
+    // afterwards brings stream time back to their watermarks (what was checked out stays so).
+    this.shelfLowUs = shelfLow;
+    this.allLowUs = shelfLow < footLow ? shelfLow : footLow;
+  }
+
+  /**
+   * The next customer whose checkout is due, removed from its heap; null when none. Sessions
+   * first, up to the shelf input's stream time; then carts without a session, which wait for
+   * the foot input too (their session may still be on the way). `all`: every one (the end).
+   */
+  nextDue(all: boolean): Customer | null {
+    return takeDue(this.sessionQ, IN_SESSION_HEAP, all ? Infinity : this.shelfLowUs) ??
+      takeDue(this.cartQ, IN_CART_HEAP, all ? Infinity : this.allLowUs);
+  }
+
+  /**
+   * The next closed visit (slot) to forget, or -1: stream time has passed its horizon and the
+   * wall clock its checkout's wall clock + `maxUs`, so a burst of old events arriving an hour
+   * after a fast-forwarded checkout is still recognised as late.
+   */
+  nextExpired(closed: ClosedVisits, maxUs: number): number {
+    const byStream = this.expiryQ, byWall = this.expiryWallQ;
+    while (byStream.size > 0 && byStream.peekDue() <= this.allLowUs) {
+      const due = byStream.peekDue(), slot = byStream.peekItem();
+      byStream.pop();
+      if (closed.idOf(slot) === "" || closed.horizonOf(slot) !== due) continue; // stale
+      const until = closed.wallOf(slot) + maxUs;
+      if (this.wallUs >= until) return slot;
+      byWall.push(until, slot);
+    }
+    while (byWall.size > 0 && byWall.peekDue() <= this.wallUs) {
+      const due = byWall.peekDue(), slot = byWall.peekItem();
+      byWall.pop();
+      if (closed.idOf(slot) === "" || closed.wallOf(slot) + maxUs !== due) continue; // stale
+      return slot;
+    }
+    return -1;
+  }
+}
+
+/** Pops `h`'s earliest live entry due at or before `limit`; stale entries are dropped. */
+function takeDue(h: DueHeap<Customer>, heap: number, limit: number): Customer | null {
+  while (h.size > 0 && h.peekDue() <= limit) {
+    const due = h.peekDue();
+    const c = h.peekItem();
+    h.pop();
+    if (c.queue === heap && c.dueUs === due) return c;
+  }
+  return null;
+}
