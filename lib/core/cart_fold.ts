@@ -17,6 +17,8 @@
  * @module
  */
 import type { CartLine } from "./pricing.ts";
+
+export type { CartLine };
 import type { Customer } from "./customer.ts";
 import type { ItemTable } from "./item_table.ts";
 import { QUANTITY_SPAN } from "./cart.ts";

@@ -30,11 +30,11 @@ export class CheckoutSchedule {
   /** Foot partitions' watermarks. */
   readonly foot = new Watermarks();
   /** The time every shelf partition has passed (sessions are checked out up to it). */
-  shelfLowUs = -Infinity;
+  shelfLowUs: number = -Infinity;
   /** The time every partition of both inputs has passed (carts without a session, expiry). */
-  allLowUs = -Infinity;
+  allLowUs: number = -Infinity;
   /** The wall clock of the last progress signal (µs). */
-  wallUs = -Infinity;
+  wallUs: number = -Infinity;
   private readonly sessionQ = new DueHeap<Customer>();
   private readonly cartQ = new DueHeap<Customer>();
   /** Closed visits (slots) by horizon (stream time). */
@@ -42,7 +42,7 @@ export class CheckoutSchedule {
   /** Closed visits past their horizon, waiting for MAX of processing time. */
   private readonly expiryWallQ = new DueHeap<number>();
 
-  /** @param idleUs IDLE_SEC in µs. */
+  /** A schedule for inputs that are idle after `idleUs` (IDLE_SEC in µs). */
   constructor(private readonly idleUs: number) {}
 
   /** (Re)schedules `c`'s checkout in `heap` (IN_SESSION_HEAP or IN_CART_HEAP) at `dueUs`. */

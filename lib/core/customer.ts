@@ -26,7 +26,7 @@ export const IN_CART_HEAP = 2;
 /** One customer's state. Field order is fixed so all instances share one hidden class. */
 export class Customer {
   /** OPEN, or GONE (checked out or deleted). */
-  status = OPEN;
+  status: number = OPEN;
   /** Whether the session arrived (then `entry*`/`exit*` are set). */
   hasSession = false;
   /** Session entry (µs). */
@@ -42,7 +42,7 @@ export class Customer {
   /** Whether `ev` is already in (time, order) order. */
   sorted = true;
   /** Earliest shelf event time (µs), NaN when none. */
-  firstUs = NaN;
+  firstUs: number = NaN;
   /** The earliest event's fraction digits. */
   firstFrac = "";
   /** Events later than this are late (µs). */
@@ -50,10 +50,10 @@ export class Customer {
   /** When the checkout is due (µs). */
   dueUs = 0;
   /** Which heap holds the live entry (Q_*). */
-  queue = IN_NO_HEAP;
+  queue: number = IN_NO_HEAP;
   /** Changed since the last drainStateChanges. */
   dirty = false;
-  /** @param id The customer id. */
+  /** A customer without session or events. */
   constructor(readonly id: string) {}
 
   /** Number of logged shelf events. */

@@ -46,7 +46,7 @@ export class ShelfEvent {
   /** The quantity. */
   quantity = 1;
   /** Epoch µs, or NaN when the event has no `timestamp` (the record timestamp counts). */
-  us = NaN;
+  us: number = NaN;
   /** The record's bytes when the fast path decoded it, else null. */
   bytes: Uint8Array | null = null;
   /** Fast path: `bytes[custStart, custEnd)` is the customer id. */
@@ -116,6 +116,7 @@ export class Decoder {
     return source === "shelf" ? this.decodeShelf(ps.obj!) : this.decodeFoot(ps.obj!);
   }
 
+  /** Fills {@link Decoder.shelf} from the scanner's fields. */
   private fromScanner(b: Uint8Array): void {
     const sc = this.scanner, ev = this.shelf;
     ev.bytes = b;
@@ -132,6 +133,7 @@ export class Decoder {
     ev.fracEnd = sc.fracEnd;
   }
 
+  /** The JSON.parse path for a shelf object. */
   private decodeShelf(obj: Record<string, unknown>): Outcome {
     const s = this.shelfFields;
     const reason = decodeShelf(obj, s, this.times);
@@ -150,6 +152,7 @@ export class Decoder {
     return "shelf";
   }
 
+  /** The JSON.parse path for a foot object. */
   private decodeFoot(obj: Record<string, unknown>): Outcome {
     const f = this.foot;
     const reason = decodeFoot(obj, f, this.times);
@@ -157,12 +160,14 @@ export class Decoder {
     return f.skipped ? this.skipped(f.eventType) : "foot";
   }
 
+  /** Outcome "invalid", with why. */
   private invalid(reason: Reason, detail: string): Outcome {
     this.reason = reason;
     this.detail = detail;
     return "invalid";
   }
 
+  /** Outcome "skipped", with the event type. */
   private skipped(eventType: string): Outcome {
     this.eventType = eventType;
     return "skipped";

@@ -91,7 +91,7 @@ export class Engine {
   private readonly out = new OutputBuffer();
   private readonly decoder = new Decoder();
 
-  /** @param cfg The settings; throws a RangeError when grace < 0 or MAX ≤ 0. */
+  /** An engine with settings `cfg`; throws a RangeError when grace < 0 or MAX ≤ 0. */
   constructor(cfg: EngineConfig) {
     if (!(cfg.graceSec >= 0) || !(cfg.maxSessionAgeSec > 0)) {
       throw new RangeError("graceSec must be >= 0 and maxSessionAgeSec > 0");

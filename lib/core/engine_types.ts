@@ -3,7 +3,9 @@
  * out (transactions, DLQ records, metrics). `engine.ts` re-exports them all.
  * @module
  */
-import type { Pricer } from "./pricing.ts";
+import type { CartLine, PricedCart, PricedLine, Pricer } from "./pricing.ts";
+
+export type { CartLine, PricedCart, PricedLine, Pricer };
 
 /** Engine settings. */
 export interface EngineConfig {

@@ -45,12 +45,15 @@ const STRIDE = 48;
  * next to it for the comparison. Values are hints: the caller checks they are still live.
  */
 export class IdCache<V> {
+  /** The id string of each slot. */
   readonly strings: (string | undefined)[];
+  /** The value of each slot (a hint: check it is still live). */
   readonly values: (V | undefined)[];
   private readonly lens: Int32Array;
   private readonly pool: Uint8Array;
   private readonly mask: number;
 
+  /** A cache of `2^bits` slots. */
   constructor(bits = 14) {
     const size = 1 << bits;
     this.mask = (size - 1) & ~1;
@@ -60,6 +63,7 @@ export class IdCache<V> {
     this.pool = new Uint8Array(size * STRIDE);
   }
 
+  /** Whether `slot` holds the id `b[s, e)`. */
   private same(slot: number, b: Uint8Array, s: number, e: number): boolean {
     const len = e - s;
     if (this.lens[slot] !== len) return false;

@@ -48,8 +48,11 @@ const STRICT = new TextDecoder("utf-8", { fatal: true });
 
 /** Result of {@link parseValue}: the parsed object, or a rejection in `reason`/`detail`. */
 export interface ParseScratch {
+  /** The parsed object, or null. */
   obj: Record<string, unknown> | null;
+  /** Why not (null when parsed). */
   reason: Reason | null;
+  /** Why not, for humans. */
   detail: string;
 }
 
@@ -111,9 +114,13 @@ export const PICKUP = 0, PUTBACK = 1, SKIPPED = 2;
 export interface ShelfScratch {
   /** {@link PICKUP}, {@link PUTBACK} or {@link SKIPPED} (another event_type). */
   kind: number;
+  /** The record's `event_type`. */
   eventType: string;
+  /** The customer id. */
   customerId: string;
+  /** The item id. */
   itemId: string;
+  /** The quantity (1 when absent). */
   quantity: number;
   /** Epoch µs, or NaN when the event has no `timestamp` (use the record timestamp). */
   us: number;
@@ -195,10 +202,15 @@ export function decodeShelf(
 
 /** A decoded foot-traffic session. */
 export interface FootSession {
+  /** The customer id. */
   customerId: string;
+  /** Entry (µs). */
   entryUs: number;
+  /** Entry's fraction digits as written. */
   entryFrac: string;
+  /** Exit (µs). */
   exitUs: number;
+  /** Exit's fraction digits as written. */
   exitFrac: string;
 }
 

@@ -16,6 +16,7 @@
  * @module
  */
 import { IsoParser } from "./timestamps.ts";
+import { scanString, skipScalar, skipWs } from "./json_bytes.ts";
 
 /** Shelf event kinds (the same values as records.ts). */
 const PICKUP = 0, PUTBACK = 1;
@@ -27,74 +28,6 @@ const F_EVENT = 1, F_CUSTOMER = 2, F_ITEM = 4, F_QUANTITY = 8, F_TIME = 16;
 /** Any other key. */
 const OTHER_KEY = 0;
 const QUOTE = 34, BACKSLASH = 92, COLON = 58;
-
-/**
- * Scans a JSON string body starting at `i` (after the opening quote). Returns the index of the
- * closing quote, or -1 when the string has an escape, a control character or a non-ASCII byte
- * (or is unterminated).
- */
-function scanString(b: Uint8Array, i: number, n: number): number {
-  for (; i < n; i++) {
-    const c = b[i];
-    if (c === QUOTE) return i;
-    if (c < 32 || c === BACKSLASH || c > 127) return -1;
-  }
-  return -1;
-}
-
-/** JSON whitespace. */
-function skipWs(b: Uint8Array, i: number, n: number): number {
-  while (i < n) {
-    const c = b[i];
-    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) break;
-    i++;
-  }
-  return i;
-}
-
-/** A JSON number per RFC 8259 from `i`; returns its end, or -1. */
-function skipNumber(b: Uint8Array, i: number, n: number): number {
-  if (i < n && b[i] === 45) i++; // '-'
-  if (i >= n) return -1;
-  let c = b[i];
-  if (c === 48) i++;
-  else if (c >= 49 && c <= 57) {
-    i++;
-    while (i < n && (c = b[i]) >= 48 && c <= 57) i++;
-  } else return -1;
-  if (i < n && b[i] === 46) { // '.'
-    i++;
-    const s = i;
-    while (i < n && (c = b[i]) >= 48 && c <= 57) i++;
-    if (i === s) return -1;
-  }
-  if (i < n && (b[i] === 101 || b[i] === 69)) { // 'e' / 'E'
-    i++;
-    if (i < n && (b[i] === 43 || b[i] === 45)) i++;
-    const s = i;
-    while (i < n && (c = b[i]) >= 48 && c <= 57) i++;
-    if (i === s) return -1;
-  }
-  return i;
-}
-
-/** `b[i, i+4)` (or 5) is `true` / `null` / `false`: returns the end, or -1. */
-function skipLiteral(b: Uint8Array, i: number, n: number): number {
-  const c = b[i];
-  if (c === 116) { // true
-    return i + 3 < n && b[i + 1] === 114 && b[i + 2] === 117 && b[i + 3] === 101 ? i + 4 : -1;
-  }
-  if (c === 110) { // null
-    return i + 3 < n && b[i + 1] === 117 && b[i + 2] === 108 && b[i + 3] === 108 ? i + 4 : -1;
-  }
-  if (c === 102) { // false
-    return i + 4 < n && b[i + 1] === 97 && b[i + 2] === 108 && b[i + 3] === 115 &&
-        b[i + 4] === 101
-      ? i + 5
-      : -1;
-  }
-  return -1;
-}
 
 const KEYS: readonly (readonly [number, string])[] = [
   [F_EVENT, "event_type"],
@@ -167,7 +100,7 @@ export class ShelfScanner {
   /** `quantity` (1 when absent). */
   quantity = 1;
   /** Epoch µs, or NaN when the event has no `timestamp`. */
-  us = NaN;
+  us: number = NaN;
   /** Fraction digits of the timestamp: `buf[fracStart, fracEnd)` (empty when none). */
   fracStart = 0;
   /** End (exclusive) of the fraction digits. */
@@ -336,15 +269,4 @@ export class ShelfScanner {
     }
     return -1;
   }
-}
-
-/** A scalar value of another key at `b[i]` (string, number, literal); its end, or -1. */
-function skipScalar(b: Uint8Array, i: number, n: number): number {
-  const c = b[i];
-  if (c === QUOTE) {
-    const e = scanString(b, i + 1, n);
-    return e < 0 ? -1 : e + 1;
-  }
-  if (c === 45 || (c >= 48 && c <= 57)) return skipNumber(b, i, n);
-  return skipLiteral(b, i, n);
 }

@@ -92,7 +92,7 @@ function minuteSeconds(b: Uint8Array, start: number, end: number): number {
  */
 export class IsoParser {
   /** End (exclusive) of the last successful parse. */
-  end = -1;
+  end: number = -1;
   /** Start (inclusive) of the fraction digits of the last successful parse. */
   fracStart = 0;
   /** End (exclusive) of the fraction digits (= {@link IsoParser.fracStart} when none). */

@@ -5,6 +5,8 @@
 import { createHash } from "node:crypto";
 import type { PricedLine } from "./pricing.ts";
 
+export type { PricedLine };
+
 /** The fixed namespace of transaction ids. Never change it: every id would change with it. */
 export const TRANSACTION_NAMESPACE = "9d3f4a5e-5f0b-5c8e-8f43-2d1e6b7a9c10";
 
