@@ -1,5 +1,13 @@
 /**
  * POS transactions as SPEC §5 writes them, with deterministic ids (UUID version 5).
+ *
+ * @example
+ * ```ts
+ * import { sessionTransactionId, transactionJson } from "./transaction.ts";
+ * const id = sessionTransactionId("c-1", 1762507800000000, 1762509000000000);
+ * transactionJson(id, "c-1", "2025-11-07T09:50:00+00:00", []);
+ * // '{"event_type":"pos_transaction","transaction_id":"…","customer_id":"c-1",…,"items":[]}'
+ * ```
  * @module
  */
 import { createHash } from "node:crypto";
@@ -20,7 +28,15 @@ function uuidBytes(uuid: string): Uint8Array {
 const NS = uuidBytes(TRANSACTION_NAMESPACE);
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
-/** RFC 9562 UUID version 5 of `name` (UTF-8) in `namespace` (bytes). */
+/**
+ * RFC 9562 UUID version 5 of `name` (UTF-8) in `namespace` (bytes).
+ *
+ * @example
+ * ```ts
+ * import { uuidV5 } from "./transaction.ts";
+ * uuidV5("cart\nc-1\n1762507800000000"); // a fixed id: same name, same id
+ * ```
+ */
 export function uuidV5(name: string, namespace: Uint8Array = NS): string {
   const h = createHash("sha1").update(namespace).update(name, "utf8").digest();
   const b = new Uint8Array(h.buffer, h.byteOffset, 16);
