@@ -4,35 +4,55 @@
  * Exit 0 when the files are usable, 2 (with a message naming the file and columns) when not.
  * @module
  */
-import { parseArgs } from "node:util";
 import { loadPriceBook } from "../catalog/loader.ts";
+import { optionsHelp, type OptionValues, parsers } from "./options.ts";
+import { parseCommand, readEnv } from "./command.ts";
 import { CatalogError, type LoadReport } from "../core/price_book.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
 
 const DEFAULT_STORE = "/data/store_inventory_final.parquet";
 const DEFAULT_DISCOUNTS = "/data/all_discounts.parquet";
 
+/** Options of `pos-producer check-data`. */
+export const CHECK_DATA_OPTIONS = {
+  store: {
+    flag: "store",
+    env: "STORE_PARQUET",
+    default: DEFAULT_STORE,
+    help: "inventory parquet",
+    parse: parsers.nonEmpty,
+  },
+  discounts: {
+    flag: "discounts",
+    env: "DISCOUNT_PARQUET_PATH",
+    default: DEFAULT_DISCOUNTS,
+    help: "discount parquet; a missing discount file means no discounts (a warning)",
+    parse: parsers.nonEmpty,
+  },
+  json: {
+    flag: "json",
+    default: "0",
+    boolean: true,
+    help: "print the report as JSON",
+    parse: parsers.bool,
+  },
+} as const;
+
 const USAGE = `Usage: pos-producer check-data [--store P] [--discounts P] [--json]
 
 Loads the inventory and discount parquet files as the service does and prints the load report:
 rows, shelf ids, duplicates, rejected rows and why, weeks covered and their gaps.
 
-Options:
-  --store P       inventory parquet (env STORE_PARQUET, default ${DEFAULT_STORE})
-  --discounts P   discount parquet (env DISCOUNT_PARQUET_PATH, default ${DEFAULT_DISCOUNTS});
-                  a missing discount file means no discounts (a warning)
-  --json          print the report as JSON
-  -h, --help      this text
+Options (flag, variable, [default], meaning):
+${optionsHelp(CHECK_DATA_OPTIONS)}
+  -h, --help
 
 Exit codes: 0 the files are usable, 2 they are not (or bad usage).`;
 
+/** A variable as check-data reads it: unset, empty or not allowed (no --allow-env) = the default. */
 function env(name: string): string | undefined {
-  try {
-    const v = Deno.env.get(name);
-    return v === undefined || v === "" ? undefined : v;
-  } catch {
-    return undefined; // no --allow-env: the defaults apply
-  }
+  const value = readEnv(name);
+  return value === "" ? undefined : value;
 }
 
 function rejectedText(rejected: Record<string, number>): string {
@@ -106,54 +126,36 @@ export function formatReport(report: LoadReport): string {
 
 /** Runs `check-data` with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let values: { store?: string; discounts?: string; json?: boolean; help?: boolean };
+  const parsed = parseCommand(
+    { name: "pos-producer check-data", usage: USAGE, options: CHECK_DATA_OPTIONS, env },
+    args,
+  );
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const values = parsed.values;
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        store: { type: "string" },
-        discounts: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    console.error(`pos-producer check-data: ${e instanceof Error ? e.message : e}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const storePath = values.store ?? env("STORE_PARQUET") ?? DEFAULT_STORE;
-  const discountPath = values.discounts ?? env("DISCOUNT_PARQUET_PATH") ?? DEFAULT_DISCOUNTS;
-  try {
-    const { report } = await loadPriceBook({ storePath, discountPath });
+    const { report } = await loadPriceBook({
+      storePath: values.store,
+      discountPath: values.discounts,
+    });
     console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
     return 0;
   } catch (e) {
-    if (e instanceof CatalogError) {
-      if (values.json) {
-        console.log(JSON.stringify(
-          {
-            error: e.message,
-            file: e.file ?? null,
-            missingColumns: e.missingColumns,
-          },
-          null,
-          2,
-        ));
-      }
-      console.error(
-        `pos-producer check-data: ${
-          catalogErrorLine(e, { store: storePath, discounts: discountPath })
-        }`,
-      );
-      return 2;
-    }
+    if (e instanceof CatalogError) return reportCatalogError(e, values);
     console.error(`pos-producer check-data: ${e instanceof Error ? e.message : e}`);
     return 1;
   }
+}
+
+/** Prints an unusable catalog (also as JSON with `--json`); returns exit code 2. */
+function reportCatalogError(
+  e: CatalogError,
+  values: OptionValues<typeof CHECK_DATA_OPTIONS>,
+): number {
+  if (values.json) {
+    const error = { error: e.message, file: e.file ?? null, missingColumns: e.missingColumns };
+    console.log(JSON.stringify(error, null, 2));
+  }
+  const line = catalogErrorLine(e, { store: values.store, discounts: values.discounts });
+  console.error(`pos-producer check-data: ${line}`);
+  return 2;
 }

@@ -248,13 +248,20 @@ export function parseServiceConfig(
   env?: (name: string) => string | undefined,
 ): { config: ServiceConfig; help: boolean } {
   const { values, help } = parseOptions(SERVICE_OPTIONS, args, env);
+  return { config: checkSasl(values), help };
+}
+
+/** Throws `UsageError` when a SASL mechanism is set without a user and a password. */
+export function checkSasl<
+  T extends { saslMechanism?: string; saslUsername?: string; saslPassword?: string },
+>(values: T): T {
   if (values.saslMechanism && (!values.saslUsername || values.saslPassword === undefined)) {
     throw new UsageError(
       "--sasl-mechanism / KAFKA_SASL_MECHANISM needs --sasl-username and --sasl-password " +
         "(KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)",
     );
   }
-  return { config: values, help };
+  return values;
 }
 
 /** The configuration as it may be logged: secrets replaced. */

@@ -78,6 +78,32 @@ export function parseOptions<T extends OptionTable>(
   args: string[],
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): { values: OptionValues<T>; help: boolean } {
+  let parsed;
+  try {
+    // No command takes positional arguments: a stray word is bad usage, not ignored.
+    parsed = parseArgs({ args, options: argOptions(table), allowPositionals: false, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify.*$/s, ""));
+  }
+  const flags = parsed.values as Flags;
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    const { raw, from } = rawValue(spec, flags, env);
+    values[key] = raw === undefined ? undefined : parseValue(spec, raw, from);
+  }
+  return {
+    values: values as OptionValues<T>,
+    help: flags.help === true,
+  };
+}
+
+/** The flags as `parseArgs` returns them. */
+type Flags = Record<string, string | boolean | undefined>;
+
+/** The `parseArgs` options of a table: every flag and alias, `--no-X` for switches, `-h`. */
+function argOptions(
+  table: OptionTable,
+): Record<string, { type: "string" | "boolean"; short?: string }> {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     help: { type: "boolean", short: "h" },
   };
@@ -88,52 +114,38 @@ export function parseOptions<T extends OptionTable>(
     // `--no-create-topics` turns a switch off even when its variable says on.
     if (spec.boolean) options[`no-${spec.flag}`] = { type: "boolean" };
   }
-  let parsed;
+  return options;
+}
+
+/** The raw text of an option and where it came from: a flag, its variable, or the default. */
+function rawValue(
+  spec: OptionSpec<unknown>,
+  flags: Flags,
+  env: (name: string) => string | undefined,
+): { raw: string | undefined; from: string } {
+  const given = [spec.flag, ...(spec.aliases ?? [])].map((n) => flags[n]).find((v) =>
+    v !== undefined
+  );
+  if (spec.boolean && flags[`no-${spec.flag}`]) return { raw: "0", from: `--no-${spec.flag}` };
+  if (given !== undefined) {
+    const raw = typeof given === "boolean" ? (given ? "1" : "0") : given;
+    return { raw, from: `--${spec.flag}` };
+  }
+  if (spec.env && env(spec.env) !== undefined) return { raw: env(spec.env)!, from: spec.env };
+  return { raw: spec.default, from: "default" };
+}
+
+/** Parses one option's text; a bad value is a `UsageError` naming the flag and the variable. */
+function parseValue(spec: OptionSpec<unknown>, raw: string, from: string): unknown {
   try {
-    // No command takes positional arguments: a stray word is bad usage, not ignored.
-    parsed = parseArgs({ args, options, allowPositionals: false, strict: true });
+    return spec.parse(raw);
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\. To specify.*$/s, ""));
-  }
-  const flags = parsed.values as Record<string, string | boolean | undefined>;
-  const values: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(table)) {
-    let raw: string | undefined;
-    let from: string;
-    const given = [spec.flag, ...(spec.aliases ?? [])].map((n) => flags[n]).find((v) =>
-      v !== undefined
+    const where = spec.env ? `--${spec.flag} / ${spec.env}` : `--${spec.flag}`;
+    const shown = spec.secret ? "(hidden)" : `"${raw}"`;
+    throw new UsageError(
+      `invalid value ${shown} for ${where} (from ${from}): ${(e as Error).message}`,
     );
-    if (spec.boolean && flags[`no-${spec.flag}`]) {
-      raw = "0";
-      from = `--no-${spec.flag}`;
-    } else if (given !== undefined) {
-      raw = typeof given === "boolean" ? (given ? "1" : "0") : given;
-      from = `--${spec.flag}`;
-    } else if (spec.env && env(spec.env) !== undefined) {
-      raw = env(spec.env)!;
-      from = spec.env;
-    } else {
-      raw = spec.default;
-      from = "default";
-    }
-    if (raw === undefined) {
-      values[key] = undefined;
-      continue;
-    }
-    try {
-      values[key] = spec.parse(raw);
-    } catch (e) {
-      const where = spec.env ? `--${spec.flag} / ${spec.env}` : `--${spec.flag}`;
-      const shown = spec.secret ? "(hidden)" : `"${raw}"`;
-      throw new UsageError(
-        `invalid value ${shown} for ${where} (from ${from}): ${(e as Error).message}`,
-      );
-    }
   }
-  return {
-    values: values as OptionValues<T>,
-    help: flags.help === true,
-  };
 }
 
 /** The `--help` text of an option table: flag, variable, default, meaning. */

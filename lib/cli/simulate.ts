@@ -3,14 +3,15 @@
  * shelf events to Kafka like the real upstream producers, for demos, benchmarks and tests.
  * @module
  */
-import { SERVICE_OPTIONS } from "./config.ts";
-import { optionsHelp, parseOptions, parsers, UsageError } from "./options.ts";
-import { jsonLogger } from "../observe/log.ts";
+import { checkSasl, SERVICE_OPTIONS } from "./config.ts";
+import { optionsHelp, type OptionValues, parsers, UsageError } from "./options.ts";
+import { kafkaClientOptions, parseCommand, withStopSignal } from "./command.ts";
+import { jsonLogger, type Logger } from "../observe/log.ts";
 import { CatalogError } from "../core/price_book.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
-import { DEFAULT_DATE, generatedCatalog, loadDemoCatalog } from "../sim/demo.ts";
+import { DEFAULT_DATE, type DemoCatalog, generatedCatalog, loadDemoCatalog } from "../sim/demo.ts";
 import { dayStartUs } from "../sim/store_simulation.ts";
-import type { SimulateSummary } from "../sim/simulate.ts";
+import type { SimulateConfig, SimulateSummary } from "../sim/simulate.ts";
 
 const { nonEmpty, number, bool, oneOf } = parsers;
 const S = SERVICE_OPTIONS;
@@ -95,14 +96,10 @@ export const SIMULATE_OPTIONS = {
     help: "print the summary as JSON",
     parse: bool,
   },
-  logLevel: { ...S.logLevel, default: "warn" },
-  clientId: { ...S.clientId, default: "pos-producer-simulate" },
-  ssl: S.ssl,
-  sslCaFile: S.sslCaFile,
-  saslMechanism: S.saslMechanism,
-  saslUsername: S.saslUsername,
-  saslPassword: S.saslPassword,
+  ...kafkaClientOptions("pos-producer-simulate"),
 } as const;
+
+type SimulateValues = OptionValues<typeof SIMULATE_OPTIONS>;
 
 const USAGE = `Usage: pos-producer simulate --broker B [options]
 
@@ -135,90 +132,69 @@ export function formatSimulateSummary(s: SimulateSummary): string {
   ].join("\n");
 }
 
-/** Runs `simulate`; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  let v;
-  try {
-    const parsed = parseOptions(SIMULATE_OPTIONS, args, (name) => {
-      try {
-        return Deno.env.get(name);
-      } catch {
-        return undefined;
-      }
-    });
-    if (parsed.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    v = parsed.values;
-    if (v.asFastAsPossible) v = { ...v, timeScale: 0 };
-    if (v.rate !== undefined && v.timeScale === 0) {
-      throw new UsageError("--rate paces the sending; it cannot be combined with --time-scale 0");
-    }
-    if (v.saslMechanism && (!v.saslUsername || v.saslPassword === undefined)) {
-      throw new UsageError("--sasl-mechanism needs --sasl-username and --sasl-password");
-    }
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`pos-producer simulate: ${e.message}\n(see pos-producer simulate --help)`);
-      return 2;
-    }
-    throw e;
+const NAME = "pos-producer simulate";
+
+/** `--as-fast-as-possible` as `--time-scale 0`; pacing and SASL options that do not go together. */
+function checkValues(values: SimulateValues): SimulateValues {
+  const v = values.asFastAsPossible ? { ...values, timeScale: 0 } : values;
+  if (v.rate !== undefined && v.timeScale === 0) {
+    throw new UsageError("--rate paces the sending; it cannot be combined with --time-scale 0");
   }
-  const log = jsonLogger(v.logLevel);
-  let catalog;
+  return checkSasl(v);
+}
+
+/** The items to simulate, or the exit code when the catalog cannot be used. */
+async function simulationCatalog(v: SimulateValues): Promise<DemoCatalog | number> {
   try {
-    catalog = v.store === undefined
+    return v.store === undefined
       ? generatedCatalog(v.date)
       : await loadDemoCatalog(v.store, v.discounts);
   } catch (e) {
-    if (e instanceof CatalogError) {
-      console.error(
-        `pos-producer simulate: ${
-          catalogErrorLine(e, { store: v.store ?? "", discounts: v.discounts })
-        }`,
-      );
-      return 2;
-    }
-    throw e;
+    if (!(e instanceof CatalogError)) throw e;
+    const line = catalogErrorLine(e, { store: v.store ?? "", discounts: v.discounts });
+    console.error(`${NAME}: ${line}`);
+    return 2;
   }
+}
+
+/** The load generator's configuration from the command's values. */
+function simulateConfig(v: SimulateValues, seed: number): SimulateConfig {
+  return {
+    broker: v.broker,
+    clientId: v.clientId,
+    ssl: v.ssl,
+    sslCaFile: v.sslCaFile,
+    saslMechanism: v.saslMechanism,
+    saslUsername: v.saslUsername,
+    saslPassword: v.saslPassword,
+    footTopic: v.footTopic,
+    shelfTopic: v.shelfTopic,
+    compression: v.compression,
+    timeScale: v.timeScale,
+    seed,
+    customers: v.customers,
+    rate: v.rate,
+    durationSec: v.duration,
+    date: v.date,
+    faults: v.faults,
+    batchSize: v.batchSize,
+    createTopicsPartitions: v.createTopics ? v.topicPartitions : 0,
+  };
+}
+
+/** Runs the load generator until done or a signal; prints the summary; returns the exit code. */
+async function simulate(v: SimulateValues, catalog: DemoCatalog, log: Logger): Promise<number> {
   // A new run is a new day: fresh customer ids, never a replay of the last run's shoppers.
   const seed = v.seed ?? Date.now() % 2 ** 32;
   const { runSimulate } = await import("../sim/simulate.ts");
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
-    const summary = await runSimulate(
-      {
-        broker: v.broker,
-        clientId: v.clientId,
-        ssl: v.ssl,
-        sslCaFile: v.sslCaFile,
-        saslMechanism: v.saslMechanism,
-        saslUsername: v.saslUsername,
-        saslPassword: v.saslPassword,
-        footTopic: v.footTopic,
-        shelfTopic: v.shelfTopic,
-        compression: v.compression,
-        timeScale: v.timeScale,
-        seed,
-        customers: v.customers,
-        rate: v.rate,
-        durationSec: v.duration,
-        date: v.date,
-        faults: v.faults,
-        batchSize: v.batchSize,
-        createTopicsPartitions: v.createTopics ? v.topicPartitions : 0,
-      },
-      catalog.items,
-      (id, atMs) => catalog.pricer.discountHundredths(id, atMs) / 100,
-      {
+    const summary = await withStopSignal((signal) =>
+      runSimulate(simulateConfig(v, seed), catalog.items, {
+        discountOf: (id, atMs) => catalog.pricer.discountHundredths(id, atMs) / 100,
         log,
-        signal: stop.signal,
+        signal,
         onStatus: (s) => log.info("simulating", { ...s }),
-      },
+      })
     );
     console.log(
       v.json
@@ -229,9 +205,20 @@ export async function main(args: string[]): Promise<number> {
     );
     return 0;
   } catch (e) {
-    console.error(`pos-producer simulate: ${e instanceof Error ? e.message : e}`);
+    console.error(`${NAME}: ${e instanceof Error ? e.message : e}`);
     return 1;
-  } finally {
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
   }
+}
+
+/** Runs `simulate`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const parsed = parseCommand(
+    { name: NAME, usage: USAGE, options: SIMULATE_OPTIONS, check: checkValues },
+    args,
+  );
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const v = parsed.values;
+  const catalog = await simulationCatalog(v);
+  if (typeof catalog === "number") return catalog;
+  return await simulate(v, catalog, jsonLogger(v.logLevel));
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { SERVICE_OPTIONS } from "./config.ts";
-import { optionsHelp, parseOptions, parsers, UsageError } from "./options.ts";
+import { optionsHelp, type OptionValues, parsers } from "./options.ts";
+import { kafkaClientOptions, parseCommand, withStopSignal } from "./command.ts";
 import { jsonLogger } from "../observe/log.ts";
 
 const { bool, number } = parsers;
@@ -29,13 +30,7 @@ export const TAIL_OPTIONS = {
     parse: bool,
   },
   count: { flag: "count", help: "stop after this many transactions", parse: number(1, 1e12, true) },
-  logLevel: { ...S.logLevel, default: "warn" },
-  clientId: { ...S.clientId, default: "pos-producer-tail" },
-  ssl: S.ssl,
-  sslCaFile: S.sslCaFile,
-  saslMechanism: S.saslMechanism,
-  saslUsername: S.saslUsername,
-  saslPassword: S.saslPassword,
+  ...kafkaClientOptions("pos-producer-tail"),
 } as const;
 
 const USAGE = `Usage: pos-producer tail --broker B [--json] [--from-beginning] [--count N]
@@ -76,32 +71,39 @@ export function formatTransaction(value: string): string {
 
 /** Runs `tail`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let v;
+  const parsed = parseCommand(
+    { name: "pos-producer tail", usage: USAGE, options: TAIL_OPTIONS, env: (n) => Deno.env.get(n) },
+    args,
+  );
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const v = parsed.values;
   try {
-    const parsed = parseOptions(TAIL_OPTIONS, args);
-    if (parsed.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    v = parsed.values;
+    await withStopSignal((signal) => printTransactions(v, signal));
+    return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`pos-producer tail: ${e.message}\n(see pos-producer tail --help)`);
-      return 2;
-    }
-    throw e;
+    console.error(
+      `pos-producer tail: ${(e as Error).message} (broker ${
+        v.broker.join(",")
+      }: check --broker / KAFKA_BROKER)`,
+    );
+    return 1;
   }
+}
+
+/** Prints the committed transactions until `signal`, `--count` of them, or a consumer crash. */
+async function printTransactions(
+  v: OptionValues<typeof TAIL_OPTIONS>,
+  signal: AbortSignal,
+): Promise<void> {
   const { createKafka } = await import("../kafka/client.ts");
-  const log = jsonLogger(v.logLevel);
-  const consumer = createKafka(v, log).consumer({
+  const consumer = createKafka(v, jsonLogger(v.logLevel)).consumer({
     // A group of its own, never committed: tail only reads.
     groupId: `pos-producer-tail-${crypto.randomUUID()}`,
     readUncommitted: false,
     maxWaitTimeInMs: 500,
   });
   const stop = Promise.withResolvers<void>();
-  const onSignal = () => stop.resolve();
-  for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, onSignal);
+  signal.addEventListener("abort", () => stop.resolve(), { once: true });
   let seen = 0;
   try {
     await consumer.connect();
@@ -119,16 +121,7 @@ export async function main(args: string[]): Promise<number> {
       },
     });
     await stop.promise;
-    return 0;
-  } catch (e) {
-    console.error(
-      `pos-producer tail: ${(e as Error).message} (broker ${
-        v.broker.join(",")
-      }: check --broker / KAFKA_BROKER)`,
-    );
-    return 1;
   } finally {
-    for (const s of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(s, onSignal);
     await consumer.disconnect().catch(() => {});
   }
 }

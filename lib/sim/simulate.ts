@@ -9,7 +9,7 @@
  * (a backfill) everything is sent at once and the timestamps are those of the modeled day.
  * @module
  */
-import { CompressionTypes, type Message, Partitioners, type Producer } from "kafkajs";
+import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
 import { type ConnectionConfig, createKafka } from "../kafka/client.ts";
 import type { Logger } from "../observe/log.ts";
 import {
@@ -77,6 +77,8 @@ export interface SimulateSummary {
 
 /** Hooks for the driver. */
 export interface SimulateDeps {
+  /** Discount (fraction) of an item at an instant: discounted items are picked more often. */
+  discountOf?: (id: string, atMs: number) => number;
   log: Logger;
   /** Aborted on SIGINT/SIGTERM: stop generating, send what is in hand, disconnect. */
   signal: AbortSignal;
@@ -127,34 +129,144 @@ function iso(us: number): string {
   return new Date(Math.floor(us / 1000)).toISOString();
 }
 
+/** Creates the two input topics when missing (`createTopicsPartitions` > 0). */
+async function ensureTopics(kafka: Kafka, cfg: SimulateConfig, log: Logger): Promise<void> {
+  if (cfg.createTopicsPartitions <= 0) return;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const topics = [cfg.footTopic, cfg.shelfTopic].filter((t) => !existing.has(t));
+    if (topics.length === 0) return;
+    await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: cfg.createTopicsPartitions })),
+      waitForLeaders: true,
+    }).catch((e) => {
+      if (!/already exists/i.test(String((e as Error).message))) throw e;
+    });
+    log.info("created topics", { topics });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Sends records in batches to the two topics, one request in flight while the next batch is
+ * generated, and counts what was sent.
+ */
+class BatchSender {
+  #inflight: Promise<void> = Promise.resolve();
+  #batch: SimRecord[] = [];
+  readonly sent = { foot: 0, shelf: 0, bytes: 0, requests: 0, customers: 0 };
+  /** Event time (µs) of the first and last record sent. */
+  first = Infinity;
+  last = -Infinity;
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly cfg: SimulateConfig,
+  ) {}
+
+  /** Adds a record; sends the batch when it is full. */
+  async push(record: SimRecord): Promise<void> {
+    this.#batch.push(record);
+    if (this.#batch.length >= this.cfg.batchSize) await this.flush();
+  }
+
+  /** Sends what is batched (after the request in flight). */
+  async flush(): Promise<void> {
+    await this.#inflight;
+    if (this.#batch.length === 0) return;
+    const batch = this.#batch;
+    this.#batch = [];
+    const foot: Message[] = [];
+    const shelf: Message[] = [];
+    for (const r of batch) {
+      if (r.source === "foot") foot.push({ key: r.key, value: r.value });
+      else shelf.push({ key: null, value: r.value });
+    }
+    const topicMessages = [];
+    if (foot.length > 0) topicMessages.push({ topic: this.cfg.footTopic, messages: foot });
+    if (shelf.length > 0) topicMessages.push({ topic: this.cfg.shelfTopic, messages: shelf });
+    const compression = COMPRESSION[this.cfg.compression];
+    this.#inflight = this.producer.sendBatch({ topicMessages, compression, acks: -1 })
+      .then(() => this.#count(batch, foot.length, shelf.length));
+  }
+
+  /** Sends what is batched and waits for every request. */
+  async drain(): Promise<void> {
+    await this.flush();
+    await this.#inflight;
+  }
+
+  /** Waits for the request in flight, ignoring its failure (when stopping after an error). */
+  settle(): Promise<void> {
+    return this.#inflight.catch(() => {});
+  }
+
+  #count(batch: SimRecord[], foot: number, shelf: number): void {
+    const sent = this.sent;
+    sent.requests++;
+    sent.foot += foot;
+    sent.shelf += shelf;
+    for (const r of batch) {
+      sent.bytes += r.value.length;
+      if (r.kind === "session") sent.customers++;
+      if (r.us < this.first) this.first = r.us;
+      if (r.us > this.last) this.last = r.us;
+    }
+  }
+}
+
+/** What `sender` has sent `seconds` after the start. */
+function summarize(
+  cfg: SimulateConfig,
+  sender: BatchSender,
+  seconds: number,
+  ended: SimulateSummary["ended"],
+): SimulateSummary {
+  const { sent, first, last } = sender;
+  const total = sent.foot + sent.shelf;
+  return {
+    mode: cfg.rate !== undefined ? "rate" : "day",
+    compression: cfg.compression,
+    timeScale: cfg.timeScale,
+    customers: sent.customers,
+    records: { foot: sent.foot, shelf: sent.shelf, total },
+    bytes: sent.bytes,
+    seconds: Math.round(seconds * 1000) / 1000,
+    recordsPerSec: seconds > 0 ? Math.round(total / seconds) : 0,
+    shelfPerSec: seconds > 0 ? Math.round(sent.shelf / seconds) : 0,
+    firstEvent: Number.isFinite(first) ? iso(first) : null,
+    lastEvent: Number.isFinite(last) ? iso(last) : null,
+    ended,
+    requests: sent.requests,
+  };
+}
+
+/** Why sending stops now, if it does: a signal, or the deadline (performance.now() ms). */
+function stopReason(signal: AbortSignal, deadline: number): "signal" | "duration" | undefined {
+  if (signal.aborted) return "signal";
+  if (performance.now() >= deadline) return "duration";
+  return undefined;
+}
+
+/** Sleeps until `dueMs` (performance.now() ms), waking for the deadline or a signal. */
+async function sleepUntil(dueMs: number, deadline: number, signal: AbortSignal): Promise<void> {
+  let now: number;
+  while ((now = performance.now()) < dueMs && !signal.aborted && now < deadline) {
+    await sleep(Math.min(dueMs - now, 500, Math.max(deadline - now, 0)), signal);
+  }
+}
+
 /** Runs the load generator until done, `durationSec`, or `deps.signal`; returns what was sent. */
 export async function runSimulate(
   cfg: SimulateConfig,
   items: readonly SimItem[],
-  discountOf: ((id: string, atMs: number) => number) | undefined,
   deps: SimulateDeps,
 ): Promise<SimulateSummary> {
-  const { log, signal } = deps;
-  const kafka = createKafka(cfg, log);
-  if (cfg.createTopicsPartitions > 0) {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      const topics = [cfg.footTopic, cfg.shelfTopic].filter((t) => !existing.has(t));
-      if (topics.length > 0) {
-        await admin.createTopics({
-          topics: topics.map((topic) => ({ topic, numPartitions: cfg.createTopicsPartitions })),
-          waitForLeaders: true,
-        }).catch((e) => {
-          if (!/already exists/i.test(String((e as Error).message))) throw e;
-        });
-        log.info("created topics", { topics });
-      }
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  const kafka = createKafka(cfg, deps.log);
+  await ensureTopics(kafka, cfg, deps.log);
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -162,110 +274,47 @@ export async function runSimulate(
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
   });
   await producer.connect();
-
-  const nowUs = Date.now() * 1000;
-  const { sim, anchorUs } = simulationFor(cfg, items, discountOf, nowUs);
-  const compression = COMPRESSION[cfg.compression];
-  const scale = cfg.timeScale;
+  const sender = new BatchSender(producer, cfg);
   const t0 = performance.now();
-  const deadline = cfg.durationSec !== undefined ? t0 + cfg.durationSec * 1000 : Infinity;
-  const sent = { foot: 0, shelf: 0, bytes: 0, requests: 0, customers: 0 };
-  let first = Infinity, last = -Infinity;
-  let ended: SimulateSummary["ended"] = "done";
-
-  const summary = (): SimulateSummary => {
-    const seconds = (performance.now() - t0) / 1000;
-    const total = sent.foot + sent.shelf;
-    return {
-      mode: cfg.rate !== undefined ? "rate" : "day",
-      compression: cfg.compression,
-      timeScale: scale,
-      customers: sent.customers,
-      records: { foot: sent.foot, shelf: sent.shelf, total },
-      bytes: sent.bytes,
-      seconds: Math.round(seconds * 1000) / 1000,
-      recordsPerSec: seconds > 0 ? Math.round(total / seconds) : 0,
-      shelfPerSec: seconds > 0 ? Math.round(sent.shelf / seconds) : 0,
-      firstEvent: Number.isFinite(first) ? iso(first) : null,
-      lastEvent: Number.isFinite(last) ? iso(last) : null,
-      ended,
-      requests: sent.requests,
-    };
-  };
-
-  // One request in flight while the next batch is generated.
-  let inflight: Promise<void> = Promise.resolve();
-  let batch: SimRecord[] = [];
-  const flush = async () => {
-    await inflight;
-    if (batch.length === 0) return;
-    const b = batch;
-    batch = [];
-    const foot: Message[] = [];
-    const shelf: Message[] = [];
-    for (const r of b) {
-      if (r.source === "foot") foot.push({ key: r.key, value: r.value });
-      else shelf.push({ key: null, value: r.value });
-    }
-    const topicMessages = [];
-    if (foot.length > 0) topicMessages.push({ topic: cfg.footTopic, messages: foot });
-    if (shelf.length > 0) topicMessages.push({ topic: cfg.shelfTopic, messages: shelf });
-    inflight = producer.sendBatch({ topicMessages, compression, acks: -1 }).then(() => {
-      sent.requests++;
-      sent.foot += foot.length;
-      sent.shelf += shelf.length;
-      for (const r of b) {
-        sent.bytes += r.value.length;
-        if (r.kind === "session") sent.customers++;
-        if (r.us < first) first = r.us;
-        if (r.us > last) last = r.us;
-      }
-    });
-  };
-
-  let lastStatus = t0;
   try {
-    for (const r of sim.records()) {
-      if (signal.aborted) {
-        ended = "signal";
-        break;
-      }
-      let now = performance.now();
-      if (now >= deadline) {
-        ended = "duration";
-        break;
-      }
-      if (scale > 0) {
-        const dueMs = t0 + (r.us - anchorUs) / 1000 / scale;
-        if (dueMs > now + 2) {
-          await flush();
-          await inflight;
-          // Sleep until due, waking for the deadline, a signal or a status line.
-          while ((now = performance.now()) < dueMs && !signal.aborted && now < deadline) {
-            await sleep(Math.min(dueMs - now, 500, Math.max(deadline - now, 0)), signal);
-          }
-          if (signal.aborted) {
-            ended = "signal";
-            break;
-          }
-          if (performance.now() >= deadline) {
-            ended = "duration";
-            break;
-          }
-        }
-      }
-      batch.push(r);
-      if (batch.length >= cfg.batchSize) await flush();
-      if (now - lastStatus >= 5000) {
-        lastStatus = now;
-        deps.onStatus?.(summary());
-      }
-    }
-    await flush();
-    await inflight;
+    const ended = await sendAll(cfg, items, deps, sender, t0);
+    return summarize(cfg, sender, (performance.now() - t0) / 1000, ended);
   } finally {
-    await inflight.catch(() => {});
+    await sender.settle();
     await producer.disconnect();
   }
-  return summary();
+}
+
+/** Sends every record when its time comes; returns why it ended. */
+async function sendAll(
+  cfg: SimulateConfig,
+  items: readonly SimItem[],
+  deps: SimulateDeps,
+  sender: BatchSender,
+  t0: number,
+): Promise<SimulateSummary["ended"]> {
+  const { signal } = deps;
+  const { sim, anchorUs } = simulationFor(cfg, items, deps.discountOf, Date.now() * 1000);
+  const scale = cfg.timeScale;
+  const deadline = cfg.durationSec !== undefined ? t0 + cfg.durationSec * 1000 : Infinity;
+  let lastStatus = t0;
+  for (const r of sim.records()) {
+    const stop = stopReason(signal, deadline);
+    if (stop) return stop;
+    const now = performance.now();
+    const dueMs = scale > 0 ? t0 + (r.us - anchorUs) / 1000 / scale : now;
+    if (dueMs > now + 2) {
+      await sender.drain();
+      await sleepUntil(dueMs, deadline, signal);
+      const late = stopReason(signal, deadline);
+      if (late) return late;
+    }
+    await sender.push(r);
+    if (now - lastStatus >= 5000) {
+      lastStatus = now;
+      deps.onStatus?.(summarize(cfg, sender, (now - t0) / 1000, "done"));
+    }
+  }
+  await sender.drain();
+  return "done";
 }

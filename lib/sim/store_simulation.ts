@@ -352,15 +352,24 @@ export class StoreSimulation {
   /** The records of customer `i`, who enters at `entry`. */
   private customer(i: number, entry: number): SimRecord[] {
     const rand = this.rand;
-    const faults = this.opts.faults;
-    const noise = this.opts.noise ?? true;
-    const offset = this.opts.offsetUs ?? 0;
     const id = this.uuid();
     // Trips of 10–75 minutes, most around half an hour (sum of two uniforms).
     const tripUs = Math.round((10 + 65 * (rand() + rand()) / 2) * MIN_US + rand() * 1e6);
-    const exit = entry + tripUs;
-    const out: SimRecord[] = [];
-    const session = JSON.stringify({
+    const visit: Visit = { index: i, id, entry, tripUs, exit: entry + tripUs, records: [] };
+    this.session(visit);
+    const held = this.shop(visit);
+    const faults = this.opts.faults;
+    if (faults && this.fault(faults.strayPutbackEvery, i)) this.strayPutback(visit, held);
+    if (faults && this.fault(faults.lateEvery, i)) this.latePickup(visit);
+    if (faults && this.fault(faults.invalidEvery, i)) this.invalidLine(visit, faults.invalidEvery);
+    return visit.records;
+  }
+
+  /** The foot session, sent at entry (and again, when that fault is due). */
+  private session(visit: Visit): void {
+    const { index, id, entry, exit, tripUs } = visit;
+    const offset = this.opts.offsetUs ?? 0;
+    const value = JSON.stringify({
       event_type: "foot_traffic",
       customer_id: id,
       entry_time: pyIsoformat(entry),
@@ -369,145 +378,188 @@ export class StoreSimulation {
       weekday: WEEKDAYS[weekdayIndex(entry - offset)],
       time_slot: timeSlotOf(entry - offset),
     });
-    out.push({ source: "foot", key: id, value: session, us: entry, kind: "session", customer: i });
-    if (faults && this.fault(faults.duplicateEvery, i)) {
-      out.push({
-        source: "foot",
-        key: id,
-        value: session,
-        us: entry + 1_000_000 + Math.floor(rand() * 4e6),
-        kind: "duplicate_session",
-        customer: i,
-      });
+    const session = { source: "foot", key: id, value, customer: index } as const;
+    visit.records.push({ ...session, us: entry, kind: "session" });
+    const faults = this.opts.faults;
+    if (faults && this.fault(faults.duplicateEvery, index)) {
+      const us = entry + 1_000_000 + Math.floor(this.rand() * 4e6);
+      visit.records.push({ ...session, us, kind: "duplicate_session" });
     }
+  }
 
+  /** Pickups and putbacks spread over the trip; returns what is in the cart at the end. */
+  private shop(visit: Visit): Map<string, Held> {
+    const rand = this.rand;
+    const { entry, tripUs } = visit;
     // Some people only look around (6%); others pick about one thing per five minutes.
     const actions = rand() < 0.06 ? 0 : 1 + Math.floor(rand() * (tripUs / MIN_US) / 2.5);
     const times: number[] = [];
     const span = tripUs - 60_000_000;
     for (let k = 0; k < actions; k++) times.push(entry + 30_000_000 + Math.floor(rand() * span));
     times.sort((x, y) => x - y);
-    const held = new Map<string, { item: SimItem; qty: number }>();
-    const shelf = (kind: "pickup" | "putback", item: SimItem, qty: number, t: number) => {
-      const w = Math.round(item.weightGrams * qty * (0.98 + rand() * 0.04));
-      out.push({
-        source: "shelf",
-        key: null,
-        value: JSON.stringify({
-          event_type: kind,
-          customer_id: id,
-          item_id: item.id,
-          quantity: qty,
-          weight: w,
-          timestamp: pyIsoformat(t),
-        }),
-        us: t,
-        kind,
-        customer: i,
-      });
-      if (noise && rand() < 0.3) {
-        const nt = t + 200_000 + Math.floor(rand() * 700_000);
-        out.push({
-          source: "shelf",
-          key: null,
-          value: JSON.stringify({
-            event_type: "weight_change",
-            shelf_id: item.id,
-            weight: Math.round(item.weightGrams * (5 + rand() * 40)),
-            timestamp: pyIsoformat(nt),
-          }),
-          us: nt,
-          kind: "weight_change",
-          customer: i,
-        });
-      }
-    };
+    const held = new Map<string, Held>();
     for (const t of times) {
-      if (held.size > 0 && rand() < 0.15) {
-        // Put something back: usually all of it, sometimes one of several.
-        const keys = [...held.keys()];
-        const h = held.get(keys[Math.floor(rand() * keys.length)])!;
-        const qty = h.qty > 1 && rand() < 0.4 ? 1 : h.qty;
-        h.qty -= qty;
-        if (h.qty === 0) held.delete(h.item.id);
-        shelf("putback", h.item, qty, t);
-      } else {
-        const item = this.pickItem(t);
-        const r = rand();
-        const qty = r < 0.75 ? 1 : r < 0.93 ? 2 : 3 + Math.floor(rand() * 2);
-        const h = held.get(item.id);
-        if (h) h.qty += qty;
-        else held.set(item.id, { item, qty });
-        shelf("pickup", item, qty, t);
-      }
+      if (held.size > 0 && rand() < 0.15) this.putBack(visit, held, t);
+      else this.pickUp(visit, held, t);
     }
-    if (faults && this.fault(faults.strayPutbackEvery, i)) {
-      let item = this.pickItem(entry);
-      if (held.has(item.id)) item = this.opts.items.find((x) => !held.has(x.id)) ?? item;
-      if (!held.has(item.id)) shelf("putback", item, 1, entry + Math.floor(tripUs / 2));
-    }
-    if (faults && this.fault(faults.lateEvery, i)) {
-      // The shelf sensor reports a pickup after the customer left (a slow gateway).
-      const t = exit + 20_000_000 + Math.floor(rand() * 100_000_000);
-      const item = this.pickItem(t);
-      out.push({
-        source: "shelf",
-        key: null,
-        value: JSON.stringify({
-          event_type: "pickup",
-          customer_id: id,
-          item_id: item.id,
-          quantity: 1,
-          weight: item.weightGrams,
-          timestamp: pyIsoformat(t),
-        }),
-        us: t,
-        kind: "late",
-        customer: i,
-      });
-    }
-    if (faults && this.fault(faults.invalidEvery, i)) {
-      const t = entry + Math.floor(rand() * tripUs);
-      const item = this.pickItem(t);
-      const variants = [
-        // cut off mid-record (a gateway restarted while writing)
-        `{"event_type":"pickup","customer_id":"${id}","item_id":"${item.id}","quant`,
-        // quantity 0
-        JSON.stringify({
-          event_type: "pickup",
-          customer_id: id,
-          item_id: item.id,
-          quantity: 0,
-          timestamp: pyIsoformat(t),
-        }),
-        // no customer
-        JSON.stringify({
-          event_type: "pickup",
-          item_id: item.id,
-          quantity: 1,
-          timestamp: pyIsoformat(t),
-        }),
-        // a timestamp nobody can read
-        JSON.stringify({
-          event_type: "putback",
-          customer_id: id,
-          item_id: item.id,
-          quantity: 1,
-          timestamp: "07/11/2025 25:61",
-        }),
-      ];
-      const k = Math.floor(i / faults.invalidEvery) % variants.length;
-      out.push({
-        source: "shelf",
-        key: null,
-        value: variants[k],
-        us: t,
-        kind: "invalid",
-        customer: i,
-      });
-    }
-    return out;
+    return held;
   }
+
+  /** Puts something back: usually all of it, sometimes one of several. */
+  private putBack(visit: Visit, held: Map<string, Held>, t: number): void {
+    const rand = this.rand;
+    const keys = [...held.keys()];
+    const h = held.get(keys[Math.floor(rand() * keys.length)])!;
+    const qty = h.qty > 1 && rand() < 0.4 ? 1 : h.qty;
+    h.qty -= qty;
+    if (h.qty === 0) held.delete(h.item.id);
+    this.shelfEvent(visit, "putback", h.item, qty, t);
+  }
+
+  /** Picks an item (1 unit mostly, up to 4). */
+  private pickUp(visit: Visit, held: Map<string, Held>, t: number): void {
+    const rand = this.rand;
+    const item = this.pickItem(t);
+    const r = rand();
+    const qty = r < 0.75 ? 1 : r < 0.93 ? 2 : 3 + Math.floor(rand() * 2);
+    const h = held.get(item.id);
+    if (h) h.qty += qty;
+    else held.set(item.id, { item, qty });
+    this.shelfEvent(visit, "pickup", item, qty, t);
+  }
+
+  /** A pickup or putback event, and sometimes the shelf sensor's `weight_change` after it. */
+  private shelfEvent(
+    visit: Visit,
+    kind: "pickup" | "putback",
+    item: SimItem,
+    qty: number,
+    t: number,
+  ): void {
+    const rand = this.rand;
+    const weight = Math.round(item.weightGrams * qty * (0.98 + rand() * 0.04));
+    const value = JSON.stringify({
+      event_type: kind,
+      customer_id: visit.id,
+      item_id: item.id,
+      quantity: qty,
+      weight,
+      timestamp: pyIsoformat(t),
+    });
+    visit.records.push({ source: "shelf", key: null, value, us: t, kind, customer: visit.index });
+    if ((this.opts.noise ?? true) && rand() < 0.3) {
+      const nt = t + 200_000 + Math.floor(rand() * 700_000);
+      const noise = JSON.stringify({
+        event_type: "weight_change",
+        shelf_id: item.id,
+        weight: Math.round(item.weightGrams * (5 + rand() * 40)),
+        timestamp: pyIsoformat(nt),
+      });
+      visit.records.push({
+        source: "shelf",
+        key: null,
+        value: noise,
+        us: nt,
+        kind: "weight_change",
+        customer: visit.index,
+      });
+    }
+  }
+
+  /** A putback of an item the customer never picked (a sensor mix-up). */
+  private strayPutback(visit: Visit, held: Map<string, Held>): void {
+    let item = this.pickItem(visit.entry);
+    if (held.has(item.id)) item = this.opts.items.find((x) => !held.has(x.id)) ?? item;
+    if (!held.has(item.id)) {
+      this.shelfEvent(visit, "putback", item, 1, visit.entry + Math.floor(visit.tripUs / 2));
+    }
+  }
+
+  /** The shelf sensor reports a pickup after the customer left (a slow gateway). */
+  private latePickup(visit: Visit): void {
+    const t = visit.exit + 20_000_000 + Math.floor(this.rand() * 100_000_000);
+    const item = this.pickItem(t);
+    const value = JSON.stringify({
+      event_type: "pickup",
+      customer_id: visit.id,
+      item_id: item.id,
+      quantity: 1,
+      weight: item.weightGrams,
+      timestamp: pyIsoformat(t),
+    });
+    visit.records.push({
+      source: "shelf",
+      key: null,
+      value,
+      us: t,
+      kind: "late",
+      customer: visit.index,
+    });
+  }
+
+  /** A line that is not a valid shelf event, a different kind each time the fault is due. */
+  private invalidLine(visit: Visit, every: number): void {
+    const t = visit.entry + Math.floor(this.rand() * visit.tripUs);
+    const item = this.pickItem(t);
+    const variants = invalidShelfLines(visit.id, item.id, t);
+    const value = variants[Math.floor(visit.index / every) % variants.length];
+    visit.records.push({
+      source: "shelf",
+      key: null,
+      value,
+      us: t,
+      kind: "invalid",
+      customer: visit.index,
+    });
+  }
+}
+
+/** One customer's visit while its records are generated. */
+interface Visit {
+  /** Index of the customer (arrival order). */
+  index: number;
+  id: string;
+  entry: number;
+  tripUs: number;
+  exit: number;
+  records: SimRecord[];
+}
+
+/** An item in a customer's hands, and how many. */
+interface Held {
+  item: SimItem;
+  qty: number;
+}
+
+/** The broken shelf lines a gateway or sensor sends, for customer `id`, item `itemId` at `t`. */
+function invalidShelfLines(id: string, itemId: string, t: number): string[] {
+  return [
+    // cut off mid-record (a gateway restarted while writing)
+    `{"event_type":"pickup","customer_id":"${id}","item_id":"${itemId}","quant`,
+    // quantity 0
+    JSON.stringify({
+      event_type: "pickup",
+      customer_id: id,
+      item_id: itemId,
+      quantity: 0,
+      timestamp: pyIsoformat(t),
+    }),
+    // no customer
+    JSON.stringify({
+      event_type: "pickup",
+      item_id: itemId,
+      quantity: 1,
+      timestamp: pyIsoformat(t),
+    }),
+    // a timestamp nobody can read
+    JSON.stringify({
+      event_type: "putback",
+      customer_id: id,
+      item_id: itemId,
+      quantity: 1,
+      timestamp: "07/11/2025 25:61",
+    }),
+  ];
 }
 
 /**
