@@ -8,13 +8,12 @@
 import v8 from "node:v8";
 import vm from "node:vm";
 
-let gc: (() => void) | undefined;
-
-/** Runs a full collection of the calling isolate (tens of ms with a small heap). */
+/**
+ * Runs a full collection of the calling isolate (tens of ms with a small heap). It exposes
+ * `gc` (idempotent) and takes it from a fresh context each time: it runs once per price book
+ * reload, so nothing is kept between calls.
+ */
 export function fullGc(): void {
-  if (!gc) {
-    v8.setFlagsFromString("--expose-gc");
-    gc = vm.runInNewContext("gc") as () => void;
-  }
-  gc();
+  v8.setFlagsFromString("--expose-gc");
+  (vm.runInNewContext("gc") as () => void)();
 }

@@ -22,20 +22,20 @@ export async function initParquet(): Promise<void> {
   wasm ??= await import("parquet-wasm/node");
 }
 
-function pq(): ParquetWasm {
+function parquetWasm(): ParquetWasm {
   if (!wasm) throw new Error("parquet-wasm is not initialised: await initParquet() first");
   return wasm;
 }
 
 /** Column names of a parquet file, from its footer. */
 export function parquetColumns(bytes: Uint8Array): string[] {
-  const schema = tableFromIPC(pq().readSchema(bytes).intoIPCStream()).schema;
+  const schema = tableFromIPC(parquetWasm().readSchema(bytes).intoIPCStream()).schema;
   return schema.fields.map((f) => f.name);
 }
 
 /** Reads a parquet file (optionally only `columns`) into an Arrow table. */
 export function readParquetTable(bytes: Uint8Array, columns?: string[]): Table {
-  const t = pq().readParquet(bytes, {
+  const t = parquetWasm().readParquet(bytes, {
     ...(columns ? { columns } : {}),
     batchSize: 1 << 20,
   });
@@ -44,7 +44,7 @@ export function readParquetTable(bytes: Uint8Array, columns?: string[]): Table {
 
 /** Writes an Arrow table as parquet bytes (tests, fixtures, tools). */
 export function writeParquetBytes(table: Table): Uint8Array {
-  const p = pq();
+  const p = parquetWasm();
   return p.writeParquet(p.Table.fromIPCStream(tableToIPC(table, "stream")));
 }
 

@@ -14,13 +14,12 @@ import { dayStartUs } from "../sim/store_simulation.ts";
 import type { SimulateConfig, SimulateSummary } from "../sim/simulate.ts";
 
 const { nonEmpty, number, bool, oneOf } = parsers;
-const S = SERVICE_OPTIONS;
 
 /** Options of `pos-producer simulate`; connection and topic options as the service's. */
 export const SIMULATE_OPTIONS = {
-  broker: S.broker,
-  footTopic: S.footTopic,
-  shelfTopic: S.shelfTopic,
+  broker: SERVICE_OPTIONS.broker,
+  footTopic: SERVICE_OPTIONS.footTopic,
+  shelfTopic: SERVICE_OPTIONS.shelfTopic,
   customers: {
     flag: "customers",
     help: "customers to simulate (default: a day's usual count; with --rate: no limit)",
@@ -87,8 +86,8 @@ export const SIMULATE_OPTIONS = {
     help: "records per produce request, at most",
     parse: number(1, 1_000_000, true),
   },
-  createTopics: { ...S.createTopics, help: "create the two topics when missing" },
-  topicPartitions: S.topicPartitions,
+  createTopics: { ...SERVICE_OPTIONS.createTopics, help: "create the two topics when missing" },
+  topicPartitions: SERVICE_OPTIONS.topicPartitions,
   json: {
     flag: "json",
     default: "0",

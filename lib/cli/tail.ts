@@ -9,12 +9,11 @@ import { kafkaClientOptions, parseCommand, withStopSignal } from "./command.ts";
 import { jsonLogger } from "../observe/log.ts";
 
 const { bool, number } = parsers;
-const S = SERVICE_OPTIONS;
 
 /** Options of `pos-producer tail`; connection and topic options as the service's. */
 export const TAIL_OPTIONS = {
-  broker: S.broker,
-  posTopic: S.posTopic,
+  broker: SERVICE_OPTIONS.broker,
+  posTopic: SERVICE_OPTIONS.posTopic,
   json: {
     flag: "json",
     default: "0",
