@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
 import { initParquet, writeParquetBytes } from "../../lib/catalog/loader.ts";
 import { main } from "../../lib/cli/check_data.ts";
+import { captureConsole } from "../support/console_capture.ts";
 
 await initParquet();
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -21,17 +22,8 @@ async function cli(args: string[], env: Record<string, string> = {}) {
 
 /** Runs main in-process with console output captured. */
 async function inProcess(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(args), stdout: out.join("\n"), stderr: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
+  const { result, out, err } = await captureConsole(() => main(args));
+  return { code: result, stdout: out.join("\n"), stderr: err.join("\n") };
 }
 
 async function fixtures() {
