@@ -30,63 +30,13 @@ import {
   SKIPPED,
 } from "./records.ts";
 import { ShelfScanner } from "./shelf_scanner.ts";
-import { asciiString } from "./id_cache.ts";
+import { ShelfEvent } from "./shelf_event.ts";
 import { IsoParser } from "./timestamps.ts";
+
+export { ShelfEvent };
 
 /** What a record decoded to. */
 export type Outcome = "shelf" | "foot" | "skipped" | "invalid";
-
-/**
- * A valid pickup/putback. From the fast path, ids and fraction are ranges of `bytes` (with
- * their FNV-1a hashes); from the JSON path, `bytes` is null and they are strings.
- */
-export class ShelfEvent {
-  /** PICKUP or PUTBACK (records.ts). */
-  kind = 0;
-  /** The quantity. */
-  quantity = 1;
-  /** Epoch µs, or NaN when the event has no `timestamp` (the record timestamp counts). */
-  us: number = NaN;
-  /** The record's bytes when the fast path decoded it, else null. */
-  bytes: Uint8Array | null = null;
-  /** Fast path: `bytes[custStart, custEnd)` is the customer id. */
-  custStart = 0;
-  /** Fast path: end of the customer id. */
-  custEnd = 0;
-  /** Fast path: FNV-1a of the customer id. */
-  custHash = 0;
-  /** Fast path: `bytes[itemStart, itemEnd)` is the item id. */
-  itemStart = 0;
-  /** Fast path: end of the item id. */
-  itemEnd = 0;
-  /** Fast path: FNV-1a of the item id. */
-  itemHash = 0;
-  /** JSON path: the customer id. */
-  customerId = "";
-  /** JSON path: the item id. */
-  itemId = "";
-  /** JSON path: the timestamp as written ("" when absent). */
-  rawTime = "";
-  /** The fraction digits: a range of `bytes`, or of `rawTime`. */
-  fracStart = 0;
-  /** End of the fraction digits. */
-  fracEnd = 0;
-
-  /** The customer id as a string (the fast path makes one only when asked). */
-  customerIdString(): string {
-    const b = this.bytes;
-    return b === null ? this.customerId : asciiString(b, this.custStart, this.custEnd);
-  }
-
-  /** The timestamp's fraction digits as written ("" when none, or no timestamp). */
-  fraction(): string {
-    if (this.fracEnd <= this.fracStart) return "";
-    const b = this.bytes;
-    return b === null
-      ? this.rawTime.slice(this.fracStart, this.fracEnd)
-      : asciiString(b, this.fracStart, this.fracEnd);
-  }
-}
 
 /** Bytes → typed event, with reusable scratch. */
 export class Decoder {
@@ -107,30 +57,12 @@ export class Decoder {
 
   /** Decodes one record's value from `source`. */
   decode(source: Source, value: Uint8Array | null): Outcome {
-    if (source === "shelf" && value !== null && this.scanner.scan(value)) {
-      this.fromScanner(value);
+    if (source === "shelf" && value !== null && this.scanner.scan(value, this.shelf)) {
       return "shelf";
     }
     const ps = this.parsed;
     if (!parseValue(value, ps)) return this.invalid(ps.reason!, ps.detail);
     return source === "shelf" ? this.decodeShelf(ps.obj!) : this.decodeFoot(ps.obj!);
-  }
-
-  /** Fills {@link Decoder.shelf} from the scanner's fields. */
-  private fromScanner(b: Uint8Array): void {
-    const sc = this.scanner, ev = this.shelf;
-    ev.bytes = b;
-    ev.kind = sc.kind;
-    ev.quantity = sc.quantity;
-    ev.us = sc.us;
-    ev.custStart = sc.custStart;
-    ev.custEnd = sc.custEnd;
-    ev.custHash = sc.custHash;
-    ev.itemStart = sc.itemStart;
-    ev.itemEnd = sc.itemEnd;
-    ev.itemHash = sc.itemHash;
-    ev.fracStart = sc.fracStart;
-    ev.fracEnd = sc.fracEnd;
   }
 
   /** The JSON.parse path for a shelf object. */

@@ -17,6 +17,7 @@
  */
 import { IsoParser } from "./timestamps.ts";
 import { scanString, skipScalar, skipWs } from "./json_bytes.ts";
+import type { ShelfEvent } from "./shelf_event.ts";
 
 /** Shelf event kinds (the same values as records.ts). */
 const PICKUP = 0, PUTBACK = 1;
@@ -80,47 +81,29 @@ function eventKind(b: Uint8Array, s: number, e: number): number {
 }
 
 /**
- * The fast-path decoder. One instance per engine; after {@link ShelfScanner.scan} returned true,
- * its fields describe that record (ids and fraction as ranges of its bytes).
+ * The fast-path decoder. One instance per engine; when {@link ShelfScanner.scan} returns true,
+ * it has filled the event it was given (ids and fraction as ranges of the record's bytes).
  *
  * @example
  * ```ts
  * import { ShelfScanner } from "./shelf_scanner.ts";
+ * import { ShelfEvent } from "./shelf_event.ts";
  * const scanner = new ShelfScanner();
+ * const event = new ShelfEvent();
  * const b = new TextEncoder().encode(
  *   '{"event_type":"pickup","customer_id":"c-1","item_id":"A","quantity":2}',
  * );
- * scanner.scan(b); // true
- * [scanner.quantity, scanner.custStart, scanner.custEnd]; // [2, 38, 41]
+ * scanner.scan(b, event); // true
+ * [event.quantity, event.customerIdString()]; // [2, "c-1"]
  * ```
  */
 export class ShelfScanner {
-  /** PICKUP or PUTBACK. */
-  kind = 0;
-  /** `quantity` (1 when absent). */
-  quantity = 1;
-  /** Epoch µs, or NaN when the event has no `timestamp`. */
-  us: number = NaN;
-  /** Fraction digits of the timestamp: `buf[fracStart, fracEnd)` (empty when none). */
-  fracStart = 0;
-  /** End (exclusive) of the fraction digits. */
-  fracEnd = 0;
-  /** The customer id: `buf[custStart, custEnd)`. */
-  custStart = 0;
-  /** End (exclusive) of the customer id. */
-  custEnd = 0;
-  /** FNV-1a of the customer id. */
-  custHash = 0;
-  /** The item id: `buf[itemStart, itemEnd)`. */
-  itemStart = 0;
-  /** End (exclusive) of the item id. */
-  itemEnd = 0;
-  /** FNV-1a of the item id. */
-  itemHash = 0;
   /** Timestamps, parsed in place (its minute cache serves consecutive records). */
   private readonly times = new IsoParser();
   /** Hash of the last string scanned by {@link ShelfScanner.scanHashed}. */
   private strHash = 0;
+  /** The event being filled by the running {@link ShelfScanner.scan}. */
+  private out!: ShelfEvent;
   /** The known keys met so far in the record (F_* bits). */
   private seen = 0;
 
@@ -128,14 +111,15 @@ export class ShelfScanner {
    * Decodes `b` when it is a valid pickup/putback of the common shape (see the module doc).
    * Returns false for anything else; the caller then uses the JSON.parse path.
    */
-  scan(b: Uint8Array): boolean {
+  scan(b: Uint8Array, out: ShelfEvent): boolean {
     const n = b.length;
+    this.out = out;
     let i = skipWs(b, 0, n);
     if (i >= n || b[i] !== 123) return false; // '{'
     i = skipWs(b, i + 1, n);
     this.seen = 0;
-    this.quantity = 1;
-    this.us = NaN;
+    out.quantity = 1;
+    out.us = NaN;
     for (;;) {
       i = this.member(b, i, n);
       if (i < 0) return false;
@@ -152,7 +136,8 @@ export class ShelfScanner {
     }
     const required = F_EVENT | F_CUSTOMER | F_ITEM;
     if ((this.seen & required) !== required) return false;
-    if ((this.seen & F_TIME) === 0) this.fracStart = this.fracEnd = 0;
+    if ((this.seen & F_TIME) === 0) out.fracStart = out.fracEnd = 0;
+    out.bytes = b;
     return true;
   }
 
@@ -209,7 +194,7 @@ export class ShelfScanner {
       const d = b[j];
       if (d === 46 || d === 101 || d === 69) return -1; // 2.0, 1e3: JSON.parse path
     }
-    this.quantity = q;
+    this.out.quantity = q;
     return j;
   }
 
@@ -223,9 +208,9 @@ export class ShelfScanner {
     if (Number.isNaN(us)) return -1;
     const e = t.end;
     if (e >= n || b[e] !== QUOTE) return -1;
-    this.us = us;
-    this.fracStart = t.fracStart;
-    this.fracEnd = t.fracEnd;
+    this.out.us = us;
+    this.out.fracStart = t.fracStart;
+    this.out.fracEnd = t.fracEnd;
     return e + 1;
   }
 
@@ -238,19 +223,19 @@ export class ShelfScanner {
       if (e < 0) return -1;
       const k = eventKind(b, s, e);
       if (k < 0) return -1;
-      this.kind = k;
+      this.out.kind = k;
       return e + 1;
     }
     const e = this.scanHashed(b, s, n);
     if (e <= s) return -1; // not a plain string, or empty
     if (key === F_CUSTOMER) {
-      this.custStart = s;
-      this.custEnd = e;
-      this.custHash = this.strHash;
+      this.out.custStart = s;
+      this.out.custEnd = e;
+      this.out.custHash = this.strHash;
     } else {
-      this.itemStart = s;
-      this.itemEnd = e;
-      this.itemHash = this.strHash;
+      this.out.itemStart = s;
+      this.out.itemEnd = e;
+      this.out.itemHash = this.strHash;
     }
     return e + 1;
   }

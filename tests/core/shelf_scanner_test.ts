@@ -17,6 +17,7 @@ import {
   SKIPPED,
 } from "../../lib/core/records.ts";
 import { ShelfScanner } from "../../lib/core/shelf_scanner.ts";
+import { ShelfEvent } from "../../lib/core/shelf_event.ts";
 import { asciiString, IdCache } from "../../lib/core/id_cache.ts";
 import { IsoParser } from "../../lib/core/timestamps.ts";
 import { ItemTable } from "../../lib/core/item_table.ts";
@@ -55,8 +56,8 @@ function slow(b: Uint8Array): Decoded | string {
 
 /** The fast path: the decoded event, or null when it declines. */
 function fast(b: Uint8Array): Decoded | null {
-  const sc = new ShelfScanner();
-  if (!sc.scan(b)) return null;
+  const sc = new ShelfEvent();
+  if (!new ShelfScanner().scan(b, sc)) return null;
   return {
     kind: sc.kind,
     customerId: asciiString(b, sc.custStart, sc.custEnd),
@@ -501,7 +502,7 @@ const BOM = [0xef, 0xbb, 0xbf];
  * scanner declines take the JSON.parse path anyway and are passed as they are.
  */
 function slowOnly(r: InputRecord): InputRecord {
-  if (r.value === null || !new ShelfScanner().scan(r.value)) return r;
+  if (r.value === null || !new ShelfScanner().scan(r.value, new ShelfEvent())) return r;
   const v = new Uint8Array(r.value.length + 3);
   v.set(BOM);
   v.set(r.value, 3);
