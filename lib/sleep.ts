@@ -1,13 +1,16 @@
 /**
- * One sleep for the edges (back-off, pacing): resolves after `ms`, or at once when `signal` is
- * aborted — also when it already was, which a plain "abort" listener would miss.
+ * One sleep and one back-off for the edges (retries, pacing, polling): `sleep` resolves after
+ * `ms`, or at once when `signal` is aborted — also when it already was, which a plain "abort"
+ * listener would miss; `Backoff` is the capped exponential delay between retries.
  *
  * @example
  * ```ts
- * import { sleep } from "./sleep.ts";
+ * import { Backoff, sleep } from "./sleep.ts";
  * const stop = new AbortController();
  * stop.abort();
  * await sleep(30_000, stop.signal); // returns at once
+ * const backoff = new Backoff();
+ * backoff.next(Date.now()); // 500, then 1000, 2000, … up to 30000
  * ```
  * @module
  */
@@ -24,4 +27,29 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/**
+ * Capped exponential back-off: each retry waits twice as long as the one before, up to `maxMs`;
+ * a try that ran well for `resetAfterMs` starts again from `firstMs` (a fault long after a good
+ * start is not the same fault again).
+ */
+export class Backoff {
+  #ms: number;
+
+  constructor(
+    readonly firstMs = 500,
+    readonly maxMs = 30_000,
+    readonly resetAfterMs = 60_000,
+  ) {
+    this.#ms = firstMs;
+  }
+
+  /** The delay before the next try, after a try that started at `startedMs` failed. */
+  next(startedMs: number, nowMs = Date.now()): number {
+    if (nowMs - startedMs > this.resetAfterMs) this.#ms = this.firstMs;
+    const ms = this.#ms;
+    this.#ms = Math.min(ms * 2, this.maxMs);
+    return ms;
+  }
 }

@@ -3,15 +3,17 @@
  * Needs only read (and env) permission; `--out FILE` also needs write permission for FILE.
  * @module
  */
+import { CommandExit } from "./command_exit.ts";
 import { optionsHelp, parseOptions, parsers, UsageError } from "./options.ts";
 import {
   DEFAULT_DATE,
   type DemoCatalog,
-  formatSummary,
   generatedCatalog,
   loadDemoCatalog,
   runDemo,
 } from "../sim/demo.ts";
+import type { DemoResult } from "../sim/demo_summary.ts";
+import { formatSummary } from "../sim/demo_text.ts";
 import { dayStartUs } from "../sim/store_simulation.ts";
 import { CatalogError } from "../core/price_book.ts";
 
@@ -128,6 +130,60 @@ async function catalogFor(
   return await loadDemoCatalog(store, discounts);
 }
 
+type DemoValues = ReturnType<typeof parseOptions<typeof DEMO_OPTIONS>>["values"];
+
+/** The catalog; a bad file or a missing permission is exit 2. */
+async function demoCatalogOf(v: DemoValues): Promise<DemoCatalog> {
+  try {
+    return await catalogFor(v.store, v.discounts, v.date);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof CatalogError) throw new CommandExit(2, e.message);
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      throw new CommandExit(2, `reading the catalog needs --allow-read (${e.message})`);
+    }
+    throw e;
+  }
+}
+
+/** Writes the transactions to `--out` (a file, or stdout for `-`). */
+async function writeTransactions(out: string, result: DemoResult): Promise<void> {
+  const text = result.transactions.length === 0 ? "" : result.transactions.join("\n") + "\n";
+  try {
+    if (out === "-") await Deno.stdout.write(new TextEncoder().encode(text));
+    else await Deno.writeTextFile(out, text);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      throw new CommandExit(
+        2,
+        `writing ${out} needs write permission: ` +
+          `deno run --allow-read --allow-env --allow-write=${out} main.ts demo --out ${out}`,
+      );
+    }
+    throw new CommandExit(1, `cannot write ${out}: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/** The summary, as JSON or text (on stderr when the transactions go to stdout). */
+function printSummary(v: DemoValues, result: DemoResult, seconds: number): void {
+  const toStdout = v.out === "-";
+  const print = toStdout ? console.error : console.log;
+  if (v.json) {
+    print(JSON.stringify(result.summary, null, 2));
+    return;
+  }
+  let color = false;
+  try {
+    color = !Deno.noColor && (toStdout ? Deno.stderr : Deno.stdout).isTerminal();
+  } catch { /* plain */ }
+  print(formatSummary(result.summary, color));
+  const where = v.out === undefined
+    ? ""
+    : toStdout
+    ? ", transactions on stdout"
+    : `, transactions in ${v.out}`;
+  print(`\n${result.summary.customers} customers simulated in ${seconds.toFixed(2)} s${where}`);
+}
+
 /** Runs `demo`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   let v;
@@ -145,68 +201,26 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
-  let catalog: DemoCatalog;
   try {
-    catalog = await catalogFor(v.store, v.discounts, v.date);
+    const catalog = await demoCatalogOf(v);
+    const t0 = performance.now();
+    const bar = progressBar();
+    const result = runDemo({
+      date: v.date,
+      customers: v.customers,
+      seed: v.seed,
+      catalog,
+      faults: v.faults,
+      onProgress: bar.update,
+    });
+    bar.end();
+    const seconds = (performance.now() - t0) / 1000;
+    if (v.out !== undefined) await writeTransactions(v.out, result);
+    printSummary(v, result, seconds);
+    return 0;
   } catch (e) {
-    if (e instanceof UsageError || e instanceof CatalogError) {
-      console.error(`pos-producer demo: ${e.message}`);
-      return 2;
-    }
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      console.error(`pos-producer demo: reading the catalog needs --allow-read (${e.message})`);
-      return 2;
-    }
-    throw e;
+    if (!(e instanceof CommandExit)) throw e;
+    console.error(`pos-producer demo: ${e.message}`);
+    return e.code;
   }
-  const t0 = performance.now();
-  const bar = progressBar();
-  const result = runDemo({
-    date: v.date,
-    customers: v.customers,
-    seed: v.seed,
-    catalog,
-    faults: v.faults,
-    onProgress: bar.update,
-  });
-  bar.end();
-  const seconds = (performance.now() - t0) / 1000;
-
-  const toStdout = v.out === "-";
-  if (v.out !== undefined) {
-    const text = result.transactions.length === 0 ? "" : result.transactions.join("\n") + "\n";
-    try {
-      if (toStdout) await Deno.stdout.write(new TextEncoder().encode(text));
-      else await Deno.writeTextFile(v.out, text);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-        console.error(
-          `pos-producer demo: writing ${v.out} needs write permission: ` +
-            `deno run --allow-read --allow-env --allow-write=${v.out} main.ts demo --out ${v.out}`,
-        );
-        return 2;
-      }
-      console.error(
-        `pos-producer demo: cannot write ${v.out}: ${e instanceof Error ? e.message : e}`,
-      );
-      return 1;
-    }
-  }
-  const print = toStdout ? console.error : console.log;
-  if (v.json) {
-    print(JSON.stringify(result.summary, null, 2));
-  } else {
-    let color = false;
-    try {
-      color = !Deno.noColor && (toStdout ? Deno.stderr : Deno.stdout).isTerminal();
-    } catch { /* plain */ }
-    print(formatSummary(result.summary, color));
-    const where = v.out === undefined
-      ? ""
-      : toStdout
-      ? ", transactions on stdout"
-      : `, transactions in ${v.out}`;
-    print(`\n${result.summary.customers} customers simulated in ${seconds.toFixed(2)} s${where}`);
-  }
-  return 0;
 }

@@ -2,10 +2,11 @@
  * `pos-producer replay --foot FILE --shelf FILE [--out FILE] [--dlq FILE]` (SPEC §8).
  * @module
  */
+import { CommandExit } from "./command_exit.ts";
 import { SERVICE_OPTIONS } from "./config.ts";
 import { optionsHelp, parseOptions, parsers, UsageError } from "./options.ts";
 import type { Pricer, UnknownItemPolicy } from "../core/pricing.ts";
-import { replay, type ReplayDlqLine } from "../files/replay.ts";
+import { replay, type ReplayDlqLine, type ReplayResult } from "../files/replay.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
 import type { CatalogError } from "../core/price_book.ts";
 
@@ -130,67 +131,78 @@ class Sink {
   }
 }
 
-/** Runs `replay` with `args`; returns the exit code. */
-export async function main(
-  args: string[],
-  deps: { pricer?: PricerFactory; env?: (name: string) => string | undefined } = {},
-): Promise<number> {
-  let opts;
-  try {
-    const parsed = parseOptions(REPLAY_OPTIONS, args, deps.env);
-    if (parsed.help) {
-      console.log(HELP);
-      return 0;
-    }
-    opts = parsed.values;
-    if (opts.foot === undefined) throw new UsageError("--foot FILE is required");
-    if (opts.shelf === undefined) throw new UsageError("--shelf FILE is required");
-    if (opts.foot === "-" && opts.shelf === "-") {
-      throw new UsageError("--foot and --shelf cannot both be stdin");
-    }
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`pos-producer replay: ${e.message}\n(see pos-producer replay --help)`);
-      return 2;
-    }
-    throw e;
-  }
+type ReplayOptions = ReturnType<typeof parseOptions<typeof REPLAY_OPTIONS>>["values"];
 
-  let footBytes: Uint8Array, shelfBytes: Uint8Array;
+/** The options, checked; null for --help. Bad usage is a `UsageError`. */
+function replayOptions(
+  args: string[],
+  env?: (name: string) => string | undefined,
+): ReplayOptions | null {
+  const parsed = parseOptions(REPLAY_OPTIONS, args, env);
+  if (parsed.help) return null;
+  const opts = parsed.values;
+  if (opts.foot === undefined) throw new UsageError("--foot FILE is required");
+  if (opts.shelf === undefined) throw new UsageError("--shelf FILE is required");
+  if (opts.foot === "-" && opts.shelf === "-") {
+    throw new UsageError("--foot and --shelf cannot both be stdin");
+  }
+  return opts;
+}
+
+/** Both input files, read; the output paths checked before anything is written. */
+async function readInputs(opts: ReplayOptions): Promise<[Uint8Array, Uint8Array]> {
+  let inputs: [Uint8Array, Uint8Array];
   try {
-    [footBytes, shelfBytes] = await Promise.all([
-      readInput("--foot", opts.foot),
-      readInput("--shelf", opts.shelf),
+    inputs = await Promise.all([
+      readInput("--foot", opts.foot!),
+      readInput("--shelf", opts.shelf!),
     ]);
   } catch (e) {
-    console.error(`pos-producer replay: ${(e as Error).message}`);
-    return e instanceof UsageError ? 2 : 1;
+    throw new CommandExit(e instanceof UsageError ? 2 : 1, (e as Error).message);
   }
   for (const [flag, path] of [["--out", opts.out], ["--dlq", opts.dlq]] as const) {
     const problem = path === undefined ? undefined : await outputProblem(flag, path);
-    if (problem) {
-      console.error(`pos-producer replay: ${problem}`);
-      return 2;
-    }
+    if (problem) throw new CommandExit(2, problem);
   }
+  return inputs;
+}
 
-  let pricer: Pricer;
+/** The pricer; a bad price file is exit 2 with a hint, anything else exit 1. */
+async function replayPricer(opts: ReplayOptions, factory: PricerFactory): Promise<Pricer> {
   try {
-    pricer = await (deps.pricer ?? loadPricer)({
+    return await factory({
       storePath: opts.store,
       discountPath: opts.discounts,
       unknownItem: opts.unknownItemPrice,
     });
   } catch (e) {
-    if ((e as Error).name !== "CatalogError") {
-      console.error(`pos-producer replay: ${(e as Error).message}`);
-      return 1;
-    }
+    if ((e as Error).name !== "CatalogError") throw new CommandExit(1, (e as Error).message);
     const paths = { store: opts.store, discounts: opts.discounts };
-    console.error(`pos-producer replay: ${catalogErrorLine(e as CatalogError, paths)}`);
-    return 2;
+    throw new CommandExit(2, catalogErrorLine(e as CatalogError, paths));
   }
+}
 
+/** The one-line account of a replay, for stderr. */
+function summaryLine(result: ReplayResult): string {
+  const reasons = Object.entries(result.dlqByReason).map(([r, n]) => `${r}=${n}`).join(", ");
+  const m = result.engine;
+  return `pos-producer replay: ${plural(result.lines.foot, "foot line")}, ${
+    plural(result.lines.shelf, "shelf line")
+  }` +
+    ` → ${plural(result.transactions.length, "transaction")}` +
+    `; DLQ ${Object.values(result.dlqByReason).reduce((a, b) => a + b, 0)}` +
+    (reasons ? ` (${reasons})` : "") +
+    `; skipped ${Object.values(m.skipped).reduce((a, b) => a + b, 0)}` +
+    `; unknown items ${m.unknownItems}; excess putbacks ${m.anomalies}` +
+    `; duplicate sessions ${m.duplicateSessions}`;
+}
+
+/** Replays into the output files (DLQ lines as they come, transactions at the end). */
+async function replayTo(
+  opts: ReplayOptions,
+  [footBytes, shelfBytes]: [Uint8Array, Uint8Array],
+  pricer: Pricer,
+): Promise<void> {
   const out = await Sink.open(opts.out);
   const dlq = opts.dlq === undefined
     ? null
@@ -199,8 +211,8 @@ export async function main(
     : await Sink.open(opts.dlq);
   try {
     const result = await replay(
-      { name: opts.foot === "-" ? "<stdin>" : opts.foot, bytes: footBytes },
-      { name: opts.shelf === "-" ? "<stdin>" : opts.shelf, bytes: shelfBytes },
+      { name: opts.foot === "-" ? "<stdin>" : opts.foot!, bytes: footBytes },
+      { name: opts.shelf === "-" ? "<stdin>" : opts.shelf!, bytes: shelfBytes },
       {
         graceSec: opts.checkoutGraceSec,
         maxSessionAgeSec: opts.maxSessionAgeSec,
@@ -213,22 +225,38 @@ export async function main(
       },
     );
     for (const t of result.transactions) await out.line(t);
-    const reasons = Object.entries(result.dlqByReason).map(([r, n]) => `${r}=${n}`).join(", ");
-    const m = result.engine;
-    console.error(
-      `pos-producer replay: ${plural(result.lines.foot, "foot line")}, ${
-        plural(result.lines.shelf, "shelf line")
-      }` +
-        ` → ${plural(result.transactions.length, "transaction")}` +
-        `; DLQ ${Object.values(result.dlqByReason).reduce((a, b) => a + b, 0)}` +
-        (reasons ? ` (${reasons})` : "") +
-        `; skipped ${Object.values(m.skipped).reduce((a, b) => a + b, 0)}` +
-        `; unknown items ${m.unknownItems}; excess putbacks ${m.anomalies}` +
-        `; duplicate sessions ${m.duplicateSessions}`,
-    );
+    console.error(summaryLine(result));
   } finally {
     await out.close();
     if (dlq !== null && dlq !== out) await dlq.close();
   }
-  return 0;
+}
+
+/** Runs `replay` with `args`; returns the exit code. */
+export async function main(
+  args: string[],
+  deps: { pricer?: PricerFactory; env?: (name: string) => string | undefined } = {},
+): Promise<number> {
+  let opts;
+  try {
+    opts = replayOptions(args, deps.env);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`pos-producer replay: ${e.message}\n(see pos-producer replay --help)`);
+    return 2;
+  }
+  if (opts === null) {
+    console.log(HELP);
+    return 0;
+  }
+  try {
+    const inputs = await readInputs(opts);
+    const pricer = await replayPricer(opts, deps.pricer ?? loadPricer);
+    await replayTo(opts, inputs, pricer);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof CommandExit)) throw e;
+    console.error(`pos-producer replay: ${e.message}`);
+    return e.code;
+  }
 }

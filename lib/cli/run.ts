@@ -11,7 +11,8 @@ import { CatalogWatcher } from "../catalog/watcher.ts";
 import { CatalogError } from "../core/price_book.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
 import { ServiceMetrics } from "../kafka/service_metrics.ts";
-import { FencedError, runService } from "../kafka/service.ts";
+import { FencedError, runService, type ServiceDeps } from "../kafka/service.ts";
+import { CommandExit } from "./command_exit.ts";
 
 const HELP = `pos-producer [run] [options]
 
@@ -27,22 +28,114 @@ Exit codes: 0 stopped by SIGINT/SIGTERM, 1 runtime failure, 2 bad usage or bad d
 /** How long a stop may take before the process exits anyway (SPEC §6: within 10 s). */
 const STOP_BOUND_MS = 9_000;
 
-/** Entry point of `run`; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  let config: ServiceConfig;
+/** The configuration; null for --help. Bad usage is exit 2. */
+function runConfig(args: string[]): ServiceConfig | null {
   try {
     const parsed = parseServiceConfig(args);
-    if (parsed.help) {
-      console.log(HELP);
-      return 0;
-    }
-    config = parsed.config;
+    if (parsed.help) return null;
+    return parsed.config;
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(`pos-producer: ${e.message}\n(see pos-producer run --help)`);
-      return 2;
+      throw new CommandExit(2, `${e.message}\n(see pos-producer run --help)`);
     }
     throw e;
+  }
+}
+
+/** The price book, watched for changes; a bad file is exit 2 with a hint. */
+async function startCatalog(
+  config: ServiceConfig,
+  log: Logger,
+  metrics: ServiceMetrics,
+): Promise<CatalogWatcher> {
+  try {
+    const catalog: CatalogWatcher = await CatalogWatcher.start({
+      storePath: config.storeParquet,
+      discountPath: config.discountParquet,
+      unknownItem: config.unknownItemPrice,
+      log: (level, msg, fields) => log[level](msg, fields),
+      onReload: () => metrics.observeCatalog(catalog.reloads, catalog.failures),
+    });
+    return catalog;
+  } catch (e) {
+    if (!(e instanceof CatalogError)) throw e;
+    log.error("cannot load the price book", { error: e.message, file: e.file });
+    const paths = { store: config.storeParquet, discounts: config.discountParquet };
+    throw new CommandExit(2, catalogErrorLine(e, paths));
+  }
+}
+
+/** SIGINT/SIGTERM abort `stop`; a stop that hangs (broker gone) still ends the process. */
+function stopOnSignals(log: Logger, stop: AbortController): void {
+  const onSignal = (sig: string) => () => {
+    if (stop.signal.aborted) return;
+    log.info(`received ${sig}: stopping`);
+    stop.abort();
+    setTimeout(() => {
+      log.error("stop took too long; exiting without a final commit");
+      Deno.exit(1);
+    }, STOP_BOUND_MS);
+  };
+  Deno.addSignalListener("SIGINT", onSignal("SIGINT"));
+  Deno.addSignalListener("SIGTERM", onSignal("SIGTERM"));
+}
+
+/** The metrics server (none for port 0); a port in use is exit 1. */
+function startMetrics(
+  config: ServiceConfig,
+  log: Logger,
+  metrics: ServiceMetrics,
+  stop: AbortSignal,
+): ReturnType<typeof serveMetrics> | undefined {
+  if (config.metricsPort <= 0) return undefined;
+  try {
+    return serveMetrics(config.metricsPort, metrics.registry, {
+      alive: () => true,
+      ready: () => metrics.ready,
+    }, stop);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AddrInUse)) throw e;
+    log.error("metrics port in use", { port: config.metricsPort });
+    throw new CommandExit(
+      1,
+      `metrics port ${config.metricsPort} is in use (another pos-producer?); ` +
+        `set --metrics-port / METRICS_PORT to a free port, or 0 to turn metrics off`,
+    );
+  }
+}
+
+/** Runs the service until stopped; 0 when stopped on purpose, 1 on a fatal failure. */
+async function serve(deps: ServiceDeps, catalog: CatalogWatcher): Promise<number> {
+  const { log, metrics } = deps;
+  const poll = setInterval(() => metrics.observeCatalog(catalog.reloads, catalog.failures), 5000);
+  try {
+    await runService(deps);
+    return 0;
+  } catch (e) {
+    if (e instanceof FencedError) {
+      log.error("fenced: another instance took over; exiting", { error: e.message });
+      return 1;
+    }
+    log.error("fatal", { error: e });
+    return 1;
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+/** Entry point of `run`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let config: ServiceConfig | null;
+  try {
+    config = runConfig(args);
+  } catch (e) {
+    if (!(e instanceof CommandExit)) throw e;
+    console.error(`pos-producer: ${e.message}`);
+    return e.code;
+  }
+  if (config === null) {
+    console.log(HELP);
+    return 0;
   }
   const log = jsonLogger(config.logLevel);
   log.info("starting pos-producer", { config: redacted(config) });
@@ -53,88 +146,34 @@ export async function main(args: string[]): Promise<number> {
       { clock: config.clock },
     );
   }
+  return await runWith(config, log);
+}
 
-  let catalog: CatalogWatcher;
+/** Loads the catalog, serves metrics and runs the service, closing all of it at the end. */
+async function runWith(config: ServiceConfig, log: Logger): Promise<number> {
   const metrics = new ServiceMetrics();
-  try {
-    catalog = await CatalogWatcher.start({
-      storePath: config.storeParquet,
-      discountPath: config.discountParquet,
-      unknownItem: config.unknownItemPrice,
-      log: (level, msg, fields) => log[level](msg, fields),
-      onReload: () => metrics.observeCatalog(catalog.reloads, catalog.failures),
-    });
-  } catch (e) {
-    if (e instanceof CatalogError) {
-      log.error("cannot load the price book", { error: e.message, file: e.file });
-      console.error(
-        `pos-producer: ${
-          catalogErrorLine(e, { store: config.storeParquet, discounts: config.discountParquet })
-        }`,
-      );
-      return 2;
-    }
-    throw e;
-  }
-  logCatalog(log, catalog);
-
+  let catalog: CatalogWatcher | undefined;
+  let server: ReturnType<typeof serveMetrics> | undefined;
   const stop = new AbortController();
-  const onSignal = (sig: string) => () => {
-    if (stop.signal.aborted) return;
-    log.info(`received ${sig}: stopping`);
-    stop.abort();
-    // A stop that hangs (broker gone) must still end the process in time.
-    setTimeout(() => {
-      log.error("stop took too long; exiting without a final commit");
-      Deno.exit(1);
-    }, STOP_BOUND_MS);
-  };
-  Deno.addSignalListener("SIGINT", onSignal("SIGINT"));
-  Deno.addSignalListener("SIGTERM", onSignal("SIGTERM"));
-
-  let server;
   try {
-    server = config.metricsPort > 0
-      ? serveMetrics(config.metricsPort, metrics.registry, {
-        alive: () => true,
-        ready: () => metrics.ready,
-      }, stop.signal)
-      : undefined;
+    catalog = await startCatalog(config, log, metrics);
+    logCatalog(log, catalog);
+    stopOnSignals(log, stop);
+    server = startMetrics(config, log, metrics, stop.signal);
+    return await serve({
+      config,
+      pricer: catalog,
+      log,
+      metrics,
+      stop: stop.signal,
+      exitBeforeOffsetCommitAfter: testFault("POS_TEST_EXIT_BEFORE_OFFSET_COMMIT"),
+    }, catalog);
   } catch (e) {
-    if (!(e instanceof Deno.errors.AddrInUse)) throw e;
-    catalog.close();
-    log.error("metrics port in use", { port: config.metricsPort });
-    console.error(
-      `pos-producer: metrics port ${config.metricsPort} is in use (another pos-producer?); ` +
-        `set --metrics-port / METRICS_PORT to a free port, or 0 to turn metrics off`,
-    );
-    return 1;
-  }
-
-  try {
-    const poll = setInterval(() => metrics.observeCatalog(catalog.reloads, catalog.failures), 5000);
-    try {
-      await runService({
-        config,
-        pricer: catalog,
-        log,
-        metrics,
-        stop: stop.signal,
-        exitBeforeOffsetCommitAfter: testFault("POS_TEST_EXIT_BEFORE_OFFSET_COMMIT"),
-      });
-    } finally {
-      clearInterval(poll);
-    }
-    return 0;
-  } catch (e) {
-    if (e instanceof FencedError) {
-      log.error("fenced: another instance took over; exiting", { error: e.message });
-      return 1;
-    }
-    log.error("fatal", { error: e });
-    return 1;
+    if (!(e instanceof CommandExit)) throw e;
+    console.error(`pos-producer: ${e.message}`);
+    return e.code;
   } finally {
-    catalog.close();
+    catalog?.close();
     stop.abort();
     await server?.finished;
   }

@@ -13,8 +13,8 @@ import { type Commit, type Committer, NO_STATE } from "./committer.ts";
  * Owns the engine of one pipeline life and turns what it drains into commits. `engine` may be
  * replaced (a restore into a new engine) between commits.
  */
-export class EngineDriver<O> {
-  constructor(public engine: Engine, readonly committer: Committer<O>) {}
+export class EngineDriver<O, C extends Committer<O> = Committer<O>> {
+  constructor(public engine: Engine, readonly committer: C) {}
 
   /** Applies one record (the caller may reuse `rec`: the engine copies what it keeps). */
   apply(rec: InputRecord): void {
@@ -70,8 +70,8 @@ export interface DriveCadence {
  * just iterates. The final commit (after `complete` and `flush`) is not yielded: it is what is
  * committed once the loop is over. `progress` is asked for the signal at each advance.
  */
-export function* driveRecords(
-  driver: EngineDriver<void>,
+export function* driveRecords<C extends Committer<void>>(
+  driver: EngineDriver<void, C>,
   records: Iterable<InputRecord>,
   progress: () => Progress,
   complete: () => Progress,

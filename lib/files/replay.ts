@@ -259,7 +259,7 @@ export async function replay(
 ): Promise<ReplayResult> {
   const inputs = { foot: indexInput("foot", foot), shelf: indexInput("shelf", shelf) };
   const committer = new MemoryCommitter();
-  const driver = new EngineDriver(new Engine(config), committer);
+  const driver = new EngineDriver<void, MemoryCommitter>(new Engine(config), committer);
   const running = fileProgress(false), complete = fileProgress(true);
   const dlqByReason: Record<string, number> = {};
   // Advancing after every record: a file's records are not in event-time order everywhere.

@@ -3,6 +3,7 @@
  * wait for input topics that do not exist yet.
  * @module
  */
+import { sleep } from "../sleep.ts";
 import type { Admin } from "kafkajs";
 import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
@@ -67,6 +68,6 @@ export async function waitForTopics(
       lastLog = Date.now();
       log.warn("waiting for input topics to exist (or start with --create-topics)", { missing });
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000, stop);
   }
 }

@@ -188,7 +188,7 @@ export function runDemo(opts: DemoOptions): DemoResult {
     pricer: catalog.pricer satisfies Pricer,
   });
   const committer = new MemoryCommitter();
-  const driver = new EngineDriver(engine, committer);
+  const driver = new EngineDriver<void, MemoryCommitter>(engine, committer);
   const arrivals: Arrivals = {
     customers: 0,
     slotCustomers: new Map(),
@@ -219,6 +219,3 @@ export function runDemo(opts: DemoOptions): DemoResult {
 }
 
 /** Sums over the transactions' lines, in cents. */
-
-export { formatSummary } from "./demo_text.ts";
-export type { DemoResult, DemoSummary, TopItem } from "./demo_summary.ts";

@@ -267,7 +267,7 @@ function run(w: World, bias: Bias, picks: number[], snapshotAt: number | null): 
   const mk = () =>
     newEngine({ maxSessionAgeSec: w.max, graceSec: w.grace, forceCheckoutIfEmpty: w.force });
   const committer: CheckingCommitter = new CheckingCommitter(() => driver);
-  const driver = new EngineDriver(mk(), committer);
+  const driver = new EngineDriver<void, CheckingCommitter>(mk(), committer);
   const progress = () => ({
     partitions: qs.map((q, i) => ({
       source: i < w.footParts ? "foot" as const : "shelf" as const,

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { sleep } from "../../lib/sleep.ts";
-import { isFencedByAnotherInstance } from "../../lib/kafka/service.ts";
+import { isFencedByAnotherInstance } from "../../lib/kafka/fencing.ts";
 import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
 import { newEngine, shelfRec } from "../fixtures/engine_fixture.ts";
 
