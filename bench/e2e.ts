@@ -17,11 +17,11 @@ import { parseArgs } from "node:util";
 import { type Broker, startBroker } from "../tests/support/kafka.ts";
 import { createTopics, testKafka } from "../tests/support/kafka_client.ts";
 import {
-  generateTraffic,
-  pyIso,
+  simulatedTraffic,
   type TrafficRecord,
   writeTestCatalog,
-} from "../tests/support/traffic.ts";
+} from "../tests/support/test_store.ts";
+import { pyIsoformat as pyIso } from "../lib/sim/store_simulation.ts";
 import { eventually, startService } from "../tests/support/service_process.ts";
 import { kcatPassThrough, kcatProduce as kcatProduceTo, metric, ready, rss } from "./support.ts";
 import { serviceArgs } from "../tests/support/service_fixture.ts";
@@ -82,7 +82,7 @@ const kcatProduce = (topic: string, records: TrafficRecord[]) =>
 // ---------------------------------------------------------------- 1. throughput
 if (!skip.has("throughput")) {
   const target = Number(values.events);
-  const traffic = generateTraffic({
+  const traffic = simulatedTraffic({
     customers: Math.ceil(target / 6),
     seed: 7,
     spacingUs: 500_000,

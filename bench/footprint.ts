@@ -19,7 +19,8 @@
 import { parseArgs } from "node:util";
 import { type Broker, startBroker } from "../tests/support/kafka.ts";
 import { createTopics, testKafka } from "../tests/support/kafka_client.ts";
-import { generateTraffic, pyIso, writeTestCatalog } from "../tests/support/traffic.ts";
+import { simulatedTraffic, writeTestCatalog } from "../tests/support/test_store.ts";
+import { pyIsoformat as pyIso } from "../lib/sim/store_simulation.ts";
 import { eventually, startService } from "../tests/support/service_process.ts";
 import { serviceArgs } from "../tests/support/service_fixture.ts";
 import { histogramQuantiles, kcatPassThrough, kcatProduce, metric, ready, rss } from "./support.ts";
@@ -85,7 +86,7 @@ function topics(tag: string) {
 
 // ---------------------------------------------------------------- 2. backfill
 {
-  const traffic = generateTraffic({ customers: sessions, seed: 14, spacingUs: 500_000 });
+  const traffic = simulatedTraffic({ customers: sessions, seed: 14, spacingUs: 500_000 });
   const shelf = traffic.shelf;
   const noiseShare = Number(values.noise);
   const isNoise = (v: string) => v.includes('"weight_change"') || v.includes('"restock"');

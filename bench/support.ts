@@ -3,7 +3,7 @@
  * service's metrics, and its memory from /proc.
  * @module
  */
-import type { TrafficRecord } from "../tests/support/traffic.ts";
+import type { TrafficRecord } from "../tests/support/test_store.ts";
 import { eventually, type ServiceProcess } from "../tests/support/service_process.ts";
 
 /** Produces records (`key\tvalue` lines through a file) with kcat, lz4: a fast, real producer. */

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { testBroker } from "../support/kafka.ts";
 import { testKafka } from "../support/kafka_client.ts";
-import { generateTraffic, pyIso } from "../support/traffic.ts";
+import { simulatedTraffic } from "../support/test_store.ts";
+import { pyIsoformat as pyIso } from "../../lib/sim/store_simulation.ts";
 import {
   eventually,
   isReady,
@@ -99,7 +100,7 @@ Deno.test(
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 3);
-    const traffic = generateTraffic({ customers: 400, seed: 31 });
+    const traffic = simulatedTraffic({ customers: 400, seed: 31 });
     const expected = await replayExpected(fx, traffic);
     await produce(kafka, fx.topics.foot, traffic.foot);
     await produce(kafka, fx.topics.shelf, traffic.shelf);
@@ -217,7 +218,7 @@ Deno.test(
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 3, ["--delivery", "at-least-once"]);
-    const traffic = generateTraffic({ customers: 150, seed: 33 });
+    const traffic = simulatedTraffic({ customers: 150, seed: 33 });
     const expected = await replayExpected(fx, traffic);
     await produce(kafka, fx.topics.foot, traffic.foot);
     await produce(kafka, fx.topics.shelf, traffic.shelf);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { startBroker } from "../support/kafka.ts";
 import { testKafka } from "../support/kafka_client.ts";
-import { generateTraffic } from "../support/traffic.ts";
+import { simulatedTraffic } from "../support/test_store.ts";
 import { eventually, produce, startService } from "../support/service_process.ts";
 import { expectTransactions, makeFixture, replayExpected } from "../support/service_fixture.ts";
 
@@ -28,7 +28,7 @@ Deno.test(
           "--log-level",
           "debug",
         ]);
-        const traffic = generateTraffic({ customers: 15, seed: 30 + i });
+        const traffic = simulatedTraffic({ customers: 15, seed: 30 + i });
         const expected = await replayExpected(fx, traffic);
         await produce(kafka, fx.topics.foot, traffic.foot);
         await produce(kafka, fx.topics.shelf, traffic.shelf);
@@ -98,7 +98,7 @@ Deno.test({
         "--sasl-username",
         USER.username,
       ]);
-      const traffic = generateTraffic({ customers: 15, seed: 40 });
+      const traffic = simulatedTraffic({ customers: 15, seed: 40 });
       const expected = await replayExpected(fx, traffic);
       await produce(kafka, fx.topics.foot, traffic.foot);
       await produce(kafka, fx.topics.shelf, traffic.shelf);

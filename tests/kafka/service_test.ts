@@ -8,7 +8,8 @@ import { Buffer } from "node:buffer";
 import { CompressionTypes } from "kafkajs";
 import { freePort, startBroker, testBroker } from "../support/kafka.ts";
 import { testKafka } from "../support/kafka_client.ts";
-import { generateTraffic, pyIso, rng, timeSlices, type TrafficRecord } from "../support/traffic.ts";
+import { simulatedTraffic, timeSlices, type TrafficRecord } from "../support/test_store.ts";
+import { mulberry32 as rng, pyIsoformat as pyIso } from "../../lib/sim/store_simulation.ts";
 import {
   eventually,
   isReady,
@@ -56,7 +57,7 @@ Deno.test(
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 3);
-    const traffic = generateTraffic({ customers: 300, seed: 11 });
+    const traffic = simulatedTraffic({ customers: 300, seed: 11 });
     const expected = await replayExpected(fx, traffic);
     assert.ok(expected.length > 250, `replay gave ${expected.length} transactions`);
 
@@ -86,7 +87,7 @@ Deno.test(
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 3);
-    const traffic = generateTraffic({ customers: 200, seed: 12 });
+    const traffic = simulatedTraffic({ customers: 200, seed: 12 });
     const expected = await replayExpected(fx, traffic);
     await produce(kafka, fx.topics.foot, traffic.foot);
     await produce(kafka, fx.topics.shelf, traffic.shelf);
@@ -107,7 +108,7 @@ Deno.test(
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 3);
-    const traffic = generateTraffic({ customers: 600, seed: 13 });
+    const traffic = simulatedTraffic({ customers: 600, seed: 13 });
     const expected = await replayExpected(fx, traffic);
     const rand = rng(99);
 
@@ -141,7 +142,7 @@ Deno.test(
     const broker = await startBroker();
     const kafka = testKafka(broker.bootstrap);
     const fx = await makeFixture(kafka, broker.bootstrap, 3);
-    const traffic = generateTraffic({ customers: 300, seed: 14 });
+    const traffic = simulatedTraffic({ customers: 300, seed: 14 });
     const expected = await replayExpected(fx, traffic);
     const [first, second] = timeSlices(traffic, 2);
     const svc = await startService(fx.args);
@@ -173,7 +174,7 @@ Deno.test(
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 1);
-    const traffic = generateTraffic({ customers: 20, seed: 15 });
+    const traffic = simulatedTraffic({ customers: 20, seed: 15 });
     const expected = await replayExpected(fx, traffic);
     const producer = kafka.producer();
     await producer.connect();
@@ -247,7 +248,7 @@ Deno.test(
     const fx = await makeFixture(kafka, bootstrap, 3);
     // Real time: shoppers who are still in the store when the service stops.
     const nowUs = Date.now() * 1000;
-    const traffic = generateTraffic({
+    const traffic = simulatedTraffic({
       customers: 30,
       seed: 16,
       startUs: nowUs - 60_000_000,
@@ -315,7 +316,7 @@ Deno.test({
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 3);
-    const traffic = generateTraffic({ customers: 90, seed: 17 });
+    const traffic = simulatedTraffic({ customers: 90, seed: 17 });
     const expected = await replayExpected(fx, traffic);
     const kcat = async (topic: string, codec: string, records: TrafficRecord[]) => {
       const p = new Deno.Command("kcat", {
@@ -357,7 +358,7 @@ Deno.test(
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 1);
-    const traffic = generateTraffic({ customers: 40, seed: 18 });
+    const traffic = simulatedTraffic({ customers: 40, seed: 18 });
     const expected = await replayExpected(fx, traffic);
     await produce(kafka, fx.topics.foot, traffic.foot);
     await produce(kafka, fx.topics.shelf, traffic.shelf);
@@ -387,7 +388,7 @@ Deno.test(
     const { bootstrap } = await testBroker();
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 3, ["--delivery", "at-least-once"]);
-    const traffic = generateTraffic({ customers: 150, seed: 19 });
+    const traffic = simulatedTraffic({ customers: 150, seed: 19 });
     const expected = await replayExpected(fx, traffic);
     await produce(kafka, fx.topics.foot, traffic.foot, { compression: CompressionTypes.GZIP });
     await produce(kafka, fx.topics.shelf, traffic.shelf);

@@ -14,7 +14,7 @@ import {
   replayExpected,
   simulateCommand,
 } from "../support/service_fixture.ts";
-import type { TrafficRecord } from "../support/traffic.ts";
+import type { TrafficRecord } from "../support/test_store.ts";
 import { registerCodecs } from "../../lib/kafka/codecs.ts";
 
 registerCodecs(); // the test reads zstd batches back

@@ -6,8 +6,8 @@
  */
 import type { Kafka } from "kafkajs";
 import { createTopics } from "./kafka_client.ts";
-import type { Traffic, TrafficRecord } from "./traffic.ts";
-import { writeTestCatalog } from "./traffic.ts";
+import type { Traffic, TrafficRecord } from "./test_store.ts";
+import { writeTestCatalog } from "./test_store.ts";
 import { eventually, readAll } from "./service_process.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;

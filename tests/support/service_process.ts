@@ -4,7 +4,7 @@
  * @module
  */
 import { CompressionTypes, type Kafka } from "kafkajs";
-import type { TrafficRecord } from "./traffic.ts";
+import type { TrafficRecord } from "./test_store.ts";
 import { freePort } from "./kafka.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
