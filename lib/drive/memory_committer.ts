@@ -7,8 +7,11 @@ import type { DlqRecord, TransactionOut } from "../core/engine.ts";
 import type { Commit, Committer } from "./committer.ts";
 import { parseIsoMicros } from "../core/timestamps.ts";
 
-/** Collects every commit; `keepsState` also folds the changelog into {@link changelog}. */
-export class MemoryCommitter implements Committer<void> {
+/**
+ * Collects every commit; `keepsState` also folds the changelog into {@link changelog}. `O` is
+ * the input positions a commit covers (none offline; modelled offsets in tests).
+ */
+export class MemoryCommitter<O = void> implements Committer<O> {
   /** Every committed transaction, in commit order. */
   readonly transactions: TransactionOut[] = [];
   /** DLQ records of the latest commit only (callers take them as they come, to bound memory). */
@@ -16,17 +19,20 @@ export class MemoryCommitter implements Committer<void> {
   /** The changelog as a compacted topic would hold it: last value per key, tombstones delete. */
   readonly changelog = new Map<string, string>();
   commits = 0;
+  /** The positions of the latest commit. */
+  offsets: O | undefined = undefined;
 
   constructor(readonly keepsState = false) {}
 
   /** Keeps the commit's output; folds its state changes into the changelog. */
-  commit(c: Commit<void>): void {
+  commit(c: Commit<O>): void {
     for (const t of c.transactions) this.transactions.push(t);
     this.dlq = c.dlq;
     for (const [k, v] of c.state) {
       if (v === null) this.changelog.delete(k);
       else this.changelog.set(k, v);
     }
+    this.offsets = c.offsets;
     this.commits++;
   }
 

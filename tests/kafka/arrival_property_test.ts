@@ -13,7 +13,10 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Engine, type InputRecord, type PartitionSignal } from "../../lib/core/engine.ts";
+import { Engine, type PartitionSignal } from "../../lib/core/engine.ts";
+import type { Commit } from "../../lib/drive/committer.ts";
+import { EngineDriver } from "../../lib/drive/driver.ts";
+import { MemoryCommitter } from "../../lib/drive/memory_committer.ts";
 import { TopicProgress } from "../../lib/kafka/progress.ts";
 import { replay } from "../../lib/files/replay.ts";
 import { pyIsoformat } from "../../lib/sim/store_simulation.ts";
@@ -172,88 +175,129 @@ interface Outcome {
   lateCount: number;
 }
 
-/** The service over the modelled broker: consume in ticks, look up ends, commit, maybe crash. */
-function serve(c: Case, l: { foot: Rec[][]; shelf: Rec[][] }): Outcome {
-  const mk = () =>
-    new Engine({
+/** Next offset to read per partition, per input. */
+type Offsets = { foot: number[]; shelf: number[] };
+const SOURCES = ["foot", "shelf"] as const;
+
+/** The committed side: transactions and late records out, changelog and offsets kept. */
+class ModelCommitter extends MemoryCommitter<Offsets> {
+  readonly late: { customer: string; item: string }[] = [];
+  lateCount = 0;
+  override commit(c: Commit<Offsets>): void {
+    super.commit(c);
+    for (const d of c.dlq) {
+      if (d.reason !== "late") continue;
+      this.lateCount++;
+      const v = JSON.parse(new TextDecoder().decode(d.value!));
+      if (v.item_id) this.late.push({ customer: v.customer_id, item: v.item_id });
+    }
+  }
+}
+
+/**
+ * The service over the modelled broker, through the shared engine driver: consume in ticks,
+ * look up ends, commit every tick, maybe crash and restart from the last commit.
+ */
+class ModelledService {
+  readonly committer = new ModelCommitter(true);
+  driver!: EngineDriver<Offsets, ModelCommitter>;
+  pos!: Offsets;
+  progress!: Record<"foot" | "shelf", TopicProgress>;
+  /** Offsets of the commit before the last (what at-least-once has after a crash). */
+  previous: Offsets;
+
+  constructor(readonly l: { foot: Rec[][]; shelf: Rec[][] }) {
+    this.previous = { foot: l.foot.map(() => 0), shelf: l.shelf.map(() => 0) };
+    this.start(WALL0, this.previous);
+  }
+
+  /** A (re)start: a new engine from the changelog, positions from `offsets`. */
+  start(nowMs: number, offsets: Offsets): void {
+    const engine = new Engine({
       graceSec: GRACE_SEC,
       maxSessionAgeSec: MAX_SEC,
       forceCheckoutIfEmpty: false,
       idleSec: IDLE_SEC,
       pricer: testPricer(),
     });
-  const sources = ["foot", "shelf"] as const;
-  const changelog = new Map<string, string>();
-  const committed = { foot: l.foot.map(() => 0), shelf: l.shelf.map(() => 0) };
-  let previous = { foot: [...committed.foot], shelf: [...committed.shelf] };
-  const out: Outcome = { transactions: [], late: [], lateCount: 0 };
-  let engine!: Engine;
-  let pos!: typeof committed;
-  let progress!: Record<"foot" | "shelf", TopicProgress>;
-  const start = (nowMs: number, offsets: typeof committed) => {
-    engine = mk();
-    for (const [k, v] of changelog) engine.restore(k, v);
-    pos = { foot: [...offsets.foot], shelf: [...offsets.shelf] };
-    progress = { foot: new TopicProgress("foot", nowMs), shelf: new TopicProgress("shelf", nowMs) };
-    for (const s of sources) l[s].forEach((_, p) => progress[s].seed(p, BigInt(pos[s][p]), 0n));
-  };
-  start(WALL0, committed);
-  const lastProduce = Math.max(0, ...[...l.foot, ...l.shelf].flat().map((r) => r.produceMs));
-  const endMs = lastProduce + (MAX_SEC + IDLE_SEC + GRACE_SEC + 10) * 1000;
-  const produced = { foot: l.foot.map(() => 0), shelf: l.shelf.map(() => 0) };
-  // Ticks of 100 ms while records arrive, then of a second until every cart is due.
-  for (let t = 0, tick = 0; t <= endMs; t += t < lastProduce + 30_000 ? TICK_MS : 1000, tick++) {
-    const now = WALL0 + t;
-    for (const s of sources) {
-      l[s].forEach((log, p) => {
-        while (produced[s][p] < log.length && log[produced[s][p]].produceMs <= t) produced[s][p]++;
-        // Lag: a fetch takes up to 7 records a tick.
-        const upTo = Math.min(produced[s][p], pos[s][p] + 7);
-        for (; pos[s][p] < upTo; pos[s][p]++) {
-          const r = log[pos[s][p]];
-          const rec: InputRecord = {
+    for (const [k, v] of this.committer.changelog) engine.restore(k, v);
+    this.driver = new EngineDriver<Offsets, ModelCommitter>(engine, this.committer);
+    this.pos = { foot: [...offsets.foot], shelf: [...offsets.shelf] };
+    this.progress = {
+      foot: new TopicProgress("foot", nowMs),
+      shelf: new TopicProgress("shelf", nowMs),
+    };
+    for (const s of SOURCES) {
+      this.l[s].forEach((_, p) => this.progress[s].seed(p, BigInt(this.pos[s][p]), 0n));
+    }
+  }
+
+  /** One tick of consuming: a fetch takes up to 7 records a partition; then the ends. */
+  consume(produced: Offsets, now: number): void {
+    for (const s of SOURCES) {
+      this.l[s].forEach((log, p) => {
+        const upTo = Math.min(produced[s][p], this.pos[s][p] + 7);
+        for (; this.pos[s][p] < upTo; this.pos[s][p]++) {
+          const r = log[this.pos[s][p]];
+          this.driver.apply({
             source: s,
             topic: s,
             partition: p,
-            offset: String(pos[s][p]),
+            offset: String(this.pos[s][p]),
             value: enc.encode(r.value),
             timestampMs: r.eventUs / 1000,
-          };
-          engine.apply(rec);
-          progress[s].processed(p, BigInt(pos[s][p]));
+          });
+          this.progress[s].processed(p, BigInt(this.pos[s][p]));
         }
-        progress[s].verify(p, BigInt(produced[s][p]), now);
+        this.progress[s].verify(p, BigInt(produced[s][p]), now);
       });
     }
+  }
+
+  /** Commits output, changelog and the positions, as one. */
+  commit(now: number): void {
     const partitions: PartitionSignal[] = [];
-    for (const s of sources) {
-      l[s].forEach((_, p) =>
-        partitions.push({ source: s, partition: p, ...progress[s].signal(p, IDLE_SEC * 1000) })
+    for (const s of SOURCES) {
+      this.l[s].forEach((_, p) =>
+        partitions.push({ source: s, partition: p, ...this.progress[s].signal(p, IDLE_SEC * 1000) })
       );
     }
-    engine.advance({ wallMs: now, partitions });
-    const o = engine.drainOutput();
-    out.transactions.push(...o.transactions.map((x) => x.value));
-    for (const d of o.dlq) {
-      if (d.reason !== "late") continue;
-      out.lateCount++;
-      const v = JSON.parse(new TextDecoder().decode(d.value!));
-      if (v.item_id) out.late.push({ customer: v.customer_id, item: v.item_id });
+    this.previous = this.committer.offsets ?? this.previous;
+    this.driver.commitNow(
+      { wallMs: now, partitions },
+      { foot: [...this.pos.foot], shelf: [...this.pos.shelf] },
+    );
+  }
+}
+
+/** The service over the modelled broker: consume in ticks, look up ends, commit, maybe crash. */
+function serve(c: Case, l: { foot: Rec[][]; shelf: Rec[][] }): Outcome {
+  const svc = new ModelledService(l);
+  const lastProduce = Math.max(0, ...[...l.foot, ...l.shelf].flat().map((r) => r.produceMs));
+  const endMs = lastProduce + (MAX_SEC + IDLE_SEC + GRACE_SEC + 10) * 1000;
+  const produced: Offsets = { foot: l.foot.map(() => 0), shelf: l.shelf.map(() => 0) };
+  // Ticks of 100 ms while records arrive, then of a second until every cart is due.
+  for (let t = 0, tick = 0; t <= endMs; t += t < lastProduce + 30_000 ? TICK_MS : 1000, tick++) {
+    const now = WALL0 + t;
+    for (const s of SOURCES) {
+      l[s].forEach((log, p) => {
+        while (produced[s][p] < log.length && log[produced[s][p]].produceMs <= t) produced[s][p]++;
+      });
     }
-    for (const [k, v] of engine.drainStateChanges()) {
-      if (v === null) changelog.delete(k);
-      else changelog.set(k, v);
-    }
-    previous = { foot: [...committed.foot], shelf: [...committed.shelf] };
-    committed.foot = [...pos.foot];
-    committed.shelf = [...pos.shelf];
+    svc.consume(produced, now);
+    svc.commit(now);
     if (tick === c.crashAtTick) {
       // Exactly once: state and offsets were committed together. At least once: the state
       // was written, the offsets of that last commit were not: its records come again.
-      start(now, c.atLeastOnce ? previous : committed);
+      svc.start(now, c.atLeastOnce ? svc.previous : svc.committer.offsets!);
     }
   }
-  return out;
+  const { committer } = svc;
+  return {
+    transactions: committer.transactions.map((t) => t.value),
+    late: committer.late,
+    lateCount: committer.lateCount,
+  };
 }
 
 async function replayed(l: { foot: Rec[][]; shelf: Rec[][] }): Promise<string[]> {
