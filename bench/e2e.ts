@@ -21,10 +21,9 @@ import {
   type TrafficRecord,
   writeTestCatalog,
 } from "../tests/support/test_store.ts";
-import { pyIsoformat as pyIso } from "../lib/sim/store_simulation.ts";
 import { eventually, startService } from "../tests/support/service_process.ts";
 import { kcatPassThrough, kcatProduce as kcatProduceTo, metric, ready, rss } from "./support.ts";
-import { serviceArgs } from "../tests/support/service_fixture.ts";
+import { pickupValue, serviceArgs, sessionValue } from "../tests/support/service_fixture.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -231,24 +230,13 @@ if (!skip.has("latency")) {
       dueByCustomer.set(id, exit + 2000);
       foot.push({
         key: id,
-        value: JSON.stringify({
-          event_type: "foot_traffic",
-          customer_id: id,
-          entry_time: pyIso(entry * 1000),
-          exit_time: pyIso(exit * 1000),
-        }),
+        value: sessionValue(id, entry * 1000, exit * 1000),
       });
       for (let i = 0; i < perCustomer; i++) {
         const at = entry + 500 + i * 900;
         pending.push({
           at,
-          value: JSON.stringify({
-            event_type: "pickup",
-            customer_id: id,
-            item_id: `ITEM${String(i * 3).padStart(3, "0")}`,
-            quantity: 1,
-            timestamp: pyIso(at * 1000),
-          }),
+          value: pickupValue(id, `ITEM${String(i * 3).padStart(3, "0")}`, at * 1000),
         });
       }
     }
@@ -301,24 +289,13 @@ if (!skip.has("memory")) {
     foot.push({
       key: id,
       us: now,
-      value: JSON.stringify({
-        event_type: "foot_traffic",
-        customer_id: id,
-        entry_time: pyIso(now),
-        exit_time: pyIso(now + 3_000_000_000), // leaves in 50 minutes: stays open
-      }),
+      value: sessionValue(id, now, now + 3_000_000_000), // leaves in 50 minutes: stays open
     });
     for (let i = 0; i < 10; i++) {
       shelf.push({
         key: null,
         us: now + i,
-        value: JSON.stringify({
-          event_type: "pickup",
-          customer_id: id,
-          item_id: `ITEM${String((c + i) % 36).padStart(3, "0")}`,
-          quantity: 1,
-          timestamp: pyIso(now + i * 1000),
-        }),
+        value: pickupValue(id, `ITEM${String((c + i) % 36).padStart(3, "0")}`, now + i * 1000),
       });
     }
   }

@@ -31,6 +31,7 @@ export interface SortedTx {
   value: string;
 }
 
+/** One of the best-selling items of the day. */
 export interface TopItem {
   itemId: string;
   name: string | null;

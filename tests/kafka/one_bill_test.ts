@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { testBroker } from "../support/kafka.ts";
 import { testKafka } from "../support/kafka_client.ts";
 import { simulatedTraffic } from "../support/test_store.ts";
-import { pyIsoformat as pyIso } from "../../lib/sim/store_simulation.ts";
+import { sleep } from "../../lib/sleep.ts";
 import {
   eventually,
   isReady,
@@ -24,7 +24,9 @@ import {
   expectTransactions,
   makeFixture,
   outputTransactions,
+  pickupValue,
   replayExpected,
+  sessionValue,
   simulateCommand,
   simulateInto,
   topicsAsTraffic,
@@ -157,21 +159,9 @@ Deno.test(
     const foot = ["c-1", "c-2"].map((c) => ({
       key: c,
       us: t,
-      value: JSON.stringify({
-        event_type: "foot_traffic",
-        customer_id: c,
-        entry_time: pyIso(t - 60_000_000),
-        exit_time: pyIso(t + 60_000_000),
-      }),
+      value: sessionValue(c, t - 60_000_000, t + 60_000_000),
     }));
-    const pickup = (c: string, item: string) =>
-      JSON.stringify({
-        event_type: "pickup",
-        customer_id: c,
-        item_id: item,
-        quantity: 1,
-        timestamp: pyIso(t),
-      });
+    const pickup = (c: string, item: string) => pickupValue(c, item, t);
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({ topic: fx.topics.foot, messages: foot });
@@ -241,6 +231,57 @@ Deno.test(
   },
 );
 
+interface TimedEvent {
+  atMs: number;
+  topic: string;
+  key: string | null;
+  value: string;
+}
+
+/** `n` shoppers from `startMs`, with their exits; each event is due at its own timestamp. */
+function realTimeShoppers(
+  topics: { foot: string; shelf: string },
+  n: number,
+  startMs: number,
+): { events: TimedEvent[]; exits: Map<string, number> } {
+  const exits = new Map<string, number>();
+  const events: TimedEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = `rt-${i}`;
+    const entry = startMs + 200 + i * 100;
+    const exit = entry + 2000 + (i % 7) * 300;
+    exits.set(c, exit);
+    events.push({
+      atMs: entry,
+      topic: topics.foot,
+      key: c,
+      value: sessionValue(c, entry * 1000, exit * 1000),
+    });
+    for (let k = 0; k < 4; k++) {
+      const at = entry + 300 + k * 400;
+      events.push({
+        atMs: at,
+        topic: topics.shelf,
+        key: null,
+        value: pickupValue(c, `ITEM00${k}`, at * 1000),
+      });
+    }
+  }
+  return { events: events.sort((a, b) => a.atMs - b.atMs), exits };
+}
+
+/** Produces each event at its due time (a real-time producer). */
+async function produceOnTime(kafka: ReturnType<typeof testKafka>, events: TimedEvent[]) {
+  const producer = kafka.producer();
+  await producer.connect();
+  for (const e of events) {
+    const wait = e.atMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    await producer.send({ topic: e.topic, messages: [{ key: e.key, value: e.value }] });
+  }
+  await producer.disconnect();
+}
+
 Deno.test(
   "real time at the defaults: every transaction readable within G + 1 s of its exit",
   opts,
@@ -253,51 +294,9 @@ Deno.test(
     try {
       await eventually("service ready", () => isReady(svc), 60_000, 100);
       // Shoppers whose events are produced at their own timestamps: now.
-      const producer = kafka.producer();
-      await producer.connect();
       const shoppers = 60;
-      const exits = new Map<string, number>();
-      const startMs = Date.now();
-      const events: { atMs: number; topic: string; key: string | null; value: string }[] = [];
-      for (let i = 0; i < shoppers; i++) {
-        const c = `rt-${i}`;
-        const entry = startMs + 200 + i * 100;
-        const exit = entry + 2000 + (i % 7) * 300;
-        exits.set(c, exit);
-        events.push({
-          atMs: entry,
-          topic: fx.topics.foot,
-          key: c,
-          value: JSON.stringify({
-            event_type: "foot_traffic",
-            customer_id: c,
-            entry_time: pyIso(entry * 1000),
-            exit_time: pyIso(exit * 1000),
-          }),
-        });
-        for (let k = 0; k < 4; k++) {
-          const at = entry + 300 + k * 400;
-          events.push({
-            atMs: at,
-            topic: fx.topics.shelf,
-            key: null,
-            value: JSON.stringify({
-              event_type: "pickup",
-              customer_id: c,
-              item_id: `ITEM00${k}`,
-              quantity: 1,
-              timestamp: pyIso(at * 1000),
-            }),
-          });
-        }
-      }
-      events.sort((a, b) => a.atMs - b.atMs);
-      for (const e of events) {
-        const wait = e.atMs - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        await producer.send({ topic: e.topic, messages: [{ key: e.key, value: e.value }] });
-      }
-      await producer.disconnect();
+      const { events, exits } = realTimeShoppers(fx.topics, shoppers, Date.now());
+      await produceOnTime(kafka, events);
       await eventually("every shopper billed", () => out.records.length >= shoppers, 30_000, 100);
       const delays = out.records.map((r) => {
         const t = JSON.parse(r.value);

@@ -167,6 +167,48 @@ Deno.test(
   },
 );
 
+/** Invalid records on both topics: 6 on the shelf topic, 7 on the foot topic (2 "pickup"). */
+async function produceGarbage(
+  kafka: ReturnType<typeof testKafka>,
+  topics: { foot: string; shelf: string },
+): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  const garbage = [
+    { value: Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80]) }, // binary, not UTF-8
+    { value: "{not json" },
+    { value: "[1,2,3]" },
+    { value: JSON.stringify({ event_type: "pickup", customer_id: 42, item_id: "X" }) },
+    {
+      value: JSON.stringify({
+        event_type: "pickup",
+        customer_id: "c",
+        item_id: "X",
+        quantity: 0,
+      }),
+    },
+  ];
+  const big = { value: "x".repeat(1_000_000) }; // a 1 MB record, alone in its batch
+  await producer.send({ topic: topics.shelf, messages: garbage });
+  await producer.send({ topic: topics.shelf, messages: [big] });
+  await producer.send({ topic: topics.foot, messages: [big] });
+  await producer.send({
+    topic: topics.foot,
+    messages: [
+      ...garbage,
+      {
+        value: JSON.stringify({
+          event_type: "foot_traffic",
+          customer_id: "c1",
+          entry_time: "yesterday",
+          exit_time: pyIso(Date.now() * 1000),
+        }),
+      },
+    ],
+  });
+  await producer.disconnect();
+}
+
 Deno.test(
   "garbage in both topics goes to the DLQ with reasons; the service keeps going",
   opts,
@@ -176,41 +218,7 @@ Deno.test(
     const fx = await makeFixture(kafka, bootstrap, 1);
     const traffic = simulatedTraffic({ customers: 20, seed: 15 });
     const expected = await replayExpected(fx, traffic);
-    const producer = kafka.producer();
-    await producer.connect();
-    const garbage = [
-      { value: Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80]) }, // binary, not UTF-8
-      { value: "{not json" },
-      { value: "[1,2,3]" },
-      { value: JSON.stringify({ event_type: "pickup", customer_id: 42, item_id: "X" }) },
-      {
-        value: JSON.stringify({
-          event_type: "pickup",
-          customer_id: "c",
-          item_id: "X",
-          quantity: 0,
-        }),
-      },
-    ];
-    const big = { value: "x".repeat(1_000_000) }; // a 1 MB record, alone in its batch
-    await producer.send({ topic: fx.topics.shelf, messages: garbage });
-    await producer.send({ topic: fx.topics.shelf, messages: [big] });
-    await producer.send({ topic: fx.topics.foot, messages: [big] });
-    await producer.send({
-      topic: fx.topics.foot,
-      messages: [
-        ...garbage,
-        {
-          value: JSON.stringify({
-            event_type: "foot_traffic",
-            customer_id: "c1",
-            entry_time: "yesterday",
-            exit_time: pyIso(Date.now() * 1000),
-          }),
-        },
-      ],
-    });
-    await producer.disconnect();
+    await produceGarbage(kafka, fx.topics);
     await produce(kafka, fx.topics.foot, traffic.foot);
     await produce(kafka, fx.topics.shelf, traffic.shelf);
     const svc = await startService(fx.args);
@@ -239,6 +247,29 @@ Deno.test(
   },
 );
 
+/** 30 shoppers squeezed into [now - 60 s, now + 20 s]: exits come soon after a restart. */
+function inStoreAtStop(nowUs: number) {
+  const traffic = simulatedTraffic({
+    customers: 30,
+    seed: 16,
+    startUs: nowUs - 60_000_000,
+    spacingUs: 0,
+  });
+  const exitUs = nowUs + 20_000_000;
+  const foot = traffic.foot.map((r) => {
+    const v = JSON.parse(r.value);
+    v.exit_time = pyIso(exitUs);
+    return { ...r, value: JSON.stringify(v) };
+  });
+  const shelf = traffic.shelf.map((r, i) => {
+    const v = JSON.parse(r.value);
+    const t = nowUs - 50_000_000 + i * 1000;
+    v.timestamp = pyIso(t);
+    return { ...r, us: t, value: JSON.stringify(v) };
+  });
+  return { foot, shelf };
+}
+
 Deno.test(
   "SIGTERM exits 0 within 10 s; carts open at the stop are complete at checkout",
   opts,
@@ -247,26 +278,7 @@ Deno.test(
     const kafka = testKafka(bootstrap);
     const fx = await makeFixture(kafka, bootstrap, 3);
     // Real time: shoppers who are still in the store when the service stops.
-    const nowUs = Date.now() * 1000;
-    const traffic = simulatedTraffic({
-      customers: 30,
-      seed: 16,
-      startUs: nowUs - 60_000_000,
-      spacingUs: 0,
-    });
-    // Squeeze every trip into [now - 60 s, now + 20 s] so exits come soon after the restart.
-    const exitUs = nowUs + 20_000_000;
-    const foot = traffic.foot.map((r) => {
-      const v = JSON.parse(r.value);
-      v.exit_time = pyIso(exitUs);
-      return { ...r, value: JSON.stringify(v) };
-    });
-    const shelf = traffic.shelf.map((r, i) => {
-      const v = JSON.parse(r.value);
-      const t = nowUs - 50_000_000 + i * 1000;
-      v.timestamp = pyIso(t);
-      return { ...r, us: t, value: JSON.stringify(v) };
-    });
+    const { foot, shelf } = inStoreAtStop(Date.now() * 1000);
     const all = { foot, shelf };
     const expected = await replayExpected(fx, all);
 

@@ -9,6 +9,7 @@ import { createTopics } from "./kafka_client.ts";
 import type { Traffic, TrafficRecord } from "./test_store.ts";
 import { writeTestCatalog } from "./test_store.ts";
 import { eventually, readAll } from "./service_process.ts";
+import { pyIsoformat } from "../../lib/sim/store_simulation.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -232,4 +233,30 @@ export function billedTwice(txs: Record<string, unknown>[]): string[] {
   const n = new Map<string, number>();
   for (const t of txs) n.set(String(t.customer_id), (n.get(String(t.customer_id)) ?? 0) + 1);
   return [...n].filter(([, k]) => k > 1).map(([c]) => c);
+}
+
+/** A foot-traffic session's record value, times in epoch µs (what producers send). */
+export function sessionValue(customerId: string, entryUs: number, exitUs: number): string {
+  return JSON.stringify({
+    event_type: "foot_traffic",
+    customer_id: customerId,
+    entry_time: pyIsoformat(entryUs),
+    exit_time: pyIsoformat(exitUs),
+  });
+}
+
+/** A pickup's record value, its time in epoch µs. */
+export function pickupValue(
+  customerId: string,
+  itemId: string,
+  atUs: number,
+  quantity = 1,
+): string {
+  return JSON.stringify({
+    event_type: "pickup",
+    customer_id: customerId,
+    item_id: itemId,
+    quantity,
+    timestamp: pyIsoformat(atUs),
+  });
 }
