@@ -11,7 +11,8 @@ import { CatalogWatcher } from "../catalog/watcher.ts";
 import { CatalogError } from "../core/price_book.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
 import { ServiceMetrics } from "../kafka/service_metrics.ts";
-import { FencedError, runService, type ServiceDeps } from "../kafka/service.ts";
+import { runService, type ServiceDeps } from "../kafka/service.ts";
+import { FencedError } from "../kafka/fencing.ts";
 import { CommandExit } from "./command_exit.ts";
 
 const HELP = `pos-producer [run] [options]

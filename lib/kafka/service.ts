@@ -15,8 +15,6 @@ import type { ServiceMetrics } from "./service_metrics.ts";
 import { FencedError } from "./fencing.ts";
 import { runPipeline } from "./pipeline.ts";
 
-export { FencedError, isFencedByAnotherInstance } from "./fencing.ts";
-
 /** What the service needs from outside: config, prices, logs, metrics, a stop signal. */
 export interface ServiceDeps {
   config: ServiceConfig;
