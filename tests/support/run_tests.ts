@@ -27,7 +27,9 @@ Deno.addSignalListener("SIGINT", () => {
   Deno.exit(130);
 });
 
-const args = Deno.args.length > 0 ? Deno.args : ["tests/"];
+// By default: every test, and every `@example` in lib/ (type-checked and run, so a wrong
+// example fails the build).
+const args = Deno.args.length > 0 ? Deno.args : ["--doc", "tests/", "lib/"];
 const child = new Deno.Command(Deno.execPath(), {
   args: ["test", "--allow-all", "--parallel", ...args],
   env: { KAFKA_TEST_BROKER: bootstrap },
