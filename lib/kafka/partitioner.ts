@@ -1,0 +1,53 @@
+/**
+ * Kafka's default key partitioner: murmur2 of the key bytes, made positive, modulo the partition
+ * count. The Java client, kafka-python and KafkaJS's default partitioner all place a keyed
+ * record this way, so a customer's foot sessions and the shelf events routed by customer id meet
+ * in partitions with the same number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { partitionForKey } from "./partitioner.ts";
+ * assert.equal(partitionForKey(new TextEncoder().encode("c-1"), 6), partitionForKey("c-1", 6));
+ * ```
+ * @module
+ */
+
+const SEED = 0x9747b28c;
+const M = 0x5bd1e995;
+const UTF8 = new TextEncoder();
+
+/** Kafka's murmur2 (32-bit, as the Java client's `Utils.murmur2`). */
+export function murmur2(data: Uint8Array): number {
+  const length = data.length;
+  let h = SEED ^ length;
+  const whole = length & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    let k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
+    k = Math.imul(k, M);
+    k ^= k >>> 24;
+    k = Math.imul(k, M);
+    h = Math.imul(h, M) ^ k;
+  }
+  switch (length & 3) {
+    case 3:
+      h ^= data[whole + 2] << 16;
+    // falls through
+    case 2:
+      h ^= data[whole + 1] << 8;
+    // falls through
+    case 1:
+      h ^= data[whole];
+      h = Math.imul(h, M);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, M);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/** The partition Kafka's default partitioner gives a record with this key. */
+export function partitionForKey(key: Uint8Array | string, partitions: number): number {
+  const bytes = typeof key === "string" ? UTF8.encode(key) : key;
+  return (murmur2(bytes) & 0x7fffffff) % partitions;
+}
