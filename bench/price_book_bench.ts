@@ -7,7 +7,7 @@
  *   deno bench --allow-all bench/price_book_bench.ts
  */
 import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
-import { initParquet, loadPriceBook, readParquetTable } from "../lib/catalog/loader.ts";
+import { initParquet, loadPriceBook } from "../lib/catalog/loader.ts";
 import { PriceBook } from "../lib/core/price_book.ts";
 import { arrowSource } from "../lib/catalog/arrow_columns.ts";
 import type { CartLine } from "../lib/core/pricing.ts";
@@ -26,7 +26,7 @@ const haveData = (() => {
 })();
 if (!haveData) console.warn(`SKIPPED real-data benches: no ${STORE}`);
 
-await initParquet();
+const parquet = await initParquet();
 const AT = Date.parse("2025-11-05T12:00:00Z");
 
 function cartOf(ids: string[], size: number, seed: number): CartLine[] {
@@ -62,7 +62,7 @@ if (haveData) {
     group: "load",
     async fn() {
       const [a, b] = await Promise.all([Deno.readFile(STORE), Deno.readFile(DISCOUNTS)]);
-      sink += readParquetTable(a).numRows + readParquetTable(b).numRows;
+      sink += parquet.readTable(a).numRows + parquet.readTable(b).numRows;
     },
   });
   Deno.bench({
@@ -79,7 +79,7 @@ if (haveData) {
 if (haveData) {
   const { book } = await loadPriceBook({ storePath: STORE, discountPath: DISCOUNTS });
   const map = new Map<string, number>();
-  const store = readParquetTable(await Deno.readFile(STORE));
+  const store = parquet.readTable(await Deno.readFile(STORE));
   const ids = store.getChild("shelf_id")!.toArray() as string[];
   const prices = store.getChild("item_price")!.toArray() as Float64Array;
   ids.forEach((id, i) => map.set(id, prices[i]));

@@ -6,7 +6,7 @@
  *   deno run -A bench/replay_bench.ts [sessions] [shelfEvents]
  */
 import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
-import { initParquet, writeParquetBytes } from "../lib/catalog/loader.ts";
+import { initParquet } from "../lib/catalog/loader.ts";
 
 const SESSIONS = Number(Deno.args[0] ?? 50_000);
 const EVENTS = Number(Deno.args[1] ?? 1_000_000);
@@ -73,10 +73,10 @@ for (let i = 0; i < evs.length; i += 100_000) {
 shelf.close();
 buf = [];
 evs.length = 0;
-await initParquet();
+const parquet = await initParquet();
 await Deno.writeFile(
   `${dir}/store.parquet`,
-  writeParquetBytes(
+  parquet.writeTable(
     new Table({
       shelf_id: vectorFromArray(Array.from({ length: 250 }, (_, i) => `ITEM${i}`), new Utf8()),
       item_price: vectorFromArray(

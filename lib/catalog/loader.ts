@@ -1,8 +1,8 @@
 /**
  * Reads the inventory and discount parquet files into a {@link PriceBook} (SPEC §4). parquet-wasm
- * is loaded once, on the first {@link initParquet} (its Node entry point instantiates the wasm
- * synchronously from the file next to it, which works with `npm:` specifiers and inside
- * `deno compile`); after that every read here is synchronous except the file reads.
+ * is loaded by {@link initParquet} (its Node entry point instantiates the wasm synchronously
+ * from the file next to it, which works with `npm:` specifiers and inside `deno compile`), which
+ * returns a {@link Parquet}: every read and write through it is synchronous.
  * {@link loadPriceBook} (service, hot reload, `check-data`, `replay`) does the decoding and
  * indexing in a worker (`lib/catalog/parquet_worker.ts`) that ends afterwards, so its memory does not
  * stay in the process.
@@ -15,37 +15,57 @@ import type { LoadAnswer, LoadRequest } from "./parquet_worker.ts";
 import { arrowSource } from "./arrow_columns.ts";
 
 type ParquetWasm = typeof import("parquet-wasm/node");
-let wasm: ParquetWasm | undefined;
 
-/** Loads parquet-wasm (idempotent). Every other function here needs it done once. */
-export async function initParquet(): Promise<void> {
-  wasm ??= await import("parquet-wasm/node");
+/**
+ * parquet-wasm, loaded: what reads and writes parquet synchronously. An explicit value (from
+ * {@link initParquet}) rather than a module-level one, so that needing the wasm is visible in
+ * every signature that does.
+ */
+export interface Parquet {
+  /** Column names of a parquet file, from its footer. */
+  columnNames(bytes: Uint8Array): string[];
+  /** Reads a parquet file (optionally only `columns`) into an Arrow table. */
+  readTable(bytes: Uint8Array, columns?: string[]): Table;
+  /** Writes an Arrow table as parquet bytes (tests, fixtures, tools). */
+  writeTable(table: Table): Uint8Array;
+  /**
+   * Indexes parquet bytes into a PriceBook. `discountBytes` undefined = no discount file.
+   * Throws a {@link CatalogError} naming the file and any missing columns.
+   */
+  priceBook(
+    storeBytes: Uint8Array,
+    discountBytes: Uint8Array | undefined,
+    options?: LoadOptions,
+  ): PriceBook;
 }
 
-function parquetWasm(): ParquetWasm {
-  if (!wasm) throw new Error("parquet-wasm is not initialised: await initParquet() first");
-  return wasm;
+/**
+ * Loads parquet-wasm (the module is imported once per process; later calls are cheap) and
+ * returns the synchronous reader/writer over it.
+ */
+export async function initParquet(): Promise<Parquet> {
+  const wasm: ParquetWasm = await import("parquet-wasm/node");
+  const parquet: Parquet = {
+    columnNames: (bytes) => columnNames(wasm, bytes),
+    readTable: (bytes, columns) => readTable(wasm, bytes, columns),
+    writeTable: (table) => wasm.writeParquet(wasm.Table.fromIPCStream(tableToIPC(table, "stream"))),
+    priceBook: (storeBytes, discountBytes, options) =>
+      priceBookFromParquet(parquet, storeBytes, discountBytes, options),
+  };
+  return parquet;
 }
 
-/** Column names of a parquet file, from its footer. */
-export function parquetColumns(bytes: Uint8Array): string[] {
-  const schema = tableFromIPC(parquetWasm().readSchema(bytes).intoIPCStream()).schema;
+function columnNames(wasm: ParquetWasm, bytes: Uint8Array): string[] {
+  const schema = tableFromIPC(wasm.readSchema(bytes).intoIPCStream()).schema;
   return schema.fields.map((f) => f.name);
 }
 
-/** Reads a parquet file (optionally only `columns`) into an Arrow table. */
-export function readParquetTable(bytes: Uint8Array, columns?: string[]): Table {
-  const t = parquetWasm().readParquet(bytes, {
+function readTable(wasm: ParquetWasm, bytes: Uint8Array, columns?: string[]): Table {
+  const t = wasm.readParquet(bytes, {
     ...(columns ? { columns } : {}),
     batchSize: 1 << 20,
   });
   return tableFromIPC(t.intoIPCStream());
-}
-
-/** Writes an Arrow table as parquet bytes (tests, fixtures, tools). */
-export function writeParquetBytes(table: Table): Uint8Array {
-  const p = parquetWasm();
-  return p.writeParquet(p.Table.fromIPCStream(tableToIPC(table, "stream")));
 }
 
 /**
@@ -66,17 +86,17 @@ const DISCOUNT_COLUMNS = [
   "end_date",
 ];
 
-function readProjected(bytes: Uint8Array, wanted: string[], file: string): Table {
+function readProjected(parquet: Parquet, bytes: Uint8Array, wanted: string[], file: string): Table {
   let names: string[];
   try {
-    names = parquetColumns(bytes);
+    names = parquet.columnNames(bytes);
   } catch (e) {
     throw new CatalogError(`${file}: not a readable parquet file (${errorText(e)})`, { file });
   }
   const columns = wanted.filter((c) => names.includes(c));
   try {
     // Reading no column at all would lose the row count: read the file's first column instead.
-    return readParquetTable(bytes, columns.length > 0 ? columns : names.slice(0, 1));
+    return parquet.readTable(bytes, columns.length > 0 ? columns : names.slice(0, 1));
   } catch (e) {
     throw new CatalogError(`${file}: not a readable parquet file (${errorText(e)})`, { file });
   }
@@ -86,7 +106,7 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Options of {@link priceBookFromParquet} and {@link loadPriceBook}. */
+/** Options of {@link Parquet.priceBook} and {@link loadPriceBook}. */
 export interface LoadOptions {
   /** `UNKNOWN_ITEM_PRICE`; default price 5.0. */
   unknownItem?: UnknownItemPolicy;
@@ -95,22 +115,19 @@ export interface LoadOptions {
   discountName?: string;
 }
 
-/**
- * Indexes parquet bytes into a PriceBook (synchronous; {@link initParquet} first).
- * `discountBytes` undefined = no discount file. Throws a {@link CatalogError} naming the file
- * and any missing columns.
- */
-export function priceBookFromParquet(
+/** {@link Parquet.priceBook}. */
+function priceBookFromParquet(
+  parquet: Parquet,
   storeBytes: Uint8Array,
   discountBytes: Uint8Array | undefined,
   options: LoadOptions = {},
 ): PriceBook {
   const storeName = options.storeName ?? "inventory";
   const discountName = options.discountName ?? "discounts";
-  const inventory = readProjected(storeBytes, INVENTORY_COLUMNS, storeName);
+  const inventory = readProjected(parquet, storeBytes, INVENTORY_COLUMNS, storeName);
   const discounts = discountBytes === undefined
     ? undefined
-    : readProjected(discountBytes, DISCOUNT_COLUMNS, discountName);
+    : readProjected(parquet, discountBytes, DISCOUNT_COLUMNS, discountName);
   // Index each table alone first so an error names the right file.
   try {
     return PriceBook.fromColumns(arrowSource(inventory), discounts && arrowSource(discounts), {
@@ -138,7 +155,7 @@ export function priceBookFromParquet(
   }
 }
 
-/** {@link priceBookFromParquet} in a worker that ends afterwards; its errors rethrown here. */
+/** {@link Parquet.priceBook} in a worker that ends afterwards; its errors rethrown here. */
 async function priceBookInWorker(request: LoadRequest): Promise<PriceBook> {
   const worker = new Worker(new URL("./parquet_worker.ts", import.meta.url), { type: "module" });
   let answer: LoadAnswer;

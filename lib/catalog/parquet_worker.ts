@@ -7,7 +7,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
-import { initParquet, type LoadOptions, priceBookFromParquet } from "./loader.ts";
+import { initParquet, type LoadOptions } from "./loader.ts";
 import { CatalogError, type IndexedBook } from "../core/price_book.ts";
 
 /** What the worker is sent. */
@@ -31,9 +31,9 @@ export type LoadAnswer = { book: IndexedBook } | { error: LoadFailure };
 self.onmessage = async (e: MessageEvent<LoadRequest>) => {
   let answer: LoadAnswer;
   try {
-    await initParquet();
+    const parquet = await initParquet();
     const { store, discounts, options } = e.data;
-    answer = { book: priceBookFromParquet(store, discounts, options).toIndexed() };
+    answer = { book: parquet.priceBook(store, discounts, options).toIndexed() };
   } catch (err) {
     const { name, message } = err instanceof Error ? err : new Error(String(err));
     answer = err instanceof CatalogError

@@ -63,8 +63,8 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const { initParquet, writeParquetBytes } = await import("../catalog/loader.ts");
-  await initParquet();
+  const { initParquet } = await import("../catalog/loader.ts");
+  const parquet = await initParquet();
   const tables = sampleTables(v.from, v.to);
   try {
     const info = await Deno.stat(v.out).catch(() => undefined);
@@ -78,7 +78,7 @@ export async function main(args: string[]): Promise<number> {
     for (const [key, name] of Object.entries(SAMPLE_FILES)) {
       const table = tables[key as keyof typeof SAMPLE_FILES];
       const path = `${v.out.replace(/\/+$/, "")}/${name}`;
-      await Deno.writeFile(path, writeParquetBytes(table));
+      await Deno.writeFile(path, parquet.writeTable(table));
       console.log(`wrote ${path} (${table.numRows} ${table.numRows === 1 ? "row" : "rows"})`);
     }
   } catch (e) {

@@ -61,18 +61,17 @@ export async function loadDemoCatalog(
   storePath: string,
   discountPath: string | undefined,
 ): Promise<DemoCatalog> {
-  const { initParquet, loadPriceBook, parquetColumns, priceBookFromParquet, readParquetTable } =
-    await import("../catalog/loader.ts");
-  await initParquet();
+  const { initParquet, loadPriceBook } = await import("../catalog/loader.ts");
+  const parquet = await initParquet();
   const book = discountPath !== undefined
     ? (await loadPriceBook({ storePath, discountPath })).book
-    : priceBookFromParquet(await readStore(storePath), undefined, { storeName: storePath });
+    : parquet.priceBook(await readStore(storePath), undefined, { storeName: storePath });
   const bytes = await readStore(storePath);
-  const have = new Set(parquetColumns(bytes));
+  const have = new Set(parquet.columnNames(bytes));
   const cols = ["shelf_id", "item_visibility", "item_weight", "item_subcategory"].filter((c) =>
     have.has(c)
   );
-  const t = readParquetTable(bytes, cols);
+  const t = parquet.readTable(bytes, cols);
   const col = (name: string) => (have.has(name) ? t.getChild(name) : null);
   const ids = col("shelf_id")!;
   const vis = col("item_visibility");

@@ -17,16 +17,10 @@ import {
   type Vector,
   vectorFromArray,
 } from "apache-arrow";
-import {
-  initParquet,
-  loadPriceBook,
-  priceBookFromParquet,
-  readParquetTable,
-  writeParquetBytes,
-} from "../../lib/catalog/loader.ts";
+import { initParquet, loadPriceBook } from "../../lib/catalog/loader.ts";
 import { CatalogError } from "../../lib/core/price_book.ts";
 
-await initParquet();
+const parquet = await initParquet();
 const at = (iso: string) => Date.parse(iso);
 const DAY = 86_400_000;
 
@@ -40,17 +34,17 @@ const ts = (
   tz: string | null = "UTC",
 ) => makeVector({ type: new Type(tz), data: new BigInt64Array(values) } as never) as Vector;
 
-function parquet(columns: Record<string, Vector>): Uint8Array {
-  return writeParquetBytes(new Table(columns));
+function parquetFile(columns: Record<string, Vector>): Uint8Array {
+  return parquet.writeTable(new Table(columns));
 }
 
-const INVENTORY = parquet({
+const INVENTORY = parquetFile({
   shelf_id: utf8(["A", "B", "A"]),
   item_price: f64([1.5, 2.25, 3.5]),
 });
 
 function bookWith(discounts: Record<string, Vector>) {
-  return priceBookFromParquet(INVENTORY, parquet(discounts), {
+  return parquet.priceBook(INVENTORY, parquetFile(discounts), {
     storeName: "inv.parquet",
     discountName: "disc.parquet",
   });
@@ -61,7 +55,7 @@ async function tempDir(): Promise<string> {
 }
 
 Deno.test("parquet round trip: inventory last row wins, prices to cents", () => {
-  const book = priceBookFromParquet(INVENTORY, undefined);
+  const book = parquet.priceBook(INVENTORY, undefined);
   assert.equal(book.unitCents("A"), 350);
   assert.equal(book.unitCents("B"), 225);
   assert.equal(book.report.inventory.duplicatedIds, 1);
@@ -218,16 +212,16 @@ Deno.test("file shape: week plus a disagreeing date pair (the real file's shape)
 });
 
 Deno.test("nulls in every column are rejected rows, not errors", () => {
-  const inv = parquet({
+  const inv = parquetFile({
     shelf_id: utf8(["A", null, "C", "D"]),
     item_price: f64([1, 2, null, -3]),
   });
-  const disc = parquet({
+  const disc = parquetFile({
     shelf_id: utf8(["A", null, "A", "A"]),
     week: utf8(["2025-W45", "2025-W45", null, "2025-W46"]),
     discount: f64([0.1, 0.1, 0.1, null]),
   });
-  const book = priceBookFromParquet(inv, disc);
+  const book = parquet.priceBook(inv, disc);
   assert.deepEqual(book.report.inventory.rejected, {
     "null shelf_id": 1,
     "null or non-numeric item_price": 1,
@@ -242,45 +236,48 @@ Deno.test("nulls in every column are rejected rows, not errors", () => {
 });
 
 Deno.test("integer prices (int64) and numeric text prices are read exactly", () => {
-  const inv = parquet({
+  const inv = parquetFile({
     shelf_id: utf8(["A", "B"]),
     item_price: makeVector({ type: new Int64(), data: new BigInt64Array([3n, 7n]) } as never),
   });
-  assert.equal(priceBookFromParquet(inv, undefined).unitCents("B"), 700);
-  const text = parquet({ shelf_id: utf8(["A"]), item_price: utf8(["1.005"]) });
-  assert.equal(priceBookFromParquet(text, undefined).unitCents("A"), 101);
+  assert.equal(parquet.priceBook(inv, undefined).unitCents("B"), 700);
+  const text = parquetFile({ shelf_id: utf8(["A"]), item_price: utf8(["1.005"]) });
+  assert.equal(parquet.priceBook(text, undefined).unitCents("A"), 101);
 });
 
 Deno.test("a column of the wrong type is a CatalogError naming file, column and type", () => {
-  const inv = parquet({ shelf_id: utf8(["A"]), item_price: vectorFromArray([true], new Bool()) });
+  const inv = parquetFile({
+    shelf_id: utf8(["A"]),
+    item_price: vectorFromArray([true], new Bool()),
+  });
   assert.throws(
-    () => priceBookFromParquet(inv, undefined, { storeName: "inv.parquet" }),
+    () => parquet.priceBook(inv, undefined, { storeName: "inv.parquet" }),
     (e: unknown) =>
       e instanceof CatalogError && /inv\.parquet/.test(e.message) &&
       /item_price/.test(e.message) && /Bool/.test(e.message),
   );
-  const disc = parquet({
+  const disc = parquetFile({
     shelf_id: utf8(["A"]),
     week: utf8(["2025-W45"]),
     discount: vectorFromArray([true], new Bool()),
   });
   assert.throws(
-    () => priceBookFromParquet(INVENTORY, disc, { discountName: "disc.parquet" }),
+    () => parquet.priceBook(INVENTORY, disc, { discountName: "disc.parquet" }),
     (e: unknown) => e instanceof CatalogError && /disc\.parquet.*discount/.test(e.message),
   );
 });
 
 Deno.test("missing columns: CatalogError naming the file and the columns", () => {
-  const inv = parquet({ shelf_id: utf8(["A"]), price: f64([1]) });
+  const inv = parquetFile({ shelf_id: utf8(["A"]), price: f64([1]) });
   assert.throws(
-    () => priceBookFromParquet(inv, undefined, { storeName: "inv.parquet" }),
+    () => parquet.priceBook(inv, undefined, { storeName: "inv.parquet" }),
     (e: unknown) =>
       e instanceof CatalogError && e.file === "inv.parquet" &&
       e.missingColumns.join() === "item_price",
   );
-  const disc = parquet({ shelf_id: utf8(["A"]), discount: f64([0.1]) });
+  const disc = parquetFile({ shelf_id: utf8(["A"]), discount: f64([0.1]) });
   assert.throws(
-    () => priceBookFromParquet(INVENTORY, disc, { discountName: "disc.parquet" }),
+    () => parquet.priceBook(INVENTORY, disc, { discountName: "disc.parquet" }),
     (e: unknown) =>
       e instanceof CatalogError && e.file === "disc.parquet" && /week/.test(e.message),
   );
@@ -289,7 +286,7 @@ Deno.test("missing columns: CatalogError naming the file and the columns", () =>
 Deno.test("an empty file (0 bytes) and a file that is not parquet are CatalogErrors", () => {
   for (const bytes of [new Uint8Array(0), new TextEncoder().encode("shelf_id,item_price\nA,1\n")]) {
     assert.throws(
-      () => priceBookFromParquet(bytes, undefined, { storeName: "x.parquet" }),
+      () => parquet.priceBook(bytes, undefined, { storeName: "x.parquet" }),
       (e: unknown) =>
         e instanceof CatalogError && /x\.parquet.*not a readable parquet/.test(e.message),
     );
@@ -297,16 +294,16 @@ Deno.test("an empty file (0 bytes) and a file that is not parquet are CatalogErr
 });
 
 Deno.test("a parquet file with no rows: inventory unusable, discounts empty (a warning)", () => {
-  const emptyInv = parquet({ shelf_id: utf8([]), item_price: f64([]) });
-  assert.throws(() => priceBookFromParquet(emptyInv, undefined), /no rows/);
-  const emptyDisc = parquet({ shelf_id: utf8([]), week: utf8([]), discount: f64([]) });
-  const book = priceBookFromParquet(INVENTORY, emptyDisc);
+  const emptyInv = parquetFile({ shelf_id: utf8([]), item_price: f64([]) });
+  assert.throws(() => parquet.priceBook(emptyInv, undefined), /no rows/);
+  const emptyDisc = parquetFile({ shelf_id: utf8([]), week: utf8([]), discount: f64([]) });
+  const book = parquet.priceBook(INVENTORY, emptyDisc);
   assert.equal(book.report.discounts.rows, 0);
   assert.ok(book.report.warnings.some((w) => /no rows/.test(w)));
 });
 
-Deno.test("readParquetTable reads the asked columns (parquet-wasm 0.8 may return all)", () => {
-  const t = readParquetTable(INVENTORY, ["item_price"]);
+Deno.test("readTable reads the asked columns (parquet-wasm 0.8 may return all)", () => {
+  const t = parquet.readTable(INVENTORY, ["item_price"]);
   assert.ok(t.schema.fields.some((f) => f.name === "item_price"));
   assert.equal(t.numRows, 3);
 });
@@ -355,10 +352,10 @@ Deno.test("loadPriceBook honours the unknown-item policy", async () => {
 Deno.test("many record batches and a large catalog index the same as one", () => {
   const n = 5000;
   const ids = Array.from({ length: n }, (_, i) => `S${i}`);
-  const inv = writeParquetBytes(
+  const inv = parquet.writeTable(
     new Table({ shelf_id: utf8(ids), item_price: f64(ids.map((_, i) => (i % 997) / 100)) }),
   );
-  const book = priceBookFromParquet(inv, undefined);
+  const book = parquet.priceBook(inv, undefined);
   assert.equal(book.size, n);
   assert.equal(book.unitCents("S1234"), 1234 % 997);
   assert.equal(DAY, 86_400_000);

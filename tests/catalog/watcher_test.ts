@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
-import { initParquet, writeParquetBytes } from "../../lib/catalog/loader.ts";
+import { initParquet } from "../../lib/catalog/loader.ts";
 import { CatalogWatcher, type WatcherLogLevel } from "../../lib/catalog/watcher.ts";
 
-await initParquet();
+const parquet = await initParquet();
 
 function inventory(price: number): Uint8Array {
-  return writeParquetBytes(
+  return parquet.writeTable(
     new Table({
       shelf_id: vectorFromArray(["A", "B"], new Utf8()),
       item_price: vectorFromArray([price, 1], new Float64()),
@@ -15,7 +15,7 @@ function inventory(price: number): Uint8Array {
 }
 
 function discounts(d: number): Uint8Array {
-  return writeParquetBytes(
+  return parquet.writeTable(
     new Table({
       shelf_id: vectorFromArray(["A"], new Utf8()),
       week: vectorFromArray(["2025-W45"], new Utf8()),
@@ -97,7 +97,7 @@ Deno.test("watcher: a broken replacement keeps the old book, logs an error, coun
     // A file without the needed columns is broken too.
     await replace(
       storePath,
-      writeParquetBytes(new Table({ shelf_id: vectorFromArray(["A"], new Utf8()) })),
+      parquet.writeTable(new Table({ shelf_id: vectorFromArray(["A"], new Utf8()) })),
     );
     await eventually(() => watcher.failures === 2, "a second failure");
     assert.match(watcher.lastError ?? "", /item_price/);

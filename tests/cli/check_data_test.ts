@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
-import { initParquet, writeParquetBytes } from "../../lib/catalog/loader.ts";
+import { initParquet } from "../../lib/catalog/loader.ts";
 import { main } from "../../lib/cli/check_data.ts";
 import { captureConsole } from "../support/console_capture.ts";
 
-await initParquet();
+const parquet = await initParquet();
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const DATA = new URL("../../examples/", import.meta.url).pathname;
 
@@ -32,7 +32,7 @@ async function fixtures() {
   const disc = `${dir}/disc.parquet`;
   await Deno.writeFile(
     store,
-    writeParquetBytes(
+    parquet.writeTable(
       new Table({
         shelf_id: vectorFromArray(["A", "B", "A", "C"], new Utf8()),
         item_price: vectorFromArray([1, 2, 3, null], new Float64()),
@@ -41,7 +41,7 @@ async function fixtures() {
   );
   await Deno.writeFile(
     disc,
-    writeParquetBytes(
+    parquet.writeTable(
       new Table({
         shelf_id: vectorFromArray(["A", "A", "Z", "B"], new Utf8()),
         week: vectorFromArray(["2025-W01", "2025-W03", "2025-W03", "bad"], new Utf8()),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
-import { initParquet, writeParquetBytes } from "../../lib/catalog/loader.ts";
+import { initParquet } from "../../lib/catalog/loader.ts";
 import { main, type PricerFactory } from "../../lib/cli/replay.ts";
 import { replay } from "../../lib/files/replay.ts";
 import { testPricer } from "../fixtures/engine_fixture.ts";
@@ -174,12 +174,12 @@ Deno.test("§8 replay: event-time order, not file order; ties keep file order", 
 });
 
 Deno.test("§8 replay via subprocess: deno run main.ts replay with a parquet store, stdin input", async () => {
-  await initParquet();
+  const parquet = await initParquet();
   const dir = await Deno.makeTempDir();
   const store = `${dir}/store.parquet`;
   await Deno.writeFile(
     store,
-    writeParquetBytes(
+    parquet.writeTable(
       new Table({
         shelf_id: vectorFromArray(["BEVWAT1", "SNACK9", "BREAD2"], new Utf8()),
         item_price: vectorFromArray([1.25, 2.5, 3.15], new Float64()),

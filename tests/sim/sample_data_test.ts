@@ -5,22 +5,22 @@
  * demo catalog's rows, not from the price book.
  */
 import assert from "node:assert/strict";
-import { initParquet, priceBookFromParquet, writeParquetBytes } from "../../lib/catalog/loader.ts";
+import { initParquet } from "../../lib/catalog/loader.ts";
 import { demoDiscounts, demoItems } from "../../lib/sim/demo_catalog.ts";
 import { DAY_MS, isoWeekLabelOf } from "../../lib/core/iso_week.ts";
 import { SAMPLE_FILES, sampleInventoryRows, sampleTables } from "../../lib/sim/sample_data.ts";
 
-await initParquet();
+const parquet = await initParquet();
 const ROOT = new URL("../../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
 const tables = sampleTables();
 const bytes = {
-  inventory: writeParquetBytes(tables.inventory),
-  weekly: writeParquetBytes(tables.weekly),
-  dated: writeParquetBytes(tables.dated),
+  inventory: parquet.writeTable(tables.inventory),
+  weekly: parquet.writeTable(tables.weekly),
+  dated: parquet.writeTable(tables.dated),
 };
-const weeklyBook = priceBookFromParquet(bytes.inventory, bytes.weekly);
-const datedBook = priceBookFromParquet(bytes.inventory, bytes.dated);
+const weeklyBook = parquet.priceBook(bytes.inventory, bytes.weekly);
+const datedBook = parquet.priceBook(bytes.inventory, bytes.dated);
 const items = demoItems();
 const cents = (x: number) => Math.round(x * 100);
 

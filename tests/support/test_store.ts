@@ -5,7 +5,7 @@
  * @module
  */
 import { tableFromArrays } from "apache-arrow";
-import { initParquet, writeParquetBytes } from "../../lib/catalog/loader.ts";
+import { initParquet } from "../../lib/catalog/loader.ts";
 import { type SimRecord, StoreSimulation } from "../../lib/sim/store_simulation.ts";
 
 /** One record as a producer would send it. */
@@ -60,12 +60,12 @@ export function simulatedTraffic(opts: {
 
 /** Writes the test inventory (the first 36 test items) and a weekly discount file. */
 export async function writeTestCatalog(dir: string): Promise<{ store: string; discounts: string }> {
-  await initParquet();
+  const parquet = await initParquet();
   const store = `${dir}/store.parquet`;
   const discounts = `${dir}/discounts.parquet`;
   await Deno.writeFile(
     store,
-    writeParquetBytes(tableFromArrays({
+    parquet.writeTable(tableFromArrays({
       shelf_id: KNOWN_ITEMS,
       item_price: Float64Array.from(KNOWN_ITEMS, (_, i) => 0.5 + i * 1.15),
     })),
@@ -84,7 +84,7 @@ export async function writeTestCatalog(dir: string): Promise<{ store: string; di
   }
   await Deno.writeFile(
     discounts,
-    writeParquetBytes(
+    parquet.writeTable(
       tableFromArrays({ shelf_id: ids, week: weeks, discount: Float64Array.from(fractions) }),
     ),
   );
