@@ -18,6 +18,7 @@ import {
   type Source,
 } from "../core/engine.ts";
 import { eventTimeOf, newParseScratch, parseValue } from "../core/records.ts";
+import { IsoParser } from "../core/timestamps.ts";
 import { driveRecords, EngineDriver } from "../drive/driver.ts";
 import { MemoryCommitter } from "../drive/memory_committer.ts";
 
@@ -95,8 +96,9 @@ class LineIndex {
  * Splits `bytes` into lines and computes each line's merge time: a foot line's `entry_time`, a
  * shelf line's `timestamp`; a line without one (or unparseable) takes the time of the line
  * before it in the file, and leading lines without one take the first time in the file.
+ * `times` is the replay's one parser (a parser per line would be an allocation per line).
  */
-function indexLines(source: Source, bytes: Uint8Array): LineIndex {
+function indexLines(source: Source, bytes: Uint8Array, times: IsoParser): LineIndex {
   const idx = new LineIndex(1024);
   const ps = newParseScratch();
   let pos = 0;
@@ -121,7 +123,7 @@ function indexLines(source: Source, bytes: Uint8Array): LineIndex {
     if (blank) idx.blank++;
     else {
       let t = NaN;
-      if (parseValue(bytes.subarray(pos, end), ps)) t = eventTimeOf(source, ps.obj!);
+      if (parseValue(bytes.subarray(pos, end), ps)) t = eventTimeOf(source, ps.obj!, times);
       if (t === t) prev = t;
       else t = prev;
       if (t !== t) leading++;
@@ -165,8 +167,8 @@ interface IndexedInput {
   lineOfOffset: Float64Array;
 }
 
-function indexInput(source: Source, input: ReplayInput): IndexedInput {
-  const idx = indexLines(source, input.bytes);
+function indexInput(source: Source, input: ReplayInput, times: IsoParser): IndexedInput {
+  const idx = indexLines(source, input.bytes, times);
   return { input, idx, order: timeOrder(idx), lineOfOffset: new Float64Array(idx.n) };
 }
 
@@ -257,7 +259,11 @@ export async function replay(
   config: ReplayConfig,
   onDlq: (lines: ReplayDlqLine[]) => void | Promise<void> = () => {},
 ): Promise<ReplayResult> {
-  const inputs = { foot: indexInput("foot", foot), shelf: indexInput("shelf", shelf) };
+  const times = new IsoParser();
+  const inputs = {
+    foot: indexInput("foot", foot, times),
+    shelf: indexInput("shelf", shelf, times),
+  };
   const committer = new MemoryCommitter();
   const driver = new EngineDriver<void, MemoryCommitter>(new Engine(config), committer);
   const running = fileProgress(false), complete = fileProgress(true);
