@@ -2,6 +2,7 @@
  * End-to-end figures through a real broker, run on demand:
  *
  *   deno run -A bench/e2e.ts [--events 300000] [--latency-seconds 20] [--rate 10000] [--carts 100000]
+ *                            [--skip throughput,latency,memory] [-h | --help]
  *
  * 1. Throughput: shelf events per second from input topics to read_committed output, with
  *    exactly-once on and off, next to a kcat consume-and-produce pass-through of the same
@@ -33,8 +34,23 @@ const { values } = parseArgs({
     rate: { type: "string", default: "10000" },
     carts: { type: "string", default: "100000" },
     skip: { type: "string", default: "" },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
+if (values.help) {
+  console.log(`deno run -A bench/e2e.ts [options]: end-to-end figures through a real broker
+
+  --events N            throughput: shelf events from input topics to read_committed output,
+                        exactly-once on and off, next to a kcat pass-through (default 300000)
+  --latency-seconds S   latency: how long the real-time producer runs (default 20)
+  --rate R              latency: shelf events per second of that producer (default 10000)
+  --carts N             memory: open carts of 10 lines the service holds (default 100000)
+  --skip LIST           parts to leave out, comma-separated: throughput, latency, memory
+  -h, --help            this text
+
+Starts its own broker on loopback, or uses KAFKA_TEST_BROKER=host:port.`);
+  Deno.exit(0);
+}
 const skip = new Set(values.skip!.split(",").filter(Boolean));
 
 let broker: Broker | undefined;
