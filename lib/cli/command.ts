@@ -5,7 +5,13 @@
  * @module
  */
 import { SERVICE_OPTIONS } from "./config.ts";
-import { type OptionTable, type OptionValues, parseOptions, UsageError } from "./options.ts";
+import {
+  type OptionTable,
+  type OptionValues,
+  parseOptions,
+  parsers,
+  UsageError,
+} from "./options.ts";
 
 /** A command's option table and help, for {@link parseCommand}. */
 export interface CommandSpec<T extends OptionTable> {
@@ -21,6 +27,8 @@ export interface CommandSpec<T extends OptionTable> {
   check?: (values: OptionValues<T>) => OptionValues<T>;
   /** The command `--help` is pointed at in messages (default `name`). */
   helpCommand?: string;
+  /** On bad usage, print the whole `--help` text instead of pointing at `--help`. */
+  usageOnError?: boolean;
 }
 
 /** The parsed values, or the exit code when the command is done (`--help`: 0, bad usage: 2). */
@@ -40,12 +48,28 @@ export function parseCommand<T extends OptionTable>(
     return { values: spec.check ? spec.check(parsed.values) : parsed.values };
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(`${spec.name}: ${e.message}\n(see ${spec.helpCommand ?? spec.name} --help)`);
+      console.error(
+        spec.usageOnError
+          ? `${spec.name}: ${e.message}\n\n${spec.usage}`
+          : `${spec.name}: ${e.message}\n(see ${spec.helpCommand ?? spec.name} --help)`,
+      );
       return { exitCode: 2 };
     }
     throw e;
   }
 }
+
+/** The `--json` option of a command that ends with a summary. */
+export const JSON_SUMMARY_OPTION = {
+  flag: "json",
+  default: "0",
+  boolean: true,
+  help: "print the summary as JSON",
+  parse: parsers.bool,
+} as const;
+
+/** No environment: for commands whose options come from flags and defaults only. */
+export const NO_ENV = (): string | undefined => undefined;
 
 /** An environment variable; undefined when unset or when `--allow-env` was not granted. */
 export function readEnv(name: string): string | undefined {

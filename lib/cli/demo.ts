@@ -4,7 +4,8 @@
  * @module
  */
 import { CommandExit } from "./command_exit.ts";
-import { optionsHelp, parseOptions, parsers, UsageError } from "./options.ts";
+import { optionsHelp, type OptionValues, parsers, UsageError } from "./options.ts";
+import { JSON_SUMMARY_OPTION, NO_ENV, parseCommand } from "./command.ts";
 import {
   DEFAULT_DATE,
   type DemoCatalog,
@@ -15,7 +16,7 @@ import {
 import type { DemoResult } from "../sim/demo_summary.ts";
 import { formatSummary } from "../sim/demo_text.ts";
 import { dayStartUs } from "../sim/store_simulation.ts";
-import { CatalogError } from "../core/price_book.ts";
+import { CatalogError } from "../core/mod.ts";
 
 const { nonEmpty, number, bool } = parsers;
 
@@ -65,13 +66,7 @@ export const DEMO_OPTIONS = {
     help: "inject a few late, invalid and duplicate records (--no-faults: none)",
     parse: bool,
   },
-  json: {
-    flag: "json",
-    default: "0",
-    boolean: true,
-    help: "print the summary as JSON",
-    parse: bool,
-  },
+  json: JSON_SUMMARY_OPTION,
 } as const;
 
 const USAGE = `Usage: pos-producer demo [options]
@@ -130,7 +125,7 @@ async function catalogFor(
   return await loadDemoCatalog(store, discounts);
 }
 
-type DemoValues = ReturnType<typeof parseOptions<typeof DEMO_OPTIONS>>["values"];
+type DemoValues = OptionValues<typeof DEMO_OPTIONS>;
 
 /** The catalog; a bad file or a missing permission is exit 2. */
 async function demoCatalogOf(v: DemoValues): Promise<DemoCatalog> {
@@ -186,21 +181,15 @@ function printSummary(v: DemoValues, result: DemoResult, seconds: number): void 
 
 /** Runs `demo`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let v;
-  try {
-    const parsed = parseOptions(DEMO_OPTIONS, args, () => undefined);
-    if (parsed.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    v = parsed.values;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`pos-producer demo: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
+  const parsed = parseCommand({
+    name: "pos-producer demo",
+    usage: USAGE,
+    options: DEMO_OPTIONS,
+    env: NO_ENV,
+    usageOnError: true,
+  }, args);
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const v = parsed.values;
   try {
     const catalog = await demoCatalogOf(v);
     const t0 = performance.now();

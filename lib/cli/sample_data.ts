@@ -3,7 +3,8 @@
  * parquet files, so a fresh clone can run the service, `replay` and `check-data` on real files.
  * @module
  */
-import { optionsHelp, parseOptions, parsers, UsageError } from "./options.ts";
+import { optionsHelp, parsers, UsageError } from "./options.ts";
+import { NO_ENV, parseCommand } from "./command.ts";
 import { SAMPLE_FILES, SAMPLE_FROM, SAMPLE_TO, sampleTables } from "../sim/sample_data.ts";
 
 function date(raw: string): string {
@@ -45,24 +46,18 @@ Exit codes: 0 written, 1 the files could not be written, 2 bad usage.`;
 
 /** Entry point of `sample-data`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let v;
-  try {
-    const parsed = parseOptions(SAMPLE_DATA_OPTIONS, args, () => undefined);
-    if (parsed.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    v = parsed.values;
-    if (v.from > v.to) throw new UsageError(`--from ${v.from} is after --to ${v.to}`);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(
-        `pos-producer sample-data: ${e.message}\n(see pos-producer sample-data --help)`,
-      );
-      return 2;
-    }
-    throw e;
-  }
+  const parsed = parseCommand({
+    name: "pos-producer sample-data",
+    usage: USAGE,
+    options: SAMPLE_DATA_OPTIONS,
+    env: NO_ENV,
+    check: (v) => {
+      if (v.from > v.to) throw new UsageError(`--from ${v.from} is after --to ${v.to}`);
+      return v;
+    },
+  }, args);
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const v = parsed.values;
   const { initParquet } = await import("../catalog/loader.ts");
   const parquet = await initParquet();
   const tables = sampleTables(v.from, v.to);

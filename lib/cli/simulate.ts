@@ -5,9 +5,14 @@
  */
 import { checkSasl, SERVICE_OPTIONS } from "./config.ts";
 import { optionsHelp, type OptionValues, parsers, UsageError } from "./options.ts";
-import { kafkaClientOptions, parseCommand, withStopSignal } from "./command.ts";
+import {
+  JSON_SUMMARY_OPTION,
+  kafkaClientOptions,
+  parseCommand,
+  withStopSignal,
+} from "./command.ts";
 import { jsonLogger, type Logger } from "../observe/log.ts";
-import { CatalogError } from "../core/price_book.ts";
+import { CatalogError } from "../core/mod.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
 import { DEFAULT_DATE, type DemoCatalog, generatedCatalog, loadDemoCatalog } from "../sim/demo.ts";
 import { dayStartUs } from "../sim/store_simulation.ts";
@@ -88,13 +93,7 @@ export const SIMULATE_OPTIONS = {
   },
   createTopics: { ...SERVICE_OPTIONS.createTopics, help: "create the two topics when missing" },
   topicPartitions: SERVICE_OPTIONS.topicPartitions,
-  json: {
-    flag: "json",
-    default: "0",
-    boolean: true,
-    help: "print the summary as JSON",
-    parse: bool,
-  },
+  json: JSON_SUMMARY_OPTION,
   ...kafkaClientOptions("pos-producer-simulate"),
 } as const;
 
