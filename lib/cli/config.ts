@@ -4,7 +4,7 @@
  * @module
  */
 import { type OptionValues, parseOptions, parsers, UsageError } from "./options.ts";
-import type { UnknownItemPolicy } from "../core/pricing.ts";
+import type { UnknownItemPolicy } from "../core/mod.ts";
 
 const { string, nonEmpty, bool, number, oneOf } = parsers;
 
@@ -161,11 +161,27 @@ export const SERVICE_OPTIONS = {
     help: "how often outputs, state and offsets are committed",
     parse: number(10, 60_000, true),
   },
+  applicationId: {
+    flag: "application-id",
+    env: "APPLICATION_ID",
+    default: "pos-producer",
+    help: "shared by every instance: prefix of the per-task transactional ids " +
+      "(<id>-relay-<s>, <id>-task-<p>) and of the default repartition topic " +
+      "(unset: TRANSACTIONAL_ID if set, so an upgrade keeps its ids' prefix)",
+    parse: nonEmpty,
+  },
+  repartitionTopic: {
+    flag: "repartition-topic",
+    env: "REPARTITION_TOPIC",
+    default: "",
+    help: "internal topic of shelf events keyed by customer, as many partitions as the foot " +
+      "topic (empty: <APPLICATION_ID>-shelf-by-customer)",
+    parse: string,
+  },
   transactionalId: {
     flag: "transactional-id",
     env: "TRANSACTIONAL_ID",
-    default: "pos-producer",
-    help: "Kafka transactional id; a second instance with the same id fences the first",
+    help: "deprecated: the application id when APPLICATION_ID is not set",
     parse: nonEmpty,
   },
   createTopics: {
@@ -247,8 +263,33 @@ export function parseServiceConfig(
   args: string[],
   env?: (name: string) => string | undefined,
 ): { config: ServiceConfig; help: boolean } {
-  const { values, help } = parseOptions(SERVICE_OPTIONS, args, env);
-  return { config: checkSasl(values), help };
+  // Without its default, an unset APPLICATION_ID is told apart from one set to the default.
+  const table = {
+    ...SERVICE_OPTIONS,
+    applicationId: { ...SERVICE_OPTIONS.applicationId, default: undefined },
+  };
+  const { values, help } = parseOptions(table, args, env);
+  return { config: resolveNames(checkSasl(values)), help };
+}
+
+/**
+ * Fills in the names that default to others: the application id (`APPLICATION_ID`, else the
+ * deprecated `TRANSACTIONAL_ID`, else `pos-producer`), the repartition topic
+ * (`<application id>-shelf-by-customer` when empty) and `transactionalId` (the application id when
+ * unset), so every field of the result is the final name.
+ */
+export function resolveNames(values: ServiceConfig): ServiceConfig {
+  const applicationId = values.applicationId ?? values.transactionalId ??
+    SERVICE_OPTIONS.applicationId.default;
+  const repartitionTopic = values.repartitionTopic?.trim()
+    ? values.repartitionTopic.trim()
+    : `${applicationId}-shelf-by-customer`;
+  return {
+    ...values,
+    applicationId,
+    repartitionTopic,
+    transactionalId: values.transactionalId ?? applicationId,
+  };
 }
 
 /** Throws `UsageError` when a SASL mechanism is set without a user and a password. */
