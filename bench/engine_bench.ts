@@ -6,7 +6,7 @@
  *                                                                 JSON.parse baseline, bytes/cart)
  */
 import { Engine, type InputRecord } from "../lib/core/engine.ts";
-import type { CartLine, PricedCart, Pricer } from "../lib/core/pricing.ts";
+import type { CartLine, PricedCart, Pricer } from "../lib/core/pricing/pricing.ts";
 
 const pricer: Pricer = {
   priceCart(lines: readonly CartLine[]): PricedCart {

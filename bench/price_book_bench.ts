@@ -8,10 +8,10 @@
  */
 import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
 import { initParquet, loadPriceBook } from "../lib/catalog/loader.ts";
-import { PriceBook } from "../lib/core/price_book.ts";
+import { PriceBook } from "../lib/core/pricing/price_book.ts";
 import { arrowSource } from "../lib/catalog/arrow_columns.ts";
-import type { CartLine } from "../lib/core/pricing.ts";
-import { isoWeekKey, isoWeekLabel } from "../lib/core/iso_week.ts";
+import type { CartLine } from "../lib/core/pricing/pricing.ts";
+import { isoWeekKey, isoWeekLabel } from "../lib/core/pricing/iso_week.ts";
 import { mulberry32 as rng } from "../lib/sim/store_simulation.ts";
 
 const DATA = new URL("../examples/", import.meta.url).pathname;

@@ -1,18 +1,18 @@
 /**
- * Adapts Arrow tables to the core's `ColumnSource` (lib/core/column_source.ts): columns read
+ * Adapts Arrow tables to the core's `ColumnSource` (lib/core/pricing/column_source.ts): columns read
  * into plain JS arrays, strings, numbers (NaN for null or unreadable) and points in time.
  * Pure: no I/O. Fast paths read the Arrow buffers
  * directly (one text decode per string column chunk when it is ASCII).
  * @module
  */
 import { type Data, type DataType, Type, type Vector } from "apache-arrow";
-import { parseDateTime } from "../core/iso_week.ts";
 import {
   type ColumnSource,
   ColumnTypeError,
   NUMERIC_TEXT,
+  parseDateTime,
   type TimeColumn,
-} from "../core/column_source.ts";
+} from "../core/mod.ts";
 
 const decoder = new TextDecoder();
 

@@ -3,7 +3,7 @@
  * what to do. Every command that loads the price book ends its message with this.
  * @module
  */
-import type { CatalogError } from "../core/price_book.ts";
+import type { CatalogError } from "../core/mod.ts";
 
 /** `error message; fix` in one line, for the inventory or discount file named by `e.file`. */
 export function catalogErrorLine(

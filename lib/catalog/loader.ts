@@ -9,8 +9,7 @@
  * @module
  */
 import { type Table, tableFromIPC, tableToIPC } from "apache-arrow";
-import type { UnknownItemPolicy } from "../core/pricing.ts";
-import { CatalogError, type LoadReport, PriceBook } from "../core/price_book.ts";
+import { CatalogError, type LoadReport, PriceBook, type UnknownItemPolicy } from "../core/mod.ts";
 import type { LoadAnswer, LoadRequest } from "./parquet_worker.ts";
 import { arrowSource } from "./arrow_columns.ts";
 

@@ -8,7 +8,7 @@
  */
 /// <reference lib="deno.worker" />
 import { initParquet, type LoadOptions } from "./loader.ts";
-import { CatalogError, type IndexedBook } from "../core/price_book.ts";
+import { CatalogError, type IndexedBook } from "../core/mod.ts";
 
 /** What the worker is sent. */
 export interface LoadRequest {

@@ -4,8 +4,14 @@
  * book and logs an error. This is the edge: file I/O and timers live here, the book stays pure.
  * @module
  */
-import type { CartLine, PricedCart, Pricer, UnknownItemPolicy } from "../core/pricing.ts";
-import type { LoadReport, PriceBook } from "../core/price_book.ts";
+import {
+  type CartLine,
+  type LoadReport,
+  type PriceBook,
+  type PricedCart,
+  type Pricer,
+  type UnknownItemPolicy,
+} from "../core/mod.ts";
 import { loadPriceBook } from "./loader.ts";
 import { fullGc } from "./full_gc.ts";
 

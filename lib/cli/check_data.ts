@@ -7,7 +7,7 @@
 import { loadPriceBook } from "../catalog/loader.ts";
 import { optionsHelp, type OptionValues, parsers } from "./options.ts";
 import { parseCommand, readEnv } from "./command.ts";
-import { CatalogError, type LoadReport } from "../core/price_book.ts";
+import { CatalogError, type LoadReport } from "../core/mod.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
 
 const DEFAULT_STORE = "/data/store_inventory_final.parquet";

@@ -5,10 +5,9 @@
 import { CommandExit } from "./command_exit.ts";
 import { SERVICE_OPTIONS } from "./config.ts";
 import { optionsHelp, parseOptions, parsers, UsageError } from "./options.ts";
-import type { Pricer, UnknownItemPolicy } from "../core/pricing.ts";
+import { type CatalogError, type Pricer, type UnknownItemPolicy } from "../core/mod.ts";
 import { replay, type ReplayDlqLine, type ReplayResult } from "../files/replay.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
-import type { CatalogError } from "../core/price_book.ts";
 
 /** Options of `replay`: the files, and every service option that affects output. */
 export const REPLAY_OPTIONS = {

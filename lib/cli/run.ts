@@ -8,7 +8,7 @@ import { optionsHelp, UsageError } from "./options.ts";
 import { jsonLogger, type Logger } from "../observe/log.ts";
 import { serveMetrics } from "../observe/metrics.ts";
 import { CatalogWatcher } from "../catalog/watcher.ts";
-import { CatalogError } from "../core/price_book.ts";
+import { CatalogError } from "../core/mod.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
 import { ServiceMetrics } from "../kafka/service_metrics.ts";
 import { runService, type ServiceDeps } from "../kafka/service.ts";

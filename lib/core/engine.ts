@@ -69,16 +69,20 @@ import {
   usOfMs,
 } from "./engine_types.ts";
 import { type EngineContext, horizonOf, sessionCutoff, trimLate } from "./engine_context.ts";
-import { Decoder, type ShelfEvent } from "./decode.ts";
-import { applyShelfEvent } from "./shelf_events.ts";
-import { applySession } from "./sessions.ts";
-import { checkout } from "./checkout.ts";
-import { CheckoutSchedule } from "./checkout_schedule.ts";
-import { IN_CART_HEAP, IN_SESSION_HEAP } from "./customer.ts";
+import { Decoder, type ShelfEvent } from "./decode/decode.ts";
+import { applyShelfEvent } from "./carts/shelf_events.ts";
+import { applySession } from "./carts/sessions.ts";
+import { checkout } from "./checkout/checkout.ts";
+import { CheckoutSchedule } from "./time/checkout_schedule.ts";
+import { IN_CART_HEAP, IN_SESSION_HEAP } from "./carts/customer.ts";
 import { EngineCounters } from "./engine_metrics.ts";
-import { OutputBuffer } from "./dlq.ts";
-import { Visits } from "./visits.ts";
-import { deserializeState, deserializeStreamTime, serializeStreamTime } from "./state_codec.ts";
+import { OutputBuffer } from "./checkout/dlq.ts";
+import { Visits } from "./carts/visits.ts";
+import {
+  deserializeState,
+  deserializeStreamTime,
+  serializeStreamTime,
+} from "./carts/state_codec.ts";
 
 export * from "./engine_types.ts";
 

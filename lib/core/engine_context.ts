@@ -3,13 +3,13 @@
  * engine; the rules (shelf_events.ts, sessions.ts, checkout.ts) take it as their first argument.
  * @module
  */
-import type { Pricer } from "./pricing.ts";
-import type { Customer } from "./customer.ts";
-import type { CheckoutSchedule } from "./checkout_schedule.ts";
+import type { Pricer } from "./pricing/pricing.ts";
+import type { Customer } from "./carts/customer.ts";
+import type { CheckoutSchedule } from "./time/checkout_schedule.ts";
 import type { EngineCounters } from "./engine_metrics.ts";
-import type { OutputBuffer } from "./dlq.ts";
-import type { Visits } from "./visits.ts";
-import { takeEventsAfter } from "./cart.ts";
+import type { OutputBuffer } from "./checkout/dlq.ts";
+import type { Visits } from "./carts/visits.ts";
+import { takeEventsAfter } from "./carts/cart.ts";
 
 /** The engine's settings and units, for its rules. */
 export interface EngineContext {

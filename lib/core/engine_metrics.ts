@@ -13,7 +13,7 @@
  * @module
  */
 import type { EngineMetrics, Source } from "./engine_types.ts";
-import { type Reason, REASONS } from "./records.ts";
+import { type Reason, REASONS } from "./decode/records.ts";
 
 /** The gauges a snapshot reads from the state. */
 export type Gauges = Pick<

@@ -3,7 +3,7 @@
  * out (transactions, DLQ records, metrics). `engine.ts` re-exports them all.
  * @module
  */
-import type { CartLine, PricedCart, PricedLine, Pricer } from "./pricing.ts";
+import type { CartLine, PricedCart, PricedLine, Pricer } from "./pricing/pricing.ts";
 
 export type { CartLine, PricedCart, PricedLine, Pricer };
 
@@ -146,6 +146,12 @@ export interface PartitionSignal {
    * tells a real-time producer (records produced near their event time) from a backfill.
    */
   endMovedAtMs?: number;
+  /**
+   * The highest event time (µs) the partition has had upstream, when this engine sees only part
+   * of it: a shelf partition relayed by customer to several tasks (scale-out). Absent: the
+   * records applied here are the whole partition.
+   */
+  watermarkUs?: number;
 }
 
 /** The progress signal: every input partition, and the wall clock when there is one. */

@@ -70,15 +70,21 @@ export {
   type PriceBookOptions,
   type PriceTables,
   type WeekCoverage,
-} from "./price_book.ts";
-export type { CartLine, PricedCart, PricedLine, Pricer, UnknownItemPolicy } from "./pricing.ts";
+} from "./pricing/price_book.ts";
+export type {
+  CartLine,
+  PricedCart,
+  PricedLine,
+  Pricer,
+  UnknownItemPolicy,
+} from "./pricing/pricing.ts";
 export {
   type ColumnSource,
   ColumnTypeError,
   NUMERIC_TEXT,
   rowSource,
   type TimeColumn,
-} from "./column_source.ts";
+} from "./pricing/column_source.ts";
 export {
   DAY_MS,
   isoWeekKey,
@@ -87,19 +93,22 @@ export {
   parseDateTime,
   type ParsedTime,
   parseIsoWeekLabel,
-} from "./iso_week.ts";
+} from "./pricing/iso_week.ts";
 export {
   formatUtc,
   type Instant,
   IsoParser,
   parseIsoMicros,
   parseTimestamp,
-} from "./timestamps.ts";
+} from "./decode/timestamps.ts";
 export {
   eventTimeOf,
+  type FootScratch,
+  type FootSession,
   newParseScratch,
   type ParseScratch,
   parseValue,
   type Reason,
   REASONS,
-} from "./records.ts";
+} from "./decode/records.ts";
+export { Decoder, type Outcome, ShelfEvent } from "./decode/decode.ts";

@@ -6,7 +6,7 @@
  * and the tests through lib/drive/memory_committer.ts.
  * @module
  */
-import type { DlqRecord, TransactionOut } from "../core/engine.ts";
+import type { DlqRecord, TransactionOut } from "../core/mod.ts";
 
 /**
  * One commit's worth. Output, changelog and offsets travel together so that a crash can never

@@ -6,7 +6,7 @@
  * offline callers hand their records to {@link driveRecords}.
  * @module
  */
-import type { Engine, InputRecord, Progress } from "../core/engine.ts";
+import type { Engine, InputRecord, Progress } from "../core/mod.ts";
 import { type Commit, type Committer, NO_STATE } from "./committer.ts";
 
 /**

@@ -3,9 +3,8 @@
  * DLQ records; the engine's property tests also keep the changelog, to restore from it.
  * @module
  */
-import type { DlqRecord, TransactionOut } from "../core/engine.ts";
+import { type DlqRecord, parseIsoMicros, type TransactionOut } from "../core/mod.ts";
 import type { Commit, Committer } from "./committer.ts";
-import { parseIsoMicros } from "../core/timestamps.ts";
 
 /**
  * Collects every commit; `keepsState` also folds the changelog into {@link changelog}. `O` is

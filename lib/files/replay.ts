@@ -13,12 +13,14 @@ import {
   type DlqRecord,
   Engine,
   type EngineConfig,
+  eventTimeOf,
   type InputRecord,
+  IsoParser,
+  newParseScratch,
+  parseValue,
   type Progress,
   type Source,
-} from "../core/engine.ts";
-import { eventTimeOf, newParseScratch, parseValue } from "../core/records.ts";
-import { IsoParser } from "../core/timestamps.ts";
+} from "../core/mod.ts";
 import { driveRecords, EngineDriver } from "../drive/driver.ts";
 import { MemoryCommitter } from "../drive/memory_committer.ts";
 

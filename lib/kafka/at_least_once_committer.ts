@@ -5,7 +5,7 @@
  * @module
  */
 import type { Consumer, Producer } from "kafkajs";
-import type { Source } from "../core/engine.ts";
+import type { Source } from "../core/mod.ts";
 import type { Commit } from "../drive/committer.ts";
 import { type InputOffsets, SOURCES } from "./input_positions.ts";
 import { chunked, outputBatches, type OutputTopics } from "./output_messages.ts";

@@ -15,7 +15,7 @@
  * Tested with a fake committer in tests/kafka/commit_loop_test.ts.
  * @module
  */
-import type { Progress } from "../core/engine.ts";
+import type { Progress } from "../core/mod.ts";
 import { type Commit, type Committer, isEmptyCommit } from "../drive/committer.ts";
 import type { EngineDriver } from "../drive/driver.ts";
 import { sleep } from "../sleep.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Consumer, Producer } from "kafkajs";
-import type { Source } from "../core/engine.ts";
+import type { Source } from "../core/mod.ts";
 import type { Committer } from "../drive/committer.ts";
 import type { InputOffsets } from "./input_positions.ts";
 import type { OutputTopics } from "./output_messages.ts";

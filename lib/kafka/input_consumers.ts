@@ -5,7 +5,7 @@
  * @module
  */
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
-import type { InputRecord, Source } from "../core/engine.ts";
+import type { InputRecord, Source } from "../core/mod.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
 import { type InputPositions, SOURCES } from "./input_positions.ts";
 import { type PipelineFailure, RebalanceError } from "./failure.ts";

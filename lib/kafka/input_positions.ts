@@ -5,7 +5,7 @@
  * @module
  */
 import type { Admin } from "kafkajs";
-import type { PartitionSignal, Progress, Source } from "../core/engine.ts";
+import type { PartitionSignal, Progress, Source } from "../core/mod.ts";
 import type { Logger } from "../observe/log.ts";
 import { TopicProgress } from "./progress.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { DlqRecord } from "../core/engine.ts";
+import type { DlqRecord } from "../core/mod.ts";
 import type { Commit } from "../drive/committer.ts";
 
 /** Records bigger than this go to the DLQ truncated (the original stays in its topic). */

@@ -7,7 +7,7 @@
  * @module
  */
 import { type Admin, type Consumer, type Kafka, Partitioners, type Producer } from "kafkajs";
-import { Engine, type Source } from "../core/engine.ts";
+import { Engine, type Source } from "../core/mod.ts";
 import type { Commit } from "../drive/committer.ts";
 import { EngineDriver } from "../drive/driver.ts";
 import { RateLimiter } from "../observe/log.ts";

@@ -7,7 +7,7 @@
  * and builds it again from Kafka, with capped back-off.
  * @module
  */
-import type { Pricer } from "../core/pricing.ts";
+import type { Pricer } from "../core/mod.ts";
 import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
 import { Backoff, sleep } from "../sleep.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import { Counter, Gauge, type Histogram, Registry } from "../observe/metrics.ts";
-import type { EngineMetrics } from "../core/engine.ts";
+import type { EngineMetrics } from "../core/mod.ts";
 
 /** Latency buckets in seconds. */
 const DELAY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300];

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Admin, Consumer, Kafka } from "kafkajs";
-import type { Engine } from "../core/engine.ts";
+import type { Engine } from "../core/mod.ts";
 import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
 import { sleep } from "../sleep.ts";

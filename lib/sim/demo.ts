@@ -7,11 +7,16 @@
  * `loadDemoCatalog` reads the optional parquet files (the only I/O here).
  * @module
  */
-import { Engine, type InputRecord, type Progress } from "../core/engine.ts";
+import {
+  CatalogError,
+  Engine,
+  type InputRecord,
+  PriceBook,
+  type Pricer,
+  type Progress,
+} from "../core/mod.ts";
 import { driveRecords, EngineDriver } from "../drive/driver.ts";
 import { MemoryCommitter } from "../drive/memory_committer.ts";
-import { CatalogError, PriceBook } from "../core/price_book.ts";
-import type { Pricer } from "../core/pricing.ts";
 import { demoCatalog } from "./demo_catalog.ts";
 import {
   dayStartUs,

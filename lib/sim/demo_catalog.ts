@@ -5,8 +5,7 @@
  * Deterministic: the same weeks give the same rows. Pure.
  * @module
  */
-import type { DiscountRow, ItemRow } from "../core/price_book.ts";
-import { DAY_MS, isoWeekKey, isoWeekLabel } from "../core/iso_week.ts";
+import { DAY_MS, type DiscountRow, isoWeekKey, isoWeekLabel, type ItemRow } from "../core/mod.ts";
 
 /** One generated item: a PriceBook row with a name, visibility and weight. */
 export interface DemoItemRow extends ItemRow {

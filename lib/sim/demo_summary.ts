@@ -3,8 +3,7 @@
  * exact sum in cents) and checked against the engine's own revenue counter.
  * @module
  */
-import type { EngineMetrics } from "../core/engine.ts";
-import { DAY_MS, isoWeekLabelOf } from "../core/iso_week.ts";
+import { DAY_MS, type EngineMetrics, isoWeekLabelOf } from "../core/mod.ts";
 import { dayStartUs, TIME_SLOTS, timeSlotOf, weekdayIndex, WEEKDAYS } from "./store_simulation.ts";
 import type { DemoCatalog } from "./demo.ts";
 

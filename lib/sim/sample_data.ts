@@ -8,7 +8,7 @@
  */
 import { Float64, Int64, Table, TimestampMillisecond, Utf8, vectorFromArray } from "apache-arrow";
 import { demoDiscounts, type DemoItemRow, demoItems } from "./demo_catalog.ts";
-import { DAY_MS, parseIsoWeekLabel } from "../core/iso_week.ts";
+import { DAY_MS, parseIsoWeekLabel } from "../core/mod.ts";
 
 /** File names in the output folder: the service's defaults for the first two. */
 export const SAMPLE_FILES = {

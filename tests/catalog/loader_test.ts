@@ -18,7 +18,7 @@ import {
   vectorFromArray,
 } from "apache-arrow";
 import { initParquet, loadPriceBook } from "../../lib/catalog/loader.ts";
-import { CatalogError } from "../../lib/core/price_book.ts";
+import { CatalogError } from "../../lib/core/pricing/price_book.ts";
 
 const parquet = await initParquet();
 const at = (iso: string) => Date.parse(iso);

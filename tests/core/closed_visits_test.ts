@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ClosedVisit, ClosedVisits } from "../../lib/core/closed_visits.ts";
+import { type ClosedVisit, ClosedVisits } from "../../lib/core/carts/closed_visits.ts";
 
 const visit = (over: Partial<ClosedVisit> = {}): ClosedVisit => ({
   session: { entryUs: 1, exitUs: 2 },

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ColumnTypeError, rowSource } from "../../lib/core/column_source.ts";
+import { ColumnTypeError, rowSource } from "../../lib/core/pricing/column_source.ts";
 
 Deno.test("rowSource: columns are the keys of any row; null, missing and text values", () => {
   const source = rowSource([

@@ -8,7 +8,7 @@ import {
   roundHalfAway,
   scaleDecimal,
   toCents,
-} from "../../lib/core/money.ts";
+} from "../../lib/core/pricing/money.ts";
 
 /** Reference: round half away from zero of the exact decimal `text` × 10^d, by BigInt. */
 function refScale(text: string, d: number): bigint {

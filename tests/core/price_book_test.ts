@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { CatalogError, PriceBook } from "../../lib/core/price_book.ts";
+import { CatalogError, PriceBook } from "../../lib/core/pricing/price_book.ts";
 import {
   isoWeekKey,
   isoWeekLabel,
   isoWeekLabelOf,
   parseIsoWeekLabel,
   weeksInIsoYear,
-} from "../../lib/core/iso_week.ts";
+} from "../../lib/core/pricing/iso_week.ts";
 
 const at = (iso: string) => Date.parse(iso);
 

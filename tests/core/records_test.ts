@@ -9,7 +9,7 @@ import {
   PICKUP,
   PUTBACK,
   SKIPPED,
-} from "../../lib/core/records.ts";
+} from "../../lib/core/decode/records.ts";
 
 const enc = new TextEncoder();
 

@@ -1,5 +1,5 @@
 /**
- * The byte-level shelf fast path (lib/core/shelf_scanner.ts) against the JSON.parse path
+ * The byte-level shelf fast path (lib/core/decode/shelf_scanner.ts) against the JSON.parse path
  * (parseValue + decodeShelf): whenever the scanner accepts a record, the JSON.parse path must
  * decode exactly the same event; the common shape must take the fast path; and an engine fed
  * the same records through either path must produce the same transactions, DLQ records,
@@ -15,12 +15,12 @@ import {
   PICKUP,
   PUTBACK,
   SKIPPED,
-} from "../../lib/core/records.ts";
-import { ShelfScanner } from "../../lib/core/shelf_scanner.ts";
-import { ShelfEvent } from "../../lib/core/shelf_event.ts";
-import { asciiString, IdCache } from "../../lib/core/id_cache.ts";
-import { IsoParser } from "../../lib/core/timestamps.ts";
-import { ItemTable } from "../../lib/core/item_table.ts";
+} from "../../lib/core/decode/records.ts";
+import { ShelfScanner } from "../../lib/core/decode/shelf_scanner.ts";
+import { ShelfEvent } from "../../lib/core/decode/shelf_event.ts";
+import { asciiString, IdCache } from "../../lib/core/decode/id_cache.ts";
+import { IsoParser } from "../../lib/core/decode/timestamps.ts";
+import { ItemTable } from "../../lib/core/carts/item_table.ts";
 import type { InputRecord } from "../../lib/core/engine.ts";
 import { newEngine } from "../fixtures/engine_fixture.ts";
 

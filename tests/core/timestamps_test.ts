@@ -4,7 +4,7 @@ import {
   fractionOf,
   parseIsoMicros,
   parseTimestamp,
-} from "../../lib/core/timestamps.ts";
+} from "../../lib/core/decode/timestamps.ts";
 
 const us = (iso: string) => Date.parse(iso) * 1000;
 

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { initParquet } from "../../lib/catalog/loader.ts";
 import { demoDiscounts, demoItems } from "../../lib/sim/demo_catalog.ts";
-import { DAY_MS, isoWeekLabelOf } from "../../lib/core/iso_week.ts";
+import { DAY_MS, isoWeekLabelOf } from "../../lib/core/pricing/iso_week.ts";
 import { SAMPLE_FILES, sampleInventoryRows, sampleTables } from "../../lib/sim/sample_data.ts";
 
 const parquet = await initParquet();

@@ -18,8 +18,8 @@ import {
   timeSlotOf,
 } from "../../lib/sim/store_simulation.ts";
 import { demoCatalog, demoDiscounts, demoItems } from "../../lib/sim/demo_catalog.ts";
-import { PriceBook } from "../../lib/core/price_book.ts";
-import { parseIsoMicros } from "../../lib/core/timestamps.ts";
+import { PriceBook } from "../../lib/core/pricing/price_book.ts";
+import { parseIsoMicros } from "../../lib/core/decode/timestamps.ts";
 
 const ITEMS: SimItem[] = demoItems().map((r) => ({
   id: r.shelf_id,

@@ -12,10 +12,10 @@
  * ```
  * @module
  */
-import type { DlqRecord, InputRecord, Output, TransactionOut } from "./engine_types.ts";
-import type { LoggedEvent } from "./cart.ts";
-import type { CartLine } from "./pricing.ts";
-import { formatUtc, fractionOf } from "./timestamps.ts";
+import type { DlqRecord, InputRecord, Output, TransactionOut } from "../engine_types.ts";
+import type { LoggedEvent } from "../carts/cart.ts";
+import type { CartLine } from "../pricing/pricing.ts";
+import { formatUtc, fractionOf } from "../decode/timestamps.ts";
 
 const ENCODER = new TextEncoder();
 

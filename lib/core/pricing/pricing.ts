@@ -1,5 +1,5 @@
 /**
- * The pricing interface the cart engine depends on. `PriceBook` (lib/core/price_book.ts) implements
+ * The pricing interface the cart engine depends on. `PriceBook` (lib/core/pricing/price_book.ts) implements
  * it; the engine never sees parquet or Arrow, so both can be tested alone.
  * @module
  */

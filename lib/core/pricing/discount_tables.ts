@@ -26,7 +26,7 @@ export interface PartialDiscount {
   hundredths: number;
 }
 
-/** Discounts by ISO week key (see lib/core/iso_week.ts). */
+/** Discounts by ISO week key (see lib/core/pricing/iso_week.ts). */
 export interface DiscountTables {
   /** Week key → hundredths by shelf ordinal ({@link NO_DISCOUNT}: none). */
   weeks: Map<number, Uint8Array>;

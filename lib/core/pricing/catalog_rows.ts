@@ -1,6 +1,6 @@
 /**
  * The plain-row shapes of an inventory and a discount table (SPEC §4), as `PriceBook.fromRows`
- * (lib/core/price_book.ts) and the demo catalog take them.
+ * (lib/core/pricing/price_book.ts) and the demo catalog take them.
  * @module
  */
 

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { IdCache } from "./id_cache.ts";
+import { IdCache } from "../decode/id_cache.ts";
 
 /** Item ids interned to small integers (item ids repeat across carts). */
 export class ItemTable {

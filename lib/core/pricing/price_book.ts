@@ -2,7 +2,7 @@
  * The price book (SPEC §4): unit prices by `shelf_id` and weekly discounts by (`shelf_id`, ISO
  * week), indexed once per load, pricing whole carts with exact integer money. Pure: built from
  * columns ({@link ColumnSource}) or plain rows, no file, clock or timer. The indexing lives in
- * lib/core/price_tables.ts (inventory_index.ts, discount_index.ts); Arrow tables are adapted in
+ * lib/core/pricing/price_tables.ts (inventory_index.ts, discount_index.ts); Arrow tables are adapted in
  * lib/catalog/arrow_columns.ts, files loaded by lib/catalog/loader.ts, hot reload in
  * lib/catalog/watcher.ts.
  * @module

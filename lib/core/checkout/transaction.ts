@@ -11,7 +11,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { PricedLine } from "./pricing.ts";
+import type { PricedLine } from "../pricing/pricing.ts";
 
 export type { PricedLine };
 

@@ -4,13 +4,13 @@
  * events of a checked-out visit are late, and a new customer starts a cart without a session.
  * @module
  */
-import type { InputRecord } from "./engine_types.ts";
-import type { EngineContext } from "./engine_context.ts";
-import type { ShelfEvent } from "./decode.ts";
+import type { InputRecord } from "../engine_types.ts";
+import type { EngineContext } from "../engine_context.ts";
+import type { ShelfEvent } from "../decode/decode.ts";
 import { type Customer, IN_CART_HEAP } from "./customer.ts";
 import { alreadyApplied, appendEvent, orderKey, packEvent } from "./cart.ts";
-import { PUTBACK } from "./records.ts";
-import { fractionOf } from "./timestamps.ts";
+import { PUTBACK } from "../decode/records.ts";
+import { fractionOf } from "../decode/timestamps.ts";
 
 /**
  * Applies shelf event `ev` of record `rec` to customer `id` (whose open state is `c`, undefined

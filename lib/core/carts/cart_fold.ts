@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import type { CartLine } from "./pricing.ts";
+import type { CartLine } from "../pricing/pricing.ts";
 
 export type { CartLine };
 import type { Customer } from "./customer.ts";

@@ -4,10 +4,10 @@
  * after checkout). The session sets the cutoff, and events logged beyond it become late.
  * @module
  */
-import type { InputRecord } from "./engine_types.ts";
-import { type EngineContext, sessionCutoff, trimLate } from "./engine_context.ts";
+import type { InputRecord } from "../engine_types.ts";
+import { type EngineContext, sessionCutoff, trimLate } from "../engine_context.ts";
 import { IN_SESSION_HEAP } from "./customer.ts";
-import type { FootSession } from "./records.ts";
+import type { FootSession } from "../decode/records.ts";
 
 /** Applies the valid session `f` of record `rec`. */
 export function applySession(ctx: EngineContext, rec: InputRecord, f: FootSession): void {

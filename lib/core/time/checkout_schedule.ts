@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { CheckoutSchedule } from "./checkout_schedule.ts";
- * import { Customer, IN_SESSION_HEAP } from "./customer.ts";
+ * import { Customer, IN_SESSION_HEAP } from "../carts/customer.ts";
  * const schedule = new CheckoutSchedule(5e6);
  * const c = new Customer("c-1");
  * schedule.schedule(c, IN_SESSION_HEAP, 10);
@@ -16,12 +16,12 @@
  * ```
  * @module
  */
-import type { Progress } from "./engine_types.ts";
-import { usOfMs } from "./engine_types.ts";
-import { type Customer, IN_CART_HEAP, IN_SESSION_HEAP } from "./customer.ts";
+import type { Progress } from "../engine_types.ts";
+import { usOfMs } from "../engine_types.ts";
+import { type Customer, IN_CART_HEAP, IN_SESSION_HEAP } from "../carts/customer.ts";
 import { DueHeap } from "./due_heap.ts";
 import { Watermarks } from "./watermarks.ts";
-import type { ClosedVisits } from "./closed_visits.ts";
+import type { ClosedVisits } from "../carts/closed_visits.ts";
 
 /** Stream time, checkout and expiry due times. */
 export class CheckoutSchedule {
@@ -63,6 +63,7 @@ export class CheckoutSchedule {
     for (const x of p.partitions) {
       const w = x.source === "shelf" ? this.shelf : this.foot;
       const complete = x.caughtUp && x.caughtUpAtMs === undefined;
+      if (x.watermarkUs !== undefined) w.observe(x.partition, x.watermarkUs);
       w.signal(
         x.partition,
         !x.caughtUp ? NaN : complete ? Infinity : usOfMs(x.caughtUpAtMs!),

@@ -15,7 +15,7 @@
 import { type ClosedVisit, ClosedVisits } from "./closed_visits.ts";
 import { maxOffsetsOf } from "./cart.ts";
 import { Customer, GONE, IN_NO_HEAP } from "./customer.ts";
-import { IdCache } from "./id_cache.ts";
+import { IdCache } from "../decode/id_cache.ts";
 import { ItemTable } from "./item_table.ts";
 import { serializeClosedVisit, serializeCustomer } from "./state_codec.ts";
 

@@ -4,13 +4,13 @@
  * empty); skipped unknown lines go to the DLQ; the visit is then remembered as checked out.
  * @module
  */
-import type { EngineContext } from "./engine_context.ts";
-import { horizonOf, trimLate } from "./engine_context.ts";
-import type { Customer } from "./customer.ts";
-import { maxOffsetsOf, offsetOf, partitionOf } from "./cart.ts";
-import { type Fold, foldCart } from "./cart_fold.ts";
-import type { PricedCart } from "./pricing.ts";
-import { formatUtc } from "./timestamps.ts";
+import type { EngineContext } from "../engine_context.ts";
+import { horizonOf, trimLate } from "../engine_context.ts";
+import type { Customer } from "../carts/customer.ts";
+import { maxOffsetsOf, offsetOf, partitionOf } from "../carts/cart.ts";
+import { type Fold, foldCart } from "../carts/cart_fold.ts";
+import type { PricedCart } from "../pricing/pricing.ts";
+import { formatUtc } from "../decode/timestamps.ts";
 import { cartTransactionId, sessionTransactionId, transactionJson } from "./transaction.ts";
 
 /** The transaction's time and id for a visit. */

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { fractionOf } from "./timestamps.ts";
+import { fractionOf } from "../decode/timestamps.ts";
 import { appendEvent, earliestEvent, eventAt, orderKey, packEvent } from "./cart.ts";
 import { Customer } from "./customer.ts";
 import type { ItemTable } from "./item_table.ts";

@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import type { Source } from "./engine_types.ts";
+import type { Source } from "../engine_types.ts";
 import {
   decodeFoot,
   decodeShelf,

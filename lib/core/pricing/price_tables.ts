@@ -1,7 +1,7 @@
 /**
  * The tables a `PriceBook` prices from, built from an inventory and an optional discount
- * table given as columns: the inventory index (lib/core/inventory_index.ts) and the discount
- * index (lib/core/discount_index.ts) over one set of shelf ordinals. Pure.
+ * table given as columns: the inventory index (lib/core/pricing/inventory_index.ts) and the discount
+ * index (lib/core/pricing/discount_index.ts) over one set of shelf ordinals. Pure.
  * @module
  */
 import type { ColumnSource, TimeColumn } from "./column_source.ts";

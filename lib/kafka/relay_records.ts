@@ -1,0 +1,100 @@
+/**
+ * The records of the internal repartition topic (scale-out, docs/service.md "Several
+ * instances"). A relay task reads one shelf partition and writes each record, unchanged, to the
+ * repartition partition of its customer (Kafka's default partitioner on `customer_id`, as the
+ * foot topic is keyed), with where it came from in two headers. Between them it writes control
+ * records to every repartition partition: how far its shelf partition has got, so a checkout
+ * task that sees only its own customers' records still knows what the whole input has passed.
+ *
+ * A data record: key = customer id (null when the record has none: it goes, unchanged, to a
+ * fixed partition, where the checkout task sends it to the DLQ as any invalid record), headers
+ * `pos-src-partition`, `pos-src-offset`, the original headers, the original timestamp.
+ * A control record: key null, header `pos-control: progress`, value {@link RelayProgress} JSON.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { controlRecord, readRelayed } from "./relay_records.ts";
+ * const rec = controlRecord({ partition: 2, caughtUp: true, caughtUpAtMs: 1000, idle: false, endMovedAtMs: 990, watermarkUs: 5e8 });
+ * const read = readRelayed(rec.headers, rec.value);
+ * assert.ok(read.kind === "control" && read.progress.partition === 2);
+ * ```
+ * @module
+ */
+
+/** Header naming the shelf partition a relayed record came from. */
+export const SOURCE_PARTITION_HEADER = "pos-src-partition";
+/** Header naming its offset there. */
+export const SOURCE_OFFSET_HEADER = "pos-src-offset";
+/** Header marking a control record. */
+export const CONTROL_HEADER = "pos-control";
+
+/** How far one shelf partition has got, as its relay task saw it at one look-up. */
+export interface RelayProgress {
+  /** The shelf partition. */
+  partition: number;
+  /** Whether the relay had read everything the partition held at that look-up. */
+  caughtUp: boolean;
+  /** Wall clock (ms) when that look-up began (absent when not caught up). */
+  caughtUpAtMs?: number;
+  /** Nothing produced to the partition for the idle time up to that look-up. */
+  idle: boolean;
+  /** Wall clock (ms) when the partition's end last moved (absent: unknown). */
+  endMovedAtMs?: number;
+  /** The highest event time (µs) relayed from the partition (absent: none yet). */
+  watermarkUs?: number;
+}
+
+/** A record to write: headers and value as KafkaJS takes them. */
+export interface RelayRecord {
+  /** The record's key (null: none). */
+  key: string | null;
+  /** The record's value. */
+  value: string;
+  /** Its headers. */
+  headers: Record<string, string>;
+}
+
+/** The control record that carries `p` to a repartition partition. */
+export function controlRecord(p: RelayProgress): RelayRecord {
+  return { key: null, value: JSON.stringify(p), headers: { [CONTROL_HEADER]: "progress" } };
+}
+
+/** What a record read from the repartition topic is. */
+export type Relayed =
+  | { kind: "control"; progress: RelayProgress }
+  | { kind: "data"; partition: number; offset: string }
+  | { kind: "unknown"; detail: string };
+
+type HeaderValue = string | Uint8Array | undefined | (string | Uint8Array)[];
+const DECODER = new TextDecoder();
+
+function text(v: HeaderValue): string | undefined {
+  if (v === undefined) return undefined;
+  const one = Array.isArray(v) ? v[0] : v;
+  return typeof one === "string" ? one : DECODER.decode(one);
+}
+
+/** Reads a repartition record's headers (and, for a control record, its value). */
+export function readRelayed(
+  headers: Record<string, HeaderValue> | undefined,
+  value: string | Uint8Array | null,
+): Relayed {
+  const h = headers ?? {};
+  if (text(h[CONTROL_HEADER]) === "progress") {
+    try {
+      const raw = typeof value === "string" ? value : DECODER.decode(value ?? new Uint8Array());
+      const p = JSON.parse(raw) as RelayProgress;
+      if (Number.isInteger(p.partition) && p.partition >= 0 && typeof p.caughtUp === "boolean") {
+        return { kind: "control", progress: p };
+      }
+    } catch { /* below */ }
+    return { kind: "unknown", detail: "control record without a readable progress" };
+  }
+  const partition = Number(text(h[SOURCE_PARTITION_HEADER]));
+  const offset = text(h[SOURCE_OFFSET_HEADER]);
+  if (!Number.isInteger(partition) || partition < 0 || offset === undefined) {
+    return { kind: "unknown", detail: "record without its source partition and offset" };
+  }
+  return { kind: "data", partition, offset };
+}

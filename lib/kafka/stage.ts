@@ -1,0 +1,44 @@
+/**
+ * What both stages of the scale-out service get from the process (docs/service.md, "Several
+ * instances"): the relay (lib/kafka/relay/) and the checkout tasks (lib/kafka/tasks/) each run
+ * their own consumer group and their own per-task transactional producers on one Kafka client.
+ * @module
+ */
+import type { Kafka } from "kafkajs";
+import type { ServiceConfig } from "../cli/config.ts";
+import type { Logger } from "../observe/log.ts";
+import type { ServiceMetrics } from "./service_metrics.ts";
+
+/** The stages' kinds, as metric labels and in transactional ids. */
+export type StageKind = "relay" | "task";
+
+/** Per-task figures an operator watches (labels: stage, task number). */
+export interface TaskMetrics {
+  /** The task was assigned to (true) or taken from (false) this instance. */
+  assigned(stage: StageKind, task: number, on: boolean): void;
+  /** Records of the task's input partitions not yet read (end − position). */
+  lag(stage: StageKind, task: number, records: number): void;
+  /** How long the task's changelog restore took. */
+  restored(task: number, seconds: number): void;
+  /** Open carts held by the task. */
+  openCarts(task: number, carts: number): void;
+}
+
+/** What a stage needs. */
+export interface StageDeps {
+  /** The process's Kafka client. */
+  kafka: Kafka;
+  config: ServiceConfig;
+  log: Logger;
+  metrics: ServiceMetrics;
+  tasks: TaskMetrics;
+  /** Aborted on SIGINT/SIGTERM: the stage commits what it has and resolves. */
+  stop: AbortSignal;
+  /** P: the foot topic's partition count, which the repartition and changelog topics share. */
+  taskCount: number;
+}
+
+/** The transactional id of a task: fences the task's previous owner when a new one starts it. */
+export function taskTransactionalId(applicationId: string, stage: StageKind, task: number): string {
+  return `${applicationId}-${stage}-${task}`;
+}
