@@ -4,27 +4,27 @@
  * configuration, compared with `replay` of the records the topics really hold.
  */
 import assert from "node:assert/strict";
-import { testBroker } from "../support/kafka.ts";
-import { testKafka } from "../support/kafka_client.ts";
-import { simulatedTraffic } from "../support/test_store.ts";
+import type { testKafka } from "../support/kafka_client.ts";
 import { sleep } from "../../lib/sleep.ts";
 import {
   eventually,
   isReady,
   metricsText,
   metricValue,
-  produce,
   readAll,
   startService,
   stopService,
   watchTopic,
+  withService,
 } from "../support/service_process.ts";
 import {
   billedTwice,
+  brokerFixture,
   expectTransactions,
-  makeFixture,
   outputTransactions,
   pickupValue,
+  produceTraffic,
+  replayedTraffic,
   replayExpected,
   sessionValue,
   simulateCommand,
@@ -41,11 +41,8 @@ Deno.test(
   "a backfill written in a burst into a running service bills every visit once, as replay",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3);
-    const svc = await startService(fx.args);
-    try {
+    const { kafka, fx } = await brokerFixture(3);
+    await withService(fx.args, async (svc) => {
       await eventually("service ready", () => isReady(svc), 60_000, 100);
       // Hours of a store day released at once, racing the service that consumes it.
       await simulateInto(fx, ["--as-fast-as-possible", "--customers", "3000", "--seed", "42"]);
@@ -55,10 +52,7 @@ Deno.test(
       const got = await outputTransactions(kafka, fx);
       assert.deepEqual(billedTwice(got), []);
       assert.equal(metricValue(await metricsText(svc), "pos_late_events_total"), 0);
-      assert.equal(await stopService(svc), 0);
-    } finally {
-      svc.kill("SIGKILL");
-    }
+    });
   },
 );
 
@@ -66,9 +60,7 @@ Deno.test(
   "the README's simulate example (--time-scale 60) into a default service bills within a minute",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3);
+    const { kafka, fx } = await brokerFixture(3);
     const svc = await startService(fx.args);
     // The README's line (with the fixture's topics and catalog).
     const sim = simulateCommand(fx, ["--rate", "500", "--time-scale", "60", "--duration", "120"])
@@ -99,13 +91,9 @@ Deno.test(
   "SIGKILL near the end of a backfill, restart with no new input: every cart out within idle + G + 1 s",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3);
-    const traffic = simulatedTraffic({ customers: 400, seed: 31 });
-    const expected = await replayExpected(fx, traffic);
-    await produce(kafka, fx.topics.foot, traffic.foot);
-    await produce(kafka, fx.topics.shelf, traffic.shelf);
+    const { kafka, fx } = await brokerFixture(3);
+    const { traffic, expected } = await replayedTraffic(fx, { customers: 400, seed: 31 });
+    await produceTraffic(kafka, fx, traffic);
     let svc = await startService(fx.args);
     try {
       // Killed once the input is read, while the last carts wait for the end of input.
@@ -152,9 +140,7 @@ Deno.test(
   "two pickups at one instant on different partitions: lines by item id, the bytes of replay",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3);
+    const { kafka, fx } = await brokerFixture(3);
     const t = Date.UTC(2025, 10, 7, 9, 40, 1) * 1000;
     const foot = ["c-1", "c-2"].map((c) => ({
       key: c,
@@ -184,8 +170,7 @@ Deno.test(
       foot,
       shelf: shelf.map((m) => ({ key: null, value: m.value!, us: t })),
     });
-    const svc = await startService(fx.args);
-    try {
+    await withService(fx.args, async () => {
       await expectTransactions(kafka, fx, expected, "both transactions");
       const got = await readAll(kafka, fx.topics.pos);
       for (const m of got) {
@@ -194,10 +179,7 @@ Deno.test(
         const same = expected.find((e) => e.customer_id === JSON.parse(m.value!).customer_id);
         assert.equal(m.value, JSON.stringify(same), "byte for byte the transaction replay writes");
       }
-      assert.equal(await stopService(svc), 0);
-    } finally {
-      svc.kill("SIGKILL");
-    }
+    });
   },
 );
 
@@ -205,29 +187,21 @@ Deno.test(
   "at-least-once: records re-delivered after a crash between output and offset commit count once",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3, ["--delivery", "at-least-once"]);
-    const traffic = simulatedTraffic({ customers: 150, seed: 33 });
-    const expected = await replayExpected(fx, traffic);
-    await produce(kafka, fx.topics.foot, traffic.foot);
-    await produce(kafka, fx.topics.shelf, traffic.shelf);
+    const { kafka, fx } = await brokerFixture(3, ["--delivery", "at-least-once"]);
+    const { traffic, expected } = await replayedTraffic(fx, { customers: 150, seed: 33 });
+    await produceTraffic(kafka, fx, traffic);
     // The first write of outputs and state goes out, then the process dies before the offsets.
     const crashing = await startService(fx.args, { POS_TEST_EXIT_BEFORE_OFFSET_COMMIT: "1" });
     assert.equal(await crashing.wait(), 137);
     assert.match(await crashing.log(), /before committing offsets/);
-    const svc = await startService(fx.args);
-    try {
+    await withService(fx.args, async (svc) => {
       await expectTransactions(kafka, fx, expected, "all transactions, each pickup once");
       const m = await metricsText(svc);
       assert.ok(
         metricValue(m, "pos_redelivered_records_total") > 0,
         "the restored carts already held re-delivered records",
       );
-      assert.equal(await stopService(svc), 0);
-    } finally {
-      svc.kill("SIGKILL");
-    }
+    });
   },
 );
 
@@ -286,9 +260,7 @@ Deno.test(
   "real time at the defaults: every transaction readable within G + 1 s of its exit",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3);
+    const { kafka, fx } = await brokerFixture(3);
     const svc = await startService(fx.args);
     const out = await watchTopic(kafka, fx.topics.pos);
     try {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { CompressionTypes } from "kafkajs";
-import { freePort, startBroker, testBroker } from "../support/kafka.ts";
+import { freePort, startBroker } from "../support/kafka.ts";
 import { testKafka } from "../support/kafka_client.ts";
 import { simulatedTraffic, timeSlices, type TrafficRecord } from "../support/test_store.ts";
 import { mulberry32 as rng, pyIsoformat as pyIso } from "../../lib/sim/store_simulation.ts";
@@ -19,11 +19,15 @@ import {
   readAll,
   startService,
   stopService,
+  withService,
 } from "../support/service_process.ts";
 import {
+  brokerFixture,
   expectTransactions,
   makeFixture,
   outputTransactions,
+  produceTraffic,
+  replayedTraffic,
   replayExpected,
   serviceArgs,
 } from "../support/service_fixture.ts";
@@ -54,15 +58,11 @@ Deno.test(
   "traffic shaped like the real producers yields exactly replay's transactions",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3);
-    const traffic = simulatedTraffic({ customers: 300, seed: 11 });
-    const expected = await replayExpected(fx, traffic);
+    const { kafka, fx } = await brokerFixture(3);
+    const { traffic, expected } = await replayedTraffic(fx, { customers: 300, seed: 11 });
     assert.ok(expected.length > 250, `replay gave ${expected.length} transactions`);
 
-    const svc = await startService(fx.args);
-    try {
+    await withService(fx.args, async (svc) => {
       await produceLikeUpstream(kafka, fx, traffic, 10);
       await expectTransactions(kafka, fx, expected, "all transactions", 90_000);
       const m = await metricsText(svc);
@@ -73,10 +73,7 @@ Deno.test(
           'pos_records_total{source="shelf",event_type="weight_change",outcome="skipped"}',
         ) > 0,
       );
-      assert.equal(await stopService(svc), 0);
-    } finally {
-      svc.kill("SIGKILL");
-    }
+    });
   },
 );
 
@@ -84,20 +81,13 @@ Deno.test(
   "a backfill (whole foot topic before any shelf event, all before start) gives complete carts",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3);
-    const traffic = simulatedTraffic({ customers: 200, seed: 12 });
-    const expected = await replayExpected(fx, traffic);
-    await produce(kafka, fx.topics.foot, traffic.foot);
-    await produce(kafka, fx.topics.shelf, traffic.shelf);
-    const svc = await startService(fx.args);
-    try {
-      await expectTransactions(kafka, fx, expected, "all transactions", 90_000);
-      assert.equal(await stopService(svc), 0);
-    } finally {
-      svc.kill("SIGKILL");
-    }
+    const { kafka, fx } = await brokerFixture(3);
+    const { traffic, expected } = await replayedTraffic(fx, { customers: 200, seed: 12 });
+    await produceTraffic(kafka, fx, traffic);
+    await withService(
+      fx.args,
+      () => expectTransactions(kafka, fx, expected, "all transactions", 90_000),
+    );
   },
 );
 
@@ -105,11 +95,8 @@ Deno.test(
   "SIGKILL at random moments, restarted each time: every checkout exactly once",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3);
-    const traffic = simulatedTraffic({ customers: 600, seed: 13 });
-    const expected = await replayExpected(fx, traffic);
+    const { kafka, fx } = await brokerFixture(3);
+    const { traffic, expected } = await replayedTraffic(fx, { customers: 600, seed: 13 });
     const rand = rng(99);
 
     // Produce window by window while the service is killed and restarted under it.
@@ -142,26 +129,27 @@ Deno.test(
     const broker = await startBroker();
     const kafka = testKafka(broker.bootstrap);
     const fx = await makeFixture(kafka, broker.bootstrap, 3);
-    const traffic = simulatedTraffic({ customers: 300, seed: 14 });
-    const expected = await replayExpected(fx, traffic);
+    const { traffic, expected } = await replayedTraffic(fx, { customers: 300, seed: 14 });
     const [first, second] = timeSlices(traffic, 2);
-    const svc = await startService(fx.args);
     try {
-      await produceLikeUpstream(kafka, fx, first, 4);
-      await eventually("some output", async () => (await outputTransactions(kafka, fx)).length > 0);
-      await broker.restart();
-      const kafka2 = testKafka(broker.bootstrap);
-      await produceLikeUpstream(kafka2, fx, second, 4);
-      await expectTransactions(
-        kafka2,
-        fx,
-        expected,
-        "all transactions after the broker restart",
-        120_000,
-      );
-      assert.equal(await stopService(svc), 0);
+      await withService(fx.args, async () => {
+        await produceLikeUpstream(kafka, fx, first, 4);
+        await eventually(
+          "some output",
+          async () => (await outputTransactions(kafka, fx)).length > 0,
+        );
+        await broker.restart();
+        const kafka2 = testKafka(broker.bootstrap);
+        await produceLikeUpstream(kafka2, fx, second, 4);
+        await expectTransactions(
+          kafka2,
+          fx,
+          expected,
+          "all transactions after the broker restart",
+          120_000,
+        );
+      });
     } finally {
-      svc.kill("SIGKILL");
       await broker.stop();
     }
   },
@@ -213,16 +201,11 @@ Deno.test(
   "garbage in both topics goes to the DLQ with reasons; the service keeps going",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 1);
-    const traffic = simulatedTraffic({ customers: 20, seed: 15 });
-    const expected = await replayExpected(fx, traffic);
+    const { kafka, fx } = await brokerFixture(1);
+    const { traffic, expected } = await replayedTraffic(fx, { customers: 20, seed: 15 });
     await produceGarbage(kafka, fx.topics);
-    await produce(kafka, fx.topics.foot, traffic.foot);
-    await produce(kafka, fx.topics.shelf, traffic.shelf);
-    const svc = await startService(fx.args);
-    try {
+    await produceTraffic(kafka, fx, traffic);
+    await withService(fx.args, async (svc) => {
       await expectTransactions(kafka, fx, expected, "transactions after the garbage");
       // Shelf: all 6 are invalid. Foot: the two "pickup" records are another event type on the
       // foot topic (skipped and counted, SPEC §1); the other 5 are invalid.
@@ -240,10 +223,7 @@ Deno.test(
       assert.equal(invalid, invalidCount);
       const big = dlq.find((d) => d.headers["dlq.truncated.original.bytes"]);
       assert.equal(big?.headers["dlq.truncated.original.bytes"], "1000000");
-      assert.equal(await stopService(svc), 0);
-    } finally {
-      svc.kill("SIGKILL");
-    }
+    });
   },
 );
 
@@ -274,9 +254,7 @@ Deno.test(
   "SIGTERM exits 0 within 10 s; carts open at the stop are complete at checkout",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3);
+    const { kafka, fx } = await brokerFixture(3);
     // Real time: shoppers who are still in the store when the service stops.
     const { foot, shelf } = inStoreAtStop(Date.now() * 1000);
     const all = { foot, shelf };
@@ -325,11 +303,8 @@ Deno.test({
   ignore: !hasKcat,
   ...opts,
   fn: async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3);
-    const traffic = simulatedTraffic({ customers: 90, seed: 17 });
-    const expected = await replayExpected(fx, traffic);
+    const { bootstrap, kafka, fx } = await brokerFixture(3);
+    const { traffic, expected } = await replayedTraffic(fx, { customers: 90, seed: 17 });
     const kcat = async (topic: string, codec: string, records: TrafficRecord[]) => {
       const p = new Deno.Command("kcat", {
         args: ["-b", bootstrap, "-t", topic, "-P", "-z", codec, "-K", "\t", "-X", "linger.ms=20"],
@@ -353,13 +328,7 @@ Deno.test({
       await kcat(fx.topics.foot, codecs[i], part(traffic.foot));
       await kcat(fx.topics.shelf, codecs[(i + 1) % 3], part(traffic.shelf));
     }
-    const svc = await startService(fx.args);
-    try {
-      await expectTransactions(kafka, fx, expected, "all transactions");
-      assert.equal(await stopService(svc), 0);
-    } finally {
-      svc.kill("SIGKILL");
-    }
+    await withService(fx.args, () => expectTransactions(kafka, fx, expected, "all transactions"));
   },
 });
 
@@ -367,13 +336,9 @@ Deno.test(
   "two instances with one transactional id: one is fenced and exits 1, the other carries on",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 1);
-    const traffic = simulatedTraffic({ customers: 40, seed: 18 });
-    const expected = await replayExpected(fx, traffic);
-    await produce(kafka, fx.topics.foot, traffic.foot);
-    await produce(kafka, fx.topics.shelf, traffic.shelf);
+    const { kafka, fx } = await brokerFixture(1);
+    const { traffic, expected } = await replayedTraffic(fx, { customers: 40, seed: 18 });
+    await produceTraffic(kafka, fx, traffic);
     const a = await startService(fx.args);
     await new Promise((r) => setTimeout(r, 3000));
     const b = await startService(fx.args);
@@ -397,20 +362,10 @@ Deno.test(
   "DELIVERY=at-least-once without transactions gives the same transactions",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
-    const fx = await makeFixture(kafka, bootstrap, 3, ["--delivery", "at-least-once"]);
-    const traffic = simulatedTraffic({ customers: 150, seed: 19 });
-    const expected = await replayExpected(fx, traffic);
-    await produce(kafka, fx.topics.foot, traffic.foot, { compression: CompressionTypes.GZIP });
-    await produce(kafka, fx.topics.shelf, traffic.shelf);
-    const svc = await startService(fx.args);
-    try {
-      await expectTransactions(kafka, fx, expected, "all transactions");
-      assert.equal(await stopService(svc), 0);
-    } finally {
-      svc.kill("SIGKILL");
-    }
+    const { kafka, fx } = await brokerFixture(3, ["--delivery", "at-least-once"]);
+    const { traffic, expected } = await replayedTraffic(fx, { customers: 150, seed: 19 });
+    await produceTraffic(kafka, fx, traffic, { compression: CompressionTypes.GZIP });
+    await withService(fx.args, () => expectTransactions(kafka, fx, expected, "all transactions"));
   },
 );
 
@@ -418,8 +373,7 @@ Deno.test(
   "--create-topics makes the missing topics with 3 partitions and a compacted changelog",
   opts,
   async () => {
-    const { bootstrap } = await testBroker();
-    const kafka = testKafka(bootstrap);
+    const { bootstrap, kafka, fx: catalog } = await brokerFixture(1);
     const id = crypto.randomUUID().slice(0, 8);
     const names = [`foot-${id}`, `shelf-${id}`, `pos-${id}`, `dlq-${id}`];
     const topics = {
@@ -429,27 +383,22 @@ Deno.test(
       dlq: names[3],
       state: `state-${id}`,
     };
-    const catalog = await makeFixture(kafka, bootstrap, 1);
-    const svc = await startService([
-      ...serviceArgs(bootstrap, topics, id, catalog),
-      "--create-topics",
-    ]);
-    try {
-      await eventually("service ready", () => isReady(svc), 60_000, 100);
-      const admin = kafka.admin();
-      await admin.connect();
-      const meta = await admin.fetchTopicMetadata({ topics: [...names, `state-${id}`] });
-      for (const t of meta.topics) assert.equal(t.partitions.length, 3, t.name);
-      const configs = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: [{ type: 2, name: `state-${id}`, configNames: ["cleanup.policy"] }],
-      });
-      assert.equal(configs.resources[0].configEntries[0].configValue, "compact");
-      await admin.disconnect();
-      assert.equal(await stopService(svc), 0);
-    } finally {
-      svc.kill("SIGKILL");
-    }
+    await withService(
+      [...serviceArgs(bootstrap, topics, id, catalog), "--create-topics"],
+      async (svc) => {
+        await eventually("service ready", () => isReady(svc), 60_000, 100);
+        const admin = kafka.admin();
+        await admin.connect();
+        const meta = await admin.fetchTopicMetadata({ topics: [...names, `state-${id}`] });
+        for (const t of meta.topics) assert.equal(t.partitions.length, 3, t.name);
+        const configs = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: 2, name: `state-${id}`, configNames: ["cleanup.policy"] }],
+        });
+        assert.equal(configs.resources[0].configEntries[0].configValue, "compact");
+        await admin.disconnect();
+      },
+    );
   },
 );
 
@@ -462,12 +411,7 @@ Deno.test(
       "--broker",
       `127.0.0.1:${port}`,
       "--store",
-      (await makeFixture(
-        testKafka((await testBroker()).bootstrap),
-        (await testBroker()).bootstrap,
-        1,
-      ))
-        .store,
+      (await brokerFixture(1)).fx.store,
     ]);
     try {
       await eventually(

@@ -4,11 +4,12 @@
  * same input.
  * @module
  */
-import type { Kafka } from "kafkajs";
-import { createTopics } from "./kafka_client.ts";
+import type { CompressionTypes, Kafka } from "kafkajs";
+import { testBroker } from "./kafka.ts";
+import { createTopics, testKafka } from "./kafka_client.ts";
 import type { Traffic, TrafficRecord } from "./test_store.ts";
-import { writeTestCatalog } from "./test_store.ts";
-import { eventually, readAll } from "./service_process.ts";
+import { simulatedTraffic, writeTestCatalog } from "./test_store.ts";
+import { eventually, produce, readAll } from "./service_process.ts";
 import { pyIsoformat } from "../../lib/sim/store_simulation.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -49,6 +50,37 @@ export async function makeFixture(
     ...extraArgs,
   ];
   return { bootstrap, topics, dir, store, discounts, args };
+}
+
+/** The shared test broker, a client of it and a fixture on it (see {@link makeFixture}). */
+export async function brokerFixture(
+  partitions = 3,
+  extraArgs: string[] = [],
+): Promise<{ bootstrap: string; kafka: Kafka; fx: Fixture }> {
+  const { bootstrap } = await testBroker();
+  const kafka = testKafka(bootstrap);
+  const fx = await makeFixture(kafka, bootstrap, partitions, extraArgs);
+  return { bootstrap, kafka, fx };
+}
+
+/** Simulated traffic and what `pos-producer replay` outputs for it (the reference). */
+export async function replayedTraffic(
+  fx: Fixture,
+  sim: Parameters<typeof simulatedTraffic>[0],
+): Promise<{ traffic: Traffic; expected: Record<string, unknown>[] }> {
+  const traffic = simulatedTraffic(sim);
+  return { traffic, expected: await replayExpected(fx, traffic) };
+}
+
+/** Produces the whole foot traffic (with `foot`'s compression), then the whole shelf traffic. */
+export async function produceTraffic(
+  kafka: Kafka,
+  fx: Fixture,
+  traffic: { foot: TrafficRecord[]; shelf: TrafficRecord[] },
+  foot: { compression?: CompressionTypes } = {},
+): Promise<void> {
+  await produce(kafka, fx.topics.foot, traffic.foot, foot);
+  await produce(kafka, fx.topics.shelf, traffic.shelf);
 }
 
 /** Arguments that wire `pos-producer run` to these topics, groups, id and catalog. */

@@ -3,6 +3,7 @@
  * helpers to produce traffic and read the output topics.
  * @module
  */
+import assert from "node:assert/strict";
 import { CompressionTypes, type Kafka } from "kafkajs";
 import type { TrafficRecord } from "./test_store.ts";
 import { freePort } from "./kafka.ts";
@@ -145,6 +146,34 @@ export async function readAll(
 export async function stopService(svc: ServiceProcess): Promise<number> {
   svc.kill("SIGTERM");
   return await svc.wait();
+}
+
+/**
+ * Starts the service with `args` and `env` and runs `body` with it; then SIGTERM must stop it
+ * with exit code 0. It is SIGKILLed in the end whatever happens.
+ */
+export async function withService(
+  args: string[],
+  body: (svc: ServiceProcess) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const svc = await startService(args, env);
+  try {
+    await body(svc);
+    assert.equal(await stopService(svc), 0);
+  } finally {
+    svc.kill("SIGKILL");
+  }
+}
+
+/** Waits until the service on `port` answers 200 on /readyz; fails once `deadline` (epoch ms) passed. */
+export async function readyBy(port: number, deadline: number): Promise<void> {
+  while (
+    (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0)) !== 200
+  ) {
+    assert.ok(Date.now() < deadline, "the service never became ready");
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** The service's /metrics text. */
