@@ -10,7 +10,8 @@ import { SERVICE_OPTIONS } from "../../lib/cli/config.ts";
 import type { OptionSpec } from "../../lib/cli/options.ts";
 import { VERSION } from "../../lib/cli/version.ts";
 import { BEGIN, configRows, configTable, END } from "../../deploy/config_table.ts";
-import { freePort, testBroker, uniqueName } from "../support/kafka.ts";
+import { freePort, testBroker, uniqueServiceNames } from "../support/kafka.ts";
+import { readyBy } from "../support/service_process.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
@@ -237,18 +238,10 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const { bootstrap } = await testBroker();
-    const id = uniqueName("cli");
     const port = freePort();
     const env: Record<string, string> = {
       KAFKA_BROKER: bootstrap,
-      FOOT_TOPIC: `${id}-foot`,
-      SHELF_TOPIC: `${id}-shelf`,
-      POS_TOPIC: `${id}-pos`,
-      DLQ_TOPIC: `${id}-dlq`,
-      STATE_TOPIC: `${id}-state`,
-      GROUP_ID_FOOT: `${id}-gf`,
-      GROUP_ID_SHELF: `${id}-gs`,
-      TRANSACTIONAL_ID: id,
+      ...uniqueServiceNames("cli"),
       CREATE_TOPICS: "1",
       TOPIC_PARTITIONS: "1",
       METRICS_PORT: String(port),
@@ -275,12 +268,7 @@ Deno.test({
     };
     try {
       const deadline = Date.now() + 60_000;
-      while (
-        (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0)) !== 200
-      ) {
-        assert.ok(Date.now() < deadline, "the service never became ready");
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await readyBy(port, deadline);
       const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
       const producer = kafka.producer();
       await producer.connect();

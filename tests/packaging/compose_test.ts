@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { freePort, testBroker, uniqueServiceNames } from "../support/kafka.ts";
 import { readMessages, testKafka } from "../support/kafka_client.ts";
+import { readyBy } from "../support/service_process.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
@@ -117,13 +118,7 @@ Deno.test({
     const posOut = pos.output();
     let sim: Deno.ChildProcess | undefined;
     try {
-      const ready = Date.now() + 60_000;
-      while (
-        (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0)) !== 200
-      ) {
-        assert.ok(Date.now() < ready, "the service never became ready");
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await readyBy(port, Date.now() + 60_000);
       const started = Date.now();
       sim = spawn("simulate");
       const got = await readMessages(testKafka(bootstrap), names.POS_TOPIC, {
