@@ -15,7 +15,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type Broker, startBroker } from "../tests/support/kafka.ts";
 import { createTopics, testKafka } from "../tests/support/kafka_client.ts";
 import {
   simulatedTraffic,
@@ -23,7 +22,17 @@ import {
   writeTestCatalog,
 } from "../tests/support/test_store.ts";
 import { eventually, startService } from "../tests/support/service_process.ts";
-import { kcatPassThrough, kcatProduce as kcatProduceTo, metric, ready, rss } from "./support.ts";
+import {
+  allCheckedOut,
+  benchBroker,
+  kcatPassThrough,
+  kcatProduce as kcatProduceTo,
+  lastCommit,
+  metric,
+  ready,
+  rss,
+  shelfProcessed,
+} from "./support.ts";
 import { pickupValue, serviceArgs, sessionValue } from "../tests/support/service_fixture.ts";
 
 const { values } = parseArgs({
@@ -53,12 +62,7 @@ Starts its own broker on loopback, or uses KAFKA_TEST_BROKER=host:port.`);
 }
 const skip = new Set(values.skip!.split(",").filter(Boolean));
 
-let broker: Broker | undefined;
-let bootstrap = Deno.env.get("KAFKA_TEST_BROKER");
-if (!bootstrap) {
-  broker = await startBroker();
-  bootstrap = broker.bootstrap;
-}
+const { bootstrap, broker } = await benchBroker();
 const kafka = testKafka(bootstrap);
 const dir = await Deno.makeTempDir({ prefix: "pos-e2e-" });
 const catalog = await writeTestCatalog(dir);
@@ -74,7 +78,7 @@ function names(tag: string) {
     state: `state-${id}`,
     args: (inputs: { foot: string; shelf: string }) => [
       ...serviceArgs(
-        bootstrap!,
+        bootstrap,
         {
           foot: inputs.foot,
           shelf: inputs.shelf,
@@ -92,7 +96,7 @@ function names(tag: string) {
 }
 
 const kcatProduce = (topic: string, records: TrafficRecord[]) =>
-  kcatProduceTo(bootstrap!, dir, topic, records);
+  kcatProduceTo(bootstrap, dir, topic, records);
 
 // ---------------------------------------------------------------- 1. throughput
 if (!skip.has("throughput")) {
@@ -129,9 +133,7 @@ if (!skip.has("throughput")) {
     // Processing alone: every shelf record applied (checkouts come after, at the end).
     await eventually(
       `${delivery}: all shelf records processed`,
-      async () =>
-        await metric(svc, 'pos_records_total{source="shelf"') +
-            await metric(svc, "pos_invalid_records_total") >= cartEvents,
+      async () => await shelfProcessed(svc) >= cartEvents,
       600_000,
       50,
     );
@@ -140,34 +142,15 @@ if (!skip.has("throughput")) {
     );
     // Done when every record was processed and every shopper checked out (2025 timestamps, an
     // idle input: all checkouts are due once the topics are read).
-    await eventually(
+    await allCheckedOut(
+      svc,
+      cartEvents,
       `${delivery}: all shelf records processed, every cart checked out`,
-      async () =>
-        await metric(svc, 'pos_records_total{source="shelf"') +
-              await metric(svc, "pos_invalid_records_total") >= cartEvents &&
-        await metric(svc, "pos_transactions_total") > 0 &&
-        await metric(svc, "pos_open_carts") === 0 &&
-        await metric(svc, "pos_open_sessions") === 0,
       600_000,
-      100,
     );
     // Committed = readable by read_committed consumers: the end is the last commit, seen as
     // the commit counter standing still for 500 ms after every record was processed.
-    let commits = await metric(svc, "pos_commits_total");
-    let lastChange = performance.now();
-    await eventually(
-      "the last commit",
-      async () => {
-        const c = await metric(svc, "pos_commits_total");
-        if (c !== commits) {
-          commits = c;
-          lastChange = performance.now();
-        }
-        return performance.now() - lastChange > 500;
-      },
-      60_000,
-      20,
-    );
+    const { lastChange } = await lastCommit(svc);
     const sec = (lastChange - s0) / 1000;
     const rate = cartEvents / sec;
     results[`service_${delivery}_events_per_s`] = Math.round(rate);

@@ -17,13 +17,22 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type Broker, startBroker } from "../tests/support/kafka.ts";
 import { createTopics, testKafka } from "../tests/support/kafka_client.ts";
 import { simulatedTraffic, writeTestCatalog } from "../tests/support/test_store.ts";
 import { pyIsoformat as pyIso } from "../lib/sim/store_simulation.ts";
-import { eventually, startService } from "../tests/support/service_process.ts";
+import { startService } from "../tests/support/service_process.ts";
 import { serviceArgs } from "../tests/support/service_fixture.ts";
-import { histogramQuantiles, kcatPassThrough, kcatProduce, metric, ready, rss } from "./support.ts";
+import {
+  allCheckedOut,
+  benchBroker,
+  histogramQuantiles,
+  kcatPassThrough,
+  kcatProduce,
+  lastCommit,
+  metric,
+  ready,
+  rss,
+} from "./support.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -44,12 +53,7 @@ const env = Object.fromEntries(values.env!.map((kv) => {
   return [kv.slice(0, i), kv.slice(i + 1)];
 }));
 
-let broker: Broker | undefined;
-let bootstrap = Deno.env.get("KAFKA_TEST_BROKER");
-if (!bootstrap) {
-  broker = await startBroker();
-  bootstrap = broker.bootstrap;
-}
+const { bootstrap, broker } = await benchBroker();
 const kafka = testKafka(bootstrap);
 const dir = await Deno.makeTempDir({ prefix: "pos-footprint-" });
 const catalog = values.store
@@ -63,7 +67,7 @@ function topics(tag: string) {
   return {
     ...t,
     args: [
-      ...serviceArgs(bootstrap!, { ...t, state: `state-${id}` }, id, catalog),
+      ...serviceArgs(bootstrap, { ...t, state: `state-${id}` }, id, catalog),
       "--log-level",
       "warn",
     ],
@@ -136,33 +140,9 @@ function topics(tag: string) {
       peak = Math.max(peak, rss(svc.pid).rssMiB);
     } catch { /* exited */ }
   }, 200);
-  await eventually(
-    "every record processed, every cart checked out",
-    async () =>
-      await metric(svc, 'pos_records_total{source="shelf"') +
-            await metric(svc, "pos_invalid_records_total") >= records &&
-      await metric(svc, "pos_transactions_total") > 0 &&
-      await metric(svc, "pos_open_carts") === 0 &&
-      await metric(svc, "pos_open_sessions") === 0,
-    1_800_000,
-    100,
-  );
+  await allCheckedOut(svc, records, "every record processed, every cart checked out", 1_800_000);
   // The end is the last commit: the commit counter standing still for 500 ms.
-  let commits = await metric(svc, "pos_commits_total");
-  let lastChange = performance.now();
-  await eventually(
-    "the last commit",
-    async () => {
-      const c = await metric(svc, "pos_commits_total");
-      if (c !== commits) {
-        commits = c;
-        lastChange = performance.now();
-      }
-      return performance.now() - lastChange > 500;
-    },
-    60_000,
-    20,
-  );
+  const { commits, lastChange } = await lastCommit(svc);
   clearInterval(sampler);
   const sec = (lastChange - s0) / 1000;
   results.service_seconds = Number(sec.toFixed(2));

@@ -10,7 +10,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { startBroker } from "../tests/support/kafka.ts";
+import { benchBroker } from "./support.ts";
 import { testKafka } from "../tests/support/kafka_client.ts";
 import {
   billedTwice,
@@ -34,9 +34,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: "42" },
   },
 });
-let bootstrap = Deno.env.get("KAFKA_TEST_BROKER");
-const broker = bootstrap ? undefined : await startBroker();
-bootstrap ??= broker!.bootstrap;
+const { bootstrap, broker } = await benchBroker();
 const kafka = testKafka(bootstrap);
 const fx = await makeFixture(kafka, bootstrap, 3);
 const svc = await startService(fx.args);

@@ -4,7 +4,16 @@
  * @module
  */
 import type { TrafficRecord } from "../tests/support/test_store.ts";
+import { type Broker, startBroker } from "../tests/support/kafka.ts";
 import { eventually, type ServiceProcess } from "../tests/support/service_process.ts";
+
+/** The broker: `KAFKA_TEST_BROKER` when set, else one started on loopback (`broker`: stop it). */
+export async function benchBroker(): Promise<{ bootstrap: string; broker?: Broker }> {
+  const env = Deno.env.get("KAFKA_TEST_BROKER");
+  if (env) return { bootstrap: env };
+  const broker = await startBroker();
+  return { bootstrap: broker.bootstrap, broker };
+}
 
 /** Produces records (`key\tvalue` lines through a file) with kcat, lz4: a fast, real producer. */
 export async function kcatProduce(
@@ -51,6 +60,59 @@ export async function metric(svc: ServiceProcess, prefix: string): Promise<numbe
     (n, l) => n + Number(l.split(" ").pop()),
     0,
   );
+}
+
+/** Shelf records the service has processed: counted by source, or invalid. */
+export async function shelfProcessed(svc: ServiceProcess): Promise<number> {
+  return await metric(svc, 'pos_records_total{source="shelf"') +
+    await metric(svc, "pos_invalid_records_total");
+}
+
+/**
+ * Waits until `records` shelf records are processed and every shopper is checked out (some
+ * transactions, no open cart or session), polling every 100 ms.
+ */
+export async function allCheckedOut(
+  svc: ServiceProcess,
+  records: number,
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
+  await eventually(
+    what,
+    async () =>
+      await shelfProcessed(svc) >= records &&
+      await metric(svc, "pos_transactions_total") > 0 &&
+      await metric(svc, "pos_open_carts") === 0 &&
+      await metric(svc, "pos_open_sessions") === 0,
+    timeoutMs,
+    100,
+  );
+}
+
+/**
+ * Waits for the last commit: the commit counter standing still for 500 ms. Gives the count and
+ * when (`performance.now()`) it last changed: the end of the run.
+ */
+export async function lastCommit(
+  svc: ServiceProcess,
+): Promise<{ commits: number; lastChange: number }> {
+  let commits = await metric(svc, "pos_commits_total");
+  let lastChange = performance.now();
+  await eventually(
+    "the last commit",
+    async () => {
+      const c = await metric(svc, "pos_commits_total");
+      if (c !== commits) {
+        commits = c;
+        lastChange = performance.now();
+      }
+      return performance.now() - lastChange > 500;
+    },
+    60_000,
+    20,
+  );
+  return { commits, lastChange };
 }
 
 /** Waits until `/readyz` answers 200. */
