@@ -1,24 +1,19 @@
 import assert from "node:assert/strict";
 import {
   decodeFoot,
-  decodeShelf,
   newFootScratch,
   newParseScratch,
-  newShelfScratch,
   parseValue,
   PICKUP,
   PUTBACK,
   SKIPPED,
 } from "../../lib/core/decode/records.ts";
+import { parseShelf } from "../fixtures/shelf_decode.ts";
 
 const enc = new TextEncoder();
 
 function shelf(v: unknown) {
-  const ps = newParseScratch();
-  const bytes = typeof v === "string" ? enc.encode(v) : enc.encode(JSON.stringify(v));
-  if (!parseValue(bytes, ps)) return { reason: ps.reason, s: null };
-  const s = newShelfScratch();
-  return { reason: decodeShelf(ps.obj!, s), s };
+  return parseShelf(typeof v === "string" ? enc.encode(v) : enc.encode(JSON.stringify(v)));
 }
 function foot(v: unknown) {
   const ps = newParseScratch();

@@ -7,15 +7,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  decodeShelf,
-  newParseScratch,
-  newShelfScratch,
-  parseValue,
-  PICKUP,
-  PUTBACK,
-  SKIPPED,
-} from "../../lib/core/decode/records.ts";
+import { PICKUP, PUTBACK, SKIPPED } from "../../lib/core/decode/records.ts";
 import { ShelfScanner } from "../../lib/core/decode/shelf_scanner.ts";
 import { ShelfEvent } from "../../lib/core/decode/shelf_event.ts";
 import { asciiString, IdCache } from "../../lib/core/decode/id_cache.ts";
@@ -23,6 +15,7 @@ import { IsoParser } from "../../lib/core/decode/timestamps.ts";
 import { ItemTable } from "../../lib/core/carts/item_table.ts";
 import type { InputRecord } from "../../lib/core/engine.ts";
 import { newEngine } from "../fixtures/engine_fixture.ts";
+import { parseShelf } from "../fixtures/shelf_decode.ts";
 
 const enc = new TextEncoder();
 const NUM_RUNS = 3000;
@@ -38,11 +31,9 @@ interface Decoded {
 
 /** The JSON.parse path: the decoded pickup/putback, or a string saying why not. */
 function slow(b: Uint8Array): Decoded | string {
-  const ps = newParseScratch();
-  if (!parseValue(b, ps)) return ps.reason!;
-  const s = newShelfScratch();
-  const r = decodeShelf(ps.obj!, s);
-  if (r !== null) return r;
+  const decoded = parseShelf(b);
+  if (decoded.reason !== null) return decoded.reason;
+  const s = decoded.s!;
   if (s.kind === SKIPPED) return "skipped";
   return {
     kind: s.kind,
