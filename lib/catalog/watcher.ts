@@ -4,13 +4,13 @@
  * book and logs an error. This is the edge: file I/O and timers live here, the book stays pure.
  * @module
  */
-import {
-  type CartLine,
-  type LoadReport,
-  type PriceBook,
-  type PricedCart,
-  type Pricer,
-  type UnknownItemPolicy,
+import type {
+  CartLine,
+  LoadReport,
+  PriceBook,
+  PricedCart,
+  Pricer,
+  UnknownItemPolicy,
 } from "../core/mod.ts";
 import { loadPriceBook } from "./loader.ts";
 import { fullGc } from "./full_gc.ts";

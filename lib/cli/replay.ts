@@ -5,7 +5,7 @@
 import { CommandExit } from "./command_exit.ts";
 import { SERVICE_OPTIONS } from "./config.ts";
 import { optionsHelp, parseOptions, parsers, UsageError } from "./options.ts";
-import { type CatalogError, type Pricer, type UnknownItemPolicy } from "../core/mod.ts";
+import type { CatalogError, Pricer, UnknownItemPolicy } from "../core/mod.ts";
 import { replay, type ReplayDlqLine, type ReplayResult } from "../files/replay.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
 
