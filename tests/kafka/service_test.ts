@@ -26,6 +26,7 @@ import {
   expectTransactions,
   makeFixture,
   outputTransactions,
+  produceLikeUpstream,
   produceTraffic,
   replayedTraffic,
   replayExpected,
@@ -33,26 +34,6 @@ import {
 } from "../support/service_fixture.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-/**
- * Real-time upstream producers, replayed fast: both topics produced window by window in event
- * time (foot gzip-compressed and keyed, shelf unkeyed), then a clock tick. The default
- * configuration: a checkout waits for every shelf partition's event time, so it never runs
- * ahead of the shelf events it needs, however fast the windows come.
- */
-async function produceLikeUpstream(
-  kafka: ReturnType<typeof testKafka>,
-  fx: { topics: { foot: string; shelf: string } },
-  traffic: { foot: TrafficRecord[]; shelf: TrafficRecord[] },
-  slices: number,
-  pauseMs = 0,
-): Promise<void> {
-  for (const slice of timeSlices(traffic, slices)) {
-    await produce(kafka, fx.topics.foot, slice.foot, { compression: CompressionTypes.GZIP });
-    await produce(kafka, fx.topics.shelf, slice.shelf, { batch: 50 });
-    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
-  }
-}
 
 Deno.test(
   "traffic shaped like the real producers yields exactly replay's transactions",

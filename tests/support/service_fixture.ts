@@ -4,11 +4,11 @@
  * same input.
  * @module
  */
-import type { CompressionTypes, Kafka } from "kafkajs";
+import { CompressionTypes, type Kafka } from "kafkajs";
 import { testBroker } from "./kafka.ts";
 import { createTopics, testKafka } from "./kafka_client.ts";
 import type { Traffic, TrafficRecord } from "./test_store.ts";
-import { simulatedTraffic, writeTestCatalog } from "./test_store.ts";
+import { simulatedTraffic, timeSlices, writeTestCatalog } from "./test_store.ts";
 import { eventually, produce, readAll } from "./service_process.ts";
 import { pyIsoformat } from "../../lib/sim/store_simulation.ts";
 
@@ -291,4 +291,24 @@ export function pickupValue(
     quantity,
     timestamp: pyIsoformat(atUs),
   });
+}
+
+/**
+ * Real-time upstream producers, replayed fast: both topics produced window by window in event
+ * time (foot gzip-compressed and keyed, shelf unkeyed). The default
+ * configuration: a checkout waits for every shelf partition's event time, so it never runs
+ * ahead of the shelf events it needs, however fast the windows come.
+ */
+export async function produceLikeUpstream(
+  kafka: Kafka,
+  fx: { topics: { foot: string; shelf: string } },
+  traffic: { foot: TrafficRecord[]; shelf: TrafficRecord[] },
+  slices: number,
+  pauseMs = 0,
+): Promise<void> {
+  for (const slice of timeSlices(traffic, slices)) {
+    await produce(kafka, fx.topics.foot, slice.foot, { compression: CompressionTypes.GZIP });
+    await produce(kafka, fx.topics.shelf, slice.shelf, { batch: 50 });
+    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+  }
 }
