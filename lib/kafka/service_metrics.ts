@@ -5,14 +5,77 @@
  */
 import { Counter, Gauge, type Histogram, Registry } from "../observe/metrics.ts";
 import type { EngineMetrics } from "../core/mod.ts";
+import type { StageKind, TaskMetrics } from "./stage.ts";
 
 /** Latency buckets in seconds. */
 const DELAY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300];
 
+/**
+ * Per-task gauges (docs/service.md, "Several instances"), and which checkout tasks are restoring:
+ * a checkout task (`stage` "task") restores from `assigned("task", p, true)` until
+ * `restored(p, …)` (or until it is taken away), so `assigned` must come before the restore.
+ */
+export class TaskGauges implements TaskMetrics {
+  readonly assignedGauge: Gauge;
+  readonly lagGauge: Gauge;
+  readonly restoreSeconds: Gauge;
+  readonly openCartsGauge: Gauge;
+  readonly #restoring = new Set<number>();
+
+  constructor(registry: Registry) {
+    this.assignedGauge = registry.gauge(
+      "pos_task_assigned",
+      "1 when the task runs on this instance, 0 after it moved away (by stage: relay, task)",
+    );
+    this.lagGauge = registry.gauge(
+      "pos_task_lag_records",
+      "records of the task's input partitions not yet read (end - position)",
+    );
+    this.restoreSeconds = registry.gauge(
+      "pos_task_restore_seconds",
+      "how long the checkout task's last changelog restore took",
+    );
+    this.openCartsGauge = registry.gauge("pos_task_open_carts", "open carts held by the task");
+  }
+
+  assigned(stage: StageKind, task: number, on: boolean): void {
+    const t = String(task);
+    this.assignedGauge.set({ stage, task: t }, on ? 1 : 0);
+    if (stage === "task") {
+      if (on) this.#restoring.add(task);
+      else this.#restoring.delete(task);
+    }
+    if (!on) {
+      this.lagGauge.delete({ stage, task: t });
+      if (stage === "task") this.openCartsGauge.delete({ task: t });
+    }
+  }
+
+  lag(stage: StageKind, task: number, records: number): void {
+    this.lagGauge.set({ stage, task: String(task) }, records);
+  }
+
+  restored(task: number, seconds: number): void {
+    this.#restoring.delete(task);
+    this.restoreSeconds.set({ task: String(task) }, seconds);
+  }
+
+  openCarts(task: number, carts: number): void {
+    this.openCartsGauge.set({ task: String(task) }, carts);
+  }
+
+  /** Checkout tasks assigned here whose restore has not finished. */
+  get restoring(): number {
+    return this.#restoring.size;
+  }
+}
+
 /** Metrics of one service process. */
 export class ServiceMetrics {
   readonly registry = new Registry();
-  ready = false;
+  /** Per-task gauges; what the stages get as `StageDeps.tasks`. */
+  readonly tasks: TaskGauges;
+  #consuming = false;
   readonly consumedBytes: Counter;
   readonly lag: Gauge;
   readonly commits: Counter;
@@ -44,6 +107,7 @@ export class ServiceMetrics {
 
   constructor() {
     const r = this.registry;
+    this.tasks = new TaskGauges(r);
     this.records = r.counter(
       "pos_records_total",
       "input records by source topic, event type and outcome (applied or skipped type)",
@@ -88,6 +152,18 @@ export class ServiceMetrics {
       "pos_catalog_reloads_total",
       "price book reloads by file and result",
     );
+  }
+
+  /**
+   * Readiness, the one source of truth for `/readyz`: true when the service has said it is
+   * consuming (`ready = true`, set by the service once its consumers joined) and no checkout task
+   * of this instance is restoring its changelog partition. Setting it sets the first part only.
+   */
+  get ready(): boolean {
+    return this.#consuming && this.tasks.restoring === 0;
+  }
+  set ready(on: boolean) {
+    this.#consuming = on;
   }
 
   /** Reads the process's memory (at each commit; cheap). */

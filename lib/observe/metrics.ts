@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics in the text exposition format, and the HTTP endpoint that serves them
- * with `/healthz` (the process is alive) and `/readyz` (state restored, consuming).
+ * with `/healthz` (the process is alive) and `/readyz` (state restored, consuming; 503 while any
+ * task of this instance restores its changelog partition: `ServiceMetrics.ready`).
  * @module
  */
 
@@ -34,6 +35,10 @@ export class Counter {
   }
   get(labels: Labels = {}): number {
     return this.values.get(labelText(labels))?.value ?? 0;
+  }
+  /** Drops one series (e.g. a task no longer here), so it is not exported any more. */
+  delete(labels: Labels): void {
+    this.values.delete(labelText(labels));
   }
 }
 
