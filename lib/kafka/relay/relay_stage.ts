@@ -1,0 +1,221 @@
+/**
+ * The relay stage (docs/service.md, "Several instances"): one consumer in the shelf group
+ * (`GROUP_ID_SHELF`), one task per assigned shelf partition (relay_tasks.ts), each writing its
+ * records by customer to the repartition topic with its own transactional producer. Three loops:
+ * the consumer routes whole batches into the tasks (waiting at the {@link WorkGate} when a
+ * commit's worth is pending), the commit loop commits every task with something new every
+ * `COMMIT_INTERVAL_MS`, and the ends poller looks up the shelf partitions' ends (the caught-up
+ * proofs the control records carry).
+ * @module
+ */
+import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
+import type { StageDeps } from "../stage.ts";
+import { FencedError } from "../fencing.ts";
+import { PipelineFailure } from "../failure.ts";
+import { WorkGate } from "../work_gate.ts";
+import { sleep } from "../../sleep.ts";
+import { Router } from "./routing.ts";
+import type { RelayTask, TakenWork } from "./relay_task.ts";
+import { RelayTasks } from "./relay_tasks.ts";
+
+/** Records read and not yet in a commit, at most (as the single pipeline's). */
+const MAX_UNCOMMITTED_RECORDS = 20_000;
+/** How often the shelf partitions' ends are looked up (bounds an idle store's checkout delay). */
+const OFFSETS_POLL_MS = 100;
+
+/**
+ * Runs the relay until `deps.stop` aborts (resolves, having committed what it read) or a fatal
+ * failure (rejects, having aborted what was open; the caller rebuilds). A task fenced by another
+ * owner stops alone.
+ */
+export async function runRelay(deps: StageDeps): Promise<void> {
+  const stage = new RelayStage(deps);
+  try {
+    await stage.run();
+  } finally {
+    stage.gate.close();
+    await stage.close();
+  }
+}
+
+/** One relay stage's clients, tasks, gate and first failure. */
+class RelayStage {
+  readonly gate = new WorkGate(MAX_UNCOMMITTED_RECORDS);
+  readonly failure = new PipelineFailure(this.gate);
+  readonly router: Router;
+  readonly admin: Admin;
+  readonly consumer: Consumer;
+  readonly tasks: RelayTasks;
+  #full: Promise<void> | undefined;
+  #polling: Promise<void> = Promise.resolve();
+  #connected = false;
+
+  constructor(readonly deps: StageDeps) {
+    this.router = new Router(deps.taskCount);
+    this.admin = deps.kafka.admin();
+    this.consumer = deps.kafka.consumer({
+      groupId: deps.config.groupIdShelf,
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      heartbeatInterval: 1000,
+      maxBytesPerPartition: 512 * 1024,
+      maxBytes: 2 * 1024 * 1024,
+      // Never restart behind our back: the tasks hold what the consumer delivered.
+      retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
+    });
+    this.tasks = new RelayTasks(
+      deps,
+      deps.kafka,
+      this.admin,
+      this.consumer,
+      (e) => this.failure.fail(e),
+    );
+  }
+
+  async run(): Promise<void> {
+    const { config, stop } = this.deps;
+    await this.admin.connect();
+    this.#wireConsumer();
+    await this.consumer.connect();
+    this.#connected = true;
+    await this.consumer.subscribe({ topic: config.shelfTopic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+    this.#polling = this.#pollEnds();
+    while (!stop.aborted) {
+      await this.#untilNext();
+      if (stop.aborted) break;
+      await this.#commitAll();
+    }
+    // Nothing is read once stop is aborted (eachBatch checks it before reading, synchronously):
+    // commit what was read while still in the group (at-least-once commits through the
+    // consumer), then leave it (close).
+    this.gate.close();
+    await this.#commitAll();
+  }
+
+  async close(): Promise<void> {
+    await this.#polling.catch(() => {});
+    await this.tasks.stopAll().catch(() => {});
+    if (this.#connected) await this.consumer.disconnect().catch(() => {});
+    await this.admin.disconnect().catch(() => {});
+  }
+
+  #wireConsumer(): void {
+    const c = this.consumer;
+    c.on(c.events.CRASH, (ev) => this.failure.fail(ev.payload.error));
+    c.on(c.events.GROUP_JOIN, (ev) => {
+      const assigned = ev.payload.memberAssignment[this.deps.config.shelfTopic] ?? [];
+      this.deps.log.info("relay assignment", { partitions: assigned });
+      this.tasks.assign(assigned);
+    });
+    // Batches of only transaction markers or aborted records never reach eachBatch.
+    c.on(c.events.END_BATCH_PROCESS, (ev) => {
+      const p = ev.payload;
+      if (p.batchSize !== 0) return;
+      this.tasks.running(p.partition)?.readEmpty(p.firstOffset, p.lastOffset, p.highWatermark);
+    });
+  }
+
+  async #eachBatch({ batch, isStale }: EachBatchPayload): Promise<void> {
+    await this.gate.room();
+    if (this.failure.failed || this.deps.stop.aborted || isStale()) return;
+    // A task not started yet re-reads this after its seek.
+    const task = this.tasks.running(batch.partition);
+    if (task === undefined) return;
+    const n = task.read(batch, this.router);
+    if (n < 0) {
+      this.deps.log.warn("relay: a batch past the task's position; reading from it again", {
+        task: task.s,
+        position: task.next.toString(),
+        batchStart: batch.firstOffset(),
+      });
+      this.consumer.seek({ topic: batch.topic, partition: task.s, offset: task.next.toString() });
+      return;
+    }
+    let bytes = 0;
+    for (const m of batch.messages) bytes += m.value?.length ?? 0;
+    this.deps.metrics.consumedBytes.inc({ topic: batch.topic }, bytes);
+    this.gate.add(n);
+  }
+
+  /** The interval, cut short by a full gate, a stop or a failure. */
+  async #untilNext(): Promise<void> {
+    this.#full ??= this.gate.full().then(() => this.#full = undefined);
+    const wake = new AbortController();
+    try {
+      await Promise.race([
+        sleep(this.deps.config.commitIntervalMs, AbortSignal.any([this.deps.stop, wake.signal])),
+        this.#full,
+        this.failure.promise,
+      ]);
+    } finally {
+      wake.abort();
+    }
+  }
+
+  /** One commit of every running task with something new, in parallel. */
+  async #commitAll(): Promise<void> {
+    const taken: [RelayTask, TakenWork][] = [];
+    for (const task of this.tasks.allRunning()) {
+      const t = task.take();
+      if (t !== undefined) taken.push([task, t]);
+    }
+    this.gate.taken();
+    try {
+      await Promise.all(taken.map(([task, t]) => this.#commitTask(task, t)));
+    } finally {
+      this.gate.committed();
+    }
+  }
+
+  async #commitTask(task: RelayTask, t: TakenWork): Promise<void> {
+    const { metrics, log } = this.deps;
+    const started = performance.now();
+    try {
+      await Promise.race([task.commit(t, this.consumer), this.failure.promise]);
+    } catch (e) {
+      if (e instanceof FencedError) return this.tasks.fenced(task);
+      // A task given away meanwhile: its new owner re-reads what this commit held.
+      if (task.state !== "running") {
+        return log.warn("relay: commit of a stopped task", { error: e });
+      }
+      this.failure.fail(e);
+      throw e;
+    }
+    metrics.commits.inc();
+    metrics.commitSeconds.observe((performance.now() - started) / 1000);
+    for (const [eventType, n] of t.skipped) {
+      metrics.records.inc({ source: "shelf", event_type: eventType, outcome: "skipped" }, n);
+    }
+  }
+
+  /** Looks up the shelf partitions' ends: caught-up proofs, lag, fenced tasks to revive. */
+  async #pollEnds(): Promise<void> {
+    const { admin, deps } = this;
+    try {
+      while (!deps.stop.aborted && !this.failure.failed) {
+        const askedAt = Date.now();
+        const ends = await admin.fetchTopicOffsets(deps.config.shelfTopic);
+        const answeredAt = Date.now();
+        for (const e of ends) {
+          const task = this.tasks.running(e.partition);
+          if (task === undefined) continue;
+          task.progress.verify(e.partition, BigInt(e.high), askedAt, answeredAt);
+          const lag = task.progress.lag().get(e.partition) ?? 0n;
+          deps.tasks.lag("relay", e.partition, Number(lag));
+        }
+        this.tasks.revive(answeredAt);
+        await sleep(OFFSETS_POLL_MS, deps.stop);
+      }
+    } catch (e) {
+      this.failure.fail(e);
+    }
+  }
+}

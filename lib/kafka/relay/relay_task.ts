@@ -1,0 +1,203 @@
+/**
+ * One relay task: shelf partition *s*, its own producer (transactional id
+ * `<APPLICATION_ID>-relay-<s>`), what it has read and not yet committed, and its position
+ * (lib/kafka/progress.ts). Starting it fences the previous owner before the committed offset is
+ * read (docs/service.md, "Exactly once across rebalances"); each commit is one transaction of its
+ * relayed records, control records when its progress changed, and its offset.
+ * @module
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
+import { Partitioners } from "kafkajs";
+import type { StageDeps } from "../stage.ts";
+import { taskTransactionalId } from "../stage.ts";
+import { asFenced, TRANSACTION_TIMEOUT_MS } from "../fencing.ts";
+import { TopicProgress } from "../progress.ts";
+import type { RelayProgress } from "../relay_records.ts";
+import {
+  ControlTracker,
+  relayProgress,
+  type RoutedRecord,
+  type Router,
+  TaskWork,
+} from "./routing.ts";
+import { chunks } from "./chunks.ts";
+
+/** What a task's commit takes, at one synchronous moment (records and progress agree). */
+export interface TakenWork {
+  records: RoutedRecord[];
+  skipped: Map<string, number>;
+  progress: RelayProgress;
+  /** The next offset to read, when it moved since the last commit. */
+  offset?: string;
+}
+
+/** A task's life: starting (fencing, seeking), running, or stopped. */
+export type TaskState = "starting" | "running" | "stopped";
+
+/** One shelf partition's relay. */
+export class RelayTask {
+  state: TaskState = "starting";
+  readonly work = new TaskWork();
+  readonly progress: TopicProgress;
+  readonly control = new ControlTracker();
+  readonly transactionalId: string;
+  readonly #producer: Producer;
+  readonly #eos: boolean;
+  /** The commit in flight, which a stop lets finish (commit or abort) first. */
+  #inflight: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly s: number, kafka: Kafka, private readonly deps: StageDeps) {
+    const { config } = deps;
+    this.#eos = config.delivery === "exactly-once";
+    this.transactionalId = taskTransactionalId(config.applicationId, "relay", s);
+    this.progress = new TopicProgress(config.shelfTopic, Date.now());
+    this.#producer = kafka.producer({
+      ...(this.#eos ? { transactionalId: this.transactionalId } : {}),
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
+      transactionTimeout: TRANSACTION_TIMEOUT_MS,
+    });
+  }
+
+  /**
+   * Fences the previous owner (InitProducerId, lazy in KafkaJS: an empty transaction forces it,
+   * completing or aborting the predecessor's open one), THEN reads the committed offset, so what
+   * it reads is final; seeks there. The caller paused the partition and resumes it after.
+   */
+  async start(admin: Admin, consumer: Consumer): Promise<void> {
+    const { config } = this.deps;
+    const openedAt = Date.now();
+    await this.#producer.connect();
+    if (this.#eos) {
+      try {
+        await (await this.#producer.transaction()).abort();
+      } catch (e) {
+        throw asFenced(e, openedAt, this.transactionalId);
+      }
+    }
+    const topic = config.shelfTopic;
+    const [committed] = await admin.fetchOffsets({ groupId: config.groupIdShelf, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic);
+    const end = ends.find((e) => e.partition === this.s);
+    if (end === undefined) throw new Error(`${topic} has no partition ${this.s}`);
+    const c = BigInt(committed?.partitions.find((p) => p.partition === this.s)?.offset ?? -1);
+    // Never below the log start: records deleted by retention cannot be read.
+    const next = c >= BigInt(end.low) ? c : BigInt(end.low);
+    this.progress.seed(this.s, next, BigInt(end.high));
+    await this.#quietSince(admin, Date.now() - config.idleSec * 1000);
+    consumer.seek({ topic, partition: this.s, offset: next.toString() });
+    // Unless an assignment took it meanwhile (the next one stops it).
+    if (this.state === "starting") this.state = "running";
+  }
+
+  /** A backlog produced more than the idle time before the start is idle once read. */
+  async #quietSince(admin: Admin, sinceMs: number): Promise<void> {
+    const quiet = await admin.fetchTopicOffsetsByTimestamp(this.deps.config.shelfTopic, sinceMs)
+      .catch(() => []);
+    for (const q of quiet) {
+      if (q.partition === this.s) this.progress.endQuietSince(this.s, BigInt(q.offset), sinceMs);
+    }
+  }
+
+  /** The next offset to read. */
+  get next(): bigint {
+    return this.progress.partitions.get(this.s)?.next ?? 0n;
+  }
+
+  /**
+   * Routes a fetched batch (synchronously: a commit never sees half of it). Records below the
+   * position were relayed already (KafkaJS re-fetches from the group's offset after a rejoin);
+   * a batch that starts past the position is not ours to read (fetched before our seek).
+   * Returns the records routed, or -1 when the batch does not follow the position.
+   */
+  read(batch: EachBatchPayload["batch"], router: Router): number {
+    const first = batch.firstOffset();
+    if (this.state !== "running" || first === null) return 0;
+    const next = this.next;
+    if (BigInt(first) > next) return -1;
+    let n = 0;
+    for (const m of batch.messages) {
+      if (BigInt(m.offset) < next) continue;
+      router.route(this.s, m, this.work);
+      n++;
+    }
+    this.progress.processed(this.s, BigInt(batch.lastOffset()));
+    this.progress.sawHigh(this.s, BigInt(batch.highWatermark), Date.now());
+    return n;
+  }
+
+  /** A batch of only control or aborted records moved the position (when it follows it). */
+  readEmpty(firstOffset: string | null, lastOffset: string, highWatermark: string): void {
+    if (this.state !== "running" || firstOffset === null) return;
+    if (BigInt(firstOffset) > this.next) return;
+    const last = BigInt(lastOffset);
+    if (last + 1n <= BigInt(highWatermark)) this.progress.processed(this.s, last);
+    this.progress.sawHigh(this.s, BigInt(highWatermark), Date.now());
+  }
+
+  /** What the next commit writes; undefined when nothing moved. Synchronous. */
+  take(): TakenWork | undefined {
+    const signal = this.progress.signal(this.s, this.deps.config.idleSec * 1000);
+    const progress = relayProgress(this.s, signal, this.work.watermarkUs);
+    const moved = this.progress.uncommitted();
+    const { records, skipped } = this.work.take();
+    const offset = moved.length > 0 ? moved[0].offset : undefined;
+    const controls = this.control.records(progress, this.deps.taskCount);
+    if (records.length === 0 && offset === undefined && controls.length === 0) return undefined;
+    return { records: records.concat(controls), skipped, progress, offset };
+  }
+
+  /**
+   * One transaction (exactly-once): the records, control records after them, the offset.
+   * At-least-once: the writes, then the offset through the consumer. Throws a FencedError when
+   * another owner took the task.
+   */
+  commit(t: TakenWork, consumer: Consumer): Promise<void> {
+    const done = this.#commit(t, consumer);
+    this.#inflight = done.catch(() => {});
+    return done;
+  }
+
+  async #commit(t: TakenWork, consumer: Consumer): Promise<void> {
+    const { config } = this.deps;
+    const topic = config.repartitionTopic;
+    const offsets = t.offset === undefined ? [] : [{ partition: this.s, offset: t.offset }];
+    if (!this.#eos) {
+      for (const c of chunks(t.records)) {
+        await this.#producer.sendBatch({ topicMessages: [{ topic, messages: c }], acks: -1 });
+      }
+      if (offsets.length > 0) {
+        await consumer.commitOffsets([{ topic: config.shelfTopic, ...offsets[0] }]);
+      }
+    } else {
+      const openedAt = Date.now();
+      const tx = await this.#producer.transaction();
+      try {
+        for (const c of chunks(t.records)) {
+          await tx.sendBatch({ topicMessages: [{ topic, messages: c }], acks: -1 });
+        }
+        if (offsets.length > 0) {
+          await tx.sendOffsets({
+            consumerGroupId: config.groupIdShelf,
+            topics: [{ topic: config.shelfTopic, partitions: offsets }],
+          });
+        }
+        await tx.commit();
+      } catch (e) {
+        await tx.abort().catch(() => {});
+        throw asFenced(e, openedAt, this.transactionalId);
+      }
+    }
+    this.progress.markCommitted(offsets);
+    this.control.sent(t.progress);
+  }
+
+  /** Stops the task: nothing more is read or committed; the producer disconnects. */
+  async stop(): Promise<void> {
+    this.state = "stopped";
+    await this.#inflight;
+    await this.#producer.disconnect().catch(() => {});
+  }
+}
