@@ -1,0 +1,204 @@
+/**
+ * The relay's routing and progress without a broker: where each kind of shelf record goes, what
+ * moves a task's watermark, and when control records are written (lib/kafka/relay/).
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import type { Kafka } from "kafkajs";
+import { parseServiceConfig } from "../../lib/cli/config.ts";
+import { jsonLogger } from "../../lib/observe/log.ts";
+import { partitionForKey } from "../../lib/kafka/partitioner.ts";
+import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
+import type { StageDeps } from "../../lib/kafka/stage.ts";
+import { readRelayed } from "../../lib/kafka/relay_records.ts";
+import { ControlTracker, Router, TaskWork } from "../../lib/kafka/relay/routing.ts";
+import { RelayTask } from "../../lib/kafka/relay/relay_task.ts";
+
+const P = 4;
+const shelf = (offset: number, value: object | string, timestamp = "1000", headers = {}) => ({
+  offset: String(offset),
+  value: Buffer.from(typeof value === "string" ? value : JSON.stringify(value)),
+  timestamp,
+  headers,
+});
+const us = (iso: string) => Date.parse(iso) * 1000;
+
+Deno.test("a pickup goes, unchanged, to its customer's partition with its source headers", () => {
+  const work = new TaskWork();
+  const rec = shelf(
+    41,
+    {
+      event_type: "pickup",
+      customer_id: "c-17",
+      item_id: "A",
+      timestamp: "2025-11-07T10:00:00Z",
+    },
+    "1762509600123",
+    { trace: Buffer.from("t1") },
+  );
+  new Router(P).route(2, rec, work);
+  assert.equal(work.records.length, 1);
+  const r = work.records[0];
+  assert.equal(r.partition, partitionForKey("c-17", P));
+  assert.equal(r.key, "c-17");
+  assert.equal(r.value, rec.value, "the original bytes");
+  assert.equal(r.timestamp, "1762509600123", "the original timestamp");
+  assert.deepEqual(r.headers.trace, Buffer.from("t1"), "the original headers");
+  assert.deepEqual(readRelayed(r.headers, r.value as Buffer), {
+    kind: "data",
+    partition: 2,
+    offset: "41",
+  });
+  assert.equal(work.watermarkUs, us("2025-11-07T10:00:00Z"));
+});
+
+Deno.test("customers spread over partitions by Kafka's default partitioner", () => {
+  const work = new TaskWork();
+  const router = new Router(P);
+  for (let i = 0; i < 200; i++) {
+    router.route(0, shelf(i, { event_type: "putback", customer_id: `c${i}`, item_id: "A" }), work);
+  }
+  const used = new Set(work.records.map((r) => r.partition));
+  assert.equal(used.size, P);
+  for (const r of work.records) assert.equal(r.partition, partitionForKey(r.key!, P));
+});
+
+Deno.test("a skipped event type is counted, not relayed, and moves the watermark", () => {
+  const work = new TaskWork();
+  const router = new Router(P);
+  router.route(
+    1,
+    shelf(0, { event_type: "weight_change", timestamp: "2025-11-07T10:00:05Z" }),
+    work,
+  );
+  assert.equal(work.records.length, 0);
+  assert.equal(work.watermarkUs, us("2025-11-07T10:00:05Z"));
+  // Without a timestamp of its own, the record's timestamp counts.
+  router.route(
+    1,
+    shelf(1, { event_type: "weight_change" }, String(Date.parse("2025-11-08"))),
+    work,
+  );
+  assert.equal(work.watermarkUs, us("2025-11-08"));
+  // An earlier one does not move it back.
+  router.route(1, shelf(2, { event_type: "pickup", customer_id: "c", item_id: "A" }, "5"), work);
+  assert.equal(work.watermarkUs, us("2025-11-08"));
+  const { records, skipped } = work.take();
+  assert.equal(records.length, 1);
+  assert.deepEqual([...skipped], [["weight_change", 2]]);
+  assert.deepEqual([...work.take().skipped], [], "taken once");
+  assert.equal(work.watermarkUs, us("2025-11-08"), "the watermark stays");
+});
+
+Deno.test("an invalid record goes unchanged, keyless, to partition s mod P", () => {
+  const work = new TaskWork();
+  const router = new Router(P);
+  router.route(6, shelf(3, "{not json"), work);
+  router.route(5, shelf(4, { event_type: "pickup", item_id: "A" }), work); // no customer
+  assert.deepEqual(work.records.map((r) => [r.partition, r.key]), [[2, null], [1, null]]);
+  assert.equal(Buffer.from(work.records[0].value as Buffer).toString(), "{not json");
+  assert.equal(work.watermarkUs, -Infinity, "invalid records have no event time");
+});
+
+Deno.test("control records go to every partition, only when the progress changed", () => {
+  const t = new ControlTracker();
+  const p = { partition: 1, caughtUp: true, caughtUpAtMs: 5, idle: false, watermarkUs: 9 };
+  const recs = t.records(p, P);
+  assert.deepEqual(recs.map((r) => r.partition), [0, 1, 2, 3]);
+  for (const r of recs) {
+    assert.deepEqual(readRelayed(r.headers, r.value), { kind: "control", progress: p });
+  }
+  assert.equal(t.records(p, P).length, P, "not sent yet: again");
+  t.sent(p);
+  assert.equal(t.records({ ...p }, P).length, 0, "unchanged");
+  assert.equal(t.records({ ...p, caughtUpAtMs: 6 }, P).length, P, "a later look-up");
+});
+
+/** A task with a fake producer that records what each transaction did. */
+function fakeTask(s: number) {
+  const calls: string[] = [];
+  const sent: { partition?: number; headers?: unknown }[] = [];
+  const tx = {
+    sendBatch: (b: { topicMessages: { messages: typeof sent }[] }) => {
+      for (const tm of b.topicMessages) sent.push(...tm.messages);
+      calls.push("send");
+      return Promise.resolve();
+    },
+    sendOffsets: (o: unknown) => (calls.push(`offsets ${JSON.stringify(o)}`), Promise.resolve()),
+    commit: () => (calls.push("commit"), Promise.resolve()),
+    abort: () => (calls.push("abort"), Promise.resolve()),
+  };
+  const producer = { transaction: () => Promise.resolve(tx), disconnect: () => Promise.resolve() };
+  const kafka = { producer: () => producer } as unknown as Kafka;
+  const { config } = parseServiceConfig(["--idle-sec", "1"], () => undefined);
+  const deps: StageDeps = {
+    kafka,
+    config,
+    log: jsonLogger("error"),
+    metrics: new ServiceMetrics(),
+    tasks: { assigned() {}, lag() {}, restored() {}, openCarts() {} },
+    stop: new AbortController().signal,
+    taskCount: P,
+  };
+  const task = new RelayTask(s, kafka, deps);
+  task.progress.seed(s, 10n, 12n);
+  task.state = "running";
+  return { task, calls, sent, config };
+}
+
+Deno.test("a task's transaction: records, control records to every partition, offset, commit", async () => {
+  const { task, calls, sent, config } = fakeTask(1);
+  const router = new Router(P);
+  const batch = (first: number, values: object[]) => ({
+    firstOffset: () => String(first),
+    lastOffset: () => String(first + values.length - 1),
+    highWatermark: "12",
+    messages: values.map((v, i) => shelf(first + i, v)),
+  });
+  const pickup = {
+    event_type: "pickup",
+    customer_id: "c1",
+    item_id: "A",
+    timestamp: "2025-11-07T00:00:00Z",
+  };
+  // Records below the position were relayed already; a batch past it is not read.
+  // deno-lint-ignore no-explicit-any
+  assert.equal(task.read(batch(9, [pickup, pickup, pickup]) as any, router), 2);
+  // deno-lint-ignore no-explicit-any
+  assert.equal(task.read(batch(20, [pickup]) as any, router), -1);
+  const t0 = task.progress.partitions.get(1)!.endMovedAtMs;
+  task.progress.verify(1, 12n, t0 + 100, t0 + 101);
+  const t = task.take()!;
+  assert.equal(t.offset, "12");
+  assert.deepEqual(t.progress, {
+    partition: 1,
+    caughtUp: true,
+    caughtUpAtMs: t0 + 100,
+    idle: false,
+    endMovedAtMs: t0,
+    watermarkUs: us("2025-11-07T00:00:00Z"),
+  });
+  // deno-lint-ignore no-explicit-any
+  await task.commit(t, {} as any);
+  assert.deepEqual(calls, [
+    "send",
+    `offsets ${
+      JSON.stringify({
+        consumerGroupId: config.groupIdShelf,
+        topics: [{ topic: config.shelfTopic, partitions: [{ partition: 1, offset: "12" }] }],
+      })
+    }`,
+    "commit",
+  ]);
+  const kinds = sent.map((m) => readRelayed(m.headers as never, (m as { value: Buffer }).value));
+  assert.deepEqual(kinds.map((k) => k.kind), ["data", "data", ...Array(P).fill("control")]);
+  assert.deepEqual(sent.slice(2).map((m) => m.partition), [0, 1, 2, 3]);
+  // Nothing new and the same progress: no transaction.
+  assert.equal(task.take(), undefined);
+  // A later look-up changes the progress: control records alone, no offset.
+  task.progress.verify(1, 12n, t0 + 2000, t0 + 2001);
+  const again = task.take()!;
+  assert.equal(again.offset, undefined);
+  assert.equal(again.records.length, P);
+  assert.equal(again.progress.idle, true, "nothing produced for the idle time (1 s)");
+});
