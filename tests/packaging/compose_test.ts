@@ -1,6 +1,8 @@
 /**
  * docker-compose.yml: it validates (with the docker client's compose, when installed), publishes
- * no metrics port, does not restart for ever, and its load generator shows a first checkout
+ * no metrics port, does not restart for ever, scales (`--scale pos-producer=3`: no container name,
+ * no host port, one configuration for every replica), deploy/create-topics.sh makes the internal
+ * topics with the foot topic's partition count, and its load generator shows a first checkout
  * within a minute: the compose command lines of `pos-producer` and `simulate`, run as they are
  * against the test broker (only the broker address, the /data mount, the topic names and the
  * metrics port are substituted).
@@ -29,13 +31,22 @@ function service(name: string): { command: string[]; environment: Record<string,
   // A flow sequence of quoted strings, on one line or several (as deno fmt writes it).
   const command = /^\s{4}command:\s*(\[[^\]]*\])/m.exec(block);
   assert.ok(command, `${name}: command is not a [ … ] list`);
+  return {
+    command: JSON.parse(command[1].replace(/,\s*\]$/, "]")),
+    environment: serviceEnvironment(name),
+  };
+}
+
+/** A service's `environment:` map. */
+function serviceEnvironment(name: string): Record<string, string> {
+  const block = serviceBlock(name);
   const environment: Record<string, string> = {};
   const env = /^\s{4}environment:\n((?:\s{6}.*\n?|\s*#.*\n)*)/m.exec(block);
   for (const line of env?.[1].split("\n") ?? []) {
     const m = /^\s{6}([A-Z_][A-Z0-9_]*):\s*(.*?)\s*$/.exec(line);
     if (m) environment[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
   }
-  return { command: JSON.parse(command[1].replace(/,\s*\]$/, "]")), environment };
+  return environment;
 }
 
 async function composeCommand(): Promise<string[] | undefined> {
@@ -83,6 +94,83 @@ Deno.test("compose: no CLOCK, no metrics port on the host, no endless restart, e
   assert.match(service("simulate").command.join(" "), /--time-scale (\d+)/);
 });
 
+Deno.test("compose: pos-producer scales (no container name, host port or per-replica id)", () => {
+  const pos = serviceBlock("pos-producer");
+  assert.doesNotMatch(pos, /^\s{4}container_name:/m, "a fixed container name stops --scale");
+  assert.doesNotMatch(pos, /^\s{4}hostname:/m, "every replica would have one host name");
+  assert.doesNotMatch(pos, /^\s{4}ports:/m, "a host port binding stops --scale");
+  assert.doesNotMatch(pos, /TRANSACTIONAL_ID|--transactional-id/, "ids are per task, not set");
+  assert.doesNotMatch(pos, /^\s{4}deploy:/m, "replicas are set by --scale, not in the file");
+  // The topic script names the repartition topic after the same application id.
+  const app = service("pos-producer").environment.APPLICATION_ID ?? "pos-producer";
+  assert.equal(serviceEnvironment("topics").APPLICATION_ID ?? "pos-producer", app);
+  assert.match(COMPOSE, /docker compose up .*--scale pos-producer=3/);
+});
+
+Deno.test({
+  name: "docker compose config: pos-producer resolves with no container name and no ports",
+  ignore: compose === undefined,
+  fn: async () => {
+    const out = await new Deno.Command(compose![0], {
+      args: [...compose!.slice(1), "config"],
+      cwd: ROOT.pathname,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    // The resolved file, as compose will run it: the pos-producer service's block.
+    const text = new TextDecoder().decode(out.stdout);
+    const lines = text.split("\n");
+    const start = lines.findIndex((l) => /^ {2}pos-producer:\s*$/.test(l));
+    assert.ok(start >= 0, text);
+    const end = lines.findIndex((l, i) => i > start && /^ {2}\S/.test(l));
+    const block = lines.slice(start, end < 0 ? undefined : end).join("\n");
+    assert.doesNotMatch(block, /container_name:/);
+    assert.doesNotMatch(block, /^\s{4}ports:/m);
+  },
+});
+
+Deno.test("create-topics.sh: data topics with TOPIC_PARTITIONS, internal ones with the foot count", async () => {
+  // kafka-topics.sh is not installed here: a stand-in records the calls and says the foot topic
+  // (made before, say) has 6 partitions.
+  const dir = await Deno.makeTempDir();
+  try {
+    const calls = `${dir}/calls`;
+    const stub = `${dir}/kafka-topics.sh`;
+    await Deno.writeTextFile(
+      stub,
+      `#!/usr/bin/env bash\necho "$*" >> ${calls}\n` +
+        `case "$*" in *--describe*) printf 'Topic: f\\tTopicId: x\\tPartitionCount: 6\\tReplicationFactor: 1\\n';; esac\n`,
+    );
+    await Deno.chmod(stub, 0o755);
+    const out = await new Deno.Command("bash", {
+      args: [new URL("deploy/create-topics.sh", ROOT).pathname],
+      env: { KAFKA_TOPICS_SH: stub, KAFKA_BROKER: "b:9092", ...serviceEnvironment("topics") },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const made = (await Deno.readTextFile(calls)).split("\n").filter((l) => l.includes("--create"));
+    const partitions = (topic: string) => {
+      const line = made.find((l) => l.includes(`--topic ${topic} `));
+      assert.ok(line, `${topic} not created: ${made.join("\n")}`);
+      return [Number(/--partitions (\d+)/.exec(line)![1]), line] as const;
+    };
+    const dataCount = Number(serviceEnvironment("topics").TOPIC_PARTITIONS);
+    for (const t of ["foot_traffic", "shelf_events", "pos_transactions", "pos_dlq"]) {
+      assert.equal(partitions(t)[0], dataCount, t);
+    }
+    const [rep, repLine] = partitions("pos-producer-shelf-by-customer");
+    assert.equal(rep, 6);
+    assert.match(repLine, /cleanup\.policy=delete/);
+    const [state, stateLine] = partitions("pos_producer_state");
+    assert.equal(state, 6);
+    assert.match(stateLine, /cleanup\.policy=compact/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test({
   name: "compose's load generator: the first checkout arrives within 60 s",
   sanitizeOps: false,
@@ -91,8 +179,10 @@ Deno.test({
     const { bootstrap } = await testBroker();
     const port = freePort();
     // What differs from inside compose: the broker, the /data mount, names, the metrics port.
+    const unique = uniqueServiceNames("compose");
     const names: Record<string, string> = {
-      ...uniqueServiceNames("compose"),
+      ...unique,
+      APPLICATION_ID: unique.TRANSACTIONAL_ID,
       METRICS_PORT: String(port),
       TOPIC_PARTITIONS: "3",
     };
@@ -100,7 +190,9 @@ Deno.test({
     const spawn = (name: string) => {
       const { command, environment } = service(name);
       const env: Record<string, string> = { ...names };
-      for (const [k, v] of Object.entries(environment)) env[k] = v.replace(/^\/data/, examples);
+      for (const [k, v] of Object.entries(environment)) {
+        if (!(k in names)) env[k] = v.replace(/^\/data/, examples);
+      }
       return new Deno.Command(Deno.execPath(), {
         args: [
           "run",
