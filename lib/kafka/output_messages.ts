@@ -18,6 +18,8 @@ export interface OutMessage {
   key: string | null;
   value: string | Buffer | null;
   headers?: Record<string, string>;
+  /** An explicit partition (absent: the producer's partitioner places the key). */
+  partition?: number;
 }
 
 /** Messages for one topic. */
@@ -31,6 +33,11 @@ export interface OutputTopics {
   pos: string;
   dlq: string;
   state: string;
+  /**
+   * The changelog partition every state record goes to (absent: by key). A checkout task owns
+   * one changelog partition, whatever its keys hash to (the progress record's key is "").
+   */
+  statePartition?: number;
 }
 
 /** A commit's messages: transactions, DLQ records (when on), the changelog. */
@@ -42,7 +49,9 @@ export function outputBatches<O>(c: Commit<O>, topics: OutputTopics): TopicBatch
   if (topics.dlq) batches.push({ topic: topics.dlq, messages: c.dlq.map((d) => dlqMessage(d)) });
   batches.push({
     topic: topics.state,
-    messages: [...c.state].map(([key, value]) => ({ key, value })),
+    messages: topics.statePartition === undefined
+      ? [...c.state].map(([key, value]) => ({ key, value }))
+      : [...c.state].map(([key, value]) => ({ key, value, partition: topics.statePartition })),
   });
   return batches;
 }

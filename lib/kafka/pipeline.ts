@@ -28,14 +28,14 @@ import { WorkGate } from "./work_gate.ts";
  * How often the ends of the input partitions are looked up: a caught-up partition passes the
  * wall clock of its latest look-up, so this bounds the checkout delay of a quiet store.
  */
-const OFFSETS_POLL_MS = 100;
+export const OFFSETS_POLL_MS = 100;
 /**
  * Records applied but not yet in a commit, at most: bounds the work per transaction (about one
  * 100 ms interval of a backlog) and the memory between commits.
  */
 export const MAX_UNCOMMITTED_RECORDS = 20_000;
 /** With nothing to commit for this long, a commit of unchanged offsets checks for fencing. */
-const FENCING_PROBE_MS = 3000;
+export const FENCING_PROBE_MS = 3000;
 /** Checkout delays above this are a backfill's, not a real-time delay: not observed. */
 const CHECKOUT_DELAY_MAX_SEC = 3600;
 
@@ -237,7 +237,7 @@ class PipelineLife {
 }
 
 /** DLQ records are logged, rate-limited per topic and reason. */
-function logDlq<O>(c: Commit<O>, limiter: RateLimiter, log: ServiceDeps["log"]): void {
+export function logDlq<O>(c: Commit<O>, limiter: RateLimiter, log: ServiceDeps["log"]): void {
   for (const d of c.dlq) {
     const { ok, suppressed } = limiter.allow(`${d.topic}:${d.reason}`, Date.now());
     if (!ok) continue;
@@ -253,7 +253,7 @@ function logDlq<O>(c: Commit<O>, limiter: RateLimiter, log: ServiceDeps["log"]):
 }
 
 /** Real-time checkouts only: a backfill's are due months ago, a fast simulation's ahead. */
-function observeCheckoutDelays<O>(c: Commit<O>, metrics: ServiceDeps["metrics"]): void {
+export function observeCheckoutDelays<O>(c: Commit<O>, metrics: ServiceDeps["metrics"]): void {
   const nowUs = Date.now() * 1000;
   for (const t of c.transactions) {
     const delaySec = (nowUs - t.dueMicros) / 1e6;

@@ -111,7 +111,11 @@ async function readToEnd(consumer: Consumer, read: ChangelogRead): Promise<void>
 }
 
 /** Restores every live key into `engine`; an unreadable one is logged and skipped. */
-function restoreInto(engine: Engine, latest: Map<string, string | null>, log: Logger): number {
+export function restoreInto(
+  engine: Engine,
+  latest: Map<string, string | null>,
+  log: Logger,
+): number {
   let customers = 0;
   for (const [key, value] of latest) {
     if (value === null) continue;

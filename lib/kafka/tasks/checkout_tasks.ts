@@ -1,0 +1,265 @@
+/**
+ * The checkout stage of the scale-out service (docs/service.md, "Several instances"): one
+ * consumer in group `GROUP_ID_FOOT` over the foot topic and the repartition topic, with the
+ * co-partitioned assigner, and one {@link CheckoutTask} per assigned partition number. A
+ * rebalance starts the tasks that arrive and stops those that leave; the others go on from
+ * where they are.
+ * @module
+ */
+import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
+import { RateLimiter } from "../../observe/log.ts";
+import { sleep } from "../../sleep.ts";
+import { OFFSETS_POLL_MS } from "../pipeline.ts";
+import { waitForTopics } from "../topics.ts";
+import { coPartitionedAssigner } from "./assigner.ts";
+import { CheckoutTask } from "./checkout_task.ts";
+import { stageMetrics, zeroMetrics } from "./engine_totals.ts";
+import { type CheckoutTasksDeps, kafkaTaskIo, type TaskContext } from "./task_context.ts";
+
+export type { CheckoutTasksDeps } from "./task_context.ts";
+
+/**
+ * Runs this instance's checkout tasks until `deps.stop` aborts (each task then commits what it
+ * applied) and resolves; rejects on a failure that is not one task's fencing.
+ */
+export async function runCheckoutTasks(deps: CheckoutTasksDeps): Promise<void> {
+  const stage = new CheckoutStage(deps);
+  try {
+    await stage.run();
+  } finally {
+    await stage.close();
+  }
+}
+
+/** The stage's consumer, its tasks and its first fatal failure. */
+class CheckoutStage {
+  readonly tasks = new Map<number, CheckoutTask>();
+  readonly #lives = new Set<Promise<void>>();
+  readonly #retired = zeroMetrics();
+  readonly #unknownLimiter = new RateLimiter(5, 10_000);
+  #unknown = 0;
+  #admin?: Admin;
+  #consumer?: Consumer;
+  #consumerStopped?: Promise<unknown>;
+  #fatal?: { error: unknown };
+  readonly #failed = Promise.withResolvers<never>();
+
+  constructor(readonly deps: CheckoutTasksDeps) {
+    this.#failed.promise.catch(() => {});
+  }
+
+  /** The first fatal failure wins; every task stops without committing. */
+  fail(error: unknown): void {
+    if (this.#fatal) return;
+    this.#fatal = { error };
+    for (const t of this.tasks.values()) t.failure.fail(error);
+    this.#failed.reject(error);
+  }
+
+  async run(): Promise<void> {
+    const { deps } = this;
+    const { config, kafka, stop } = deps;
+    deps.onReady(false);
+    const admin = this.#admin = kafka.admin();
+    await admin.connect();
+    const topics = [
+      config.footTopic,
+      config.repartitionTopic,
+      config.stateTopic,
+      config.shelfTopic,
+    ];
+    await waitForTopics(admin, topics, deps.log, stop);
+    if (stop.aborted) return;
+    const shelfPartitions = (await admin.fetchTopicOffsets(config.shelfTopic)).length;
+    const consumer = this.#consumer = this.#makeConsumer();
+    const ctx = this.#context(kafkaTaskIo(kafka, admin, consumer, deps), shelfPartitions);
+    this.#wire(consumer, ctx);
+    await consumer.connect();
+    for (const topic of [config.footTopic, config.repartitionTopic]) {
+      await consumer.subscribe({ topic, fromBeginning: true });
+    }
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.#route(payload),
+    });
+    const polling = this.#poll();
+    await Promise.race([untilAborted(stop), this.#failed.promise]);
+    // SIGINT/SIGTERM: stop fetching; every running task commits what it applied.
+    this.#consumerStopped ??= consumer.stop();
+    await Promise.allSettled([...this.#lives]);
+    await polling;
+    if (this.#fatal) throw this.#fatal.error;
+    deps.log.info("checkout tasks stopped cleanly");
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.tasks.values()) t.revoke();
+    await Promise.allSettled([...this.#lives]);
+    await this.#consumer?.disconnect().catch(() => {});
+    await this.#admin?.disconnect().catch(() => {});
+  }
+
+  #makeConsumer(): Consumer {
+    return this.deps.kafka.consumer({
+      groupId: this.deps.config.groupIdFoot,
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 20_000,
+      heartbeatInterval: 1000,
+      maxBytesPerPartition: 512 * 1024,
+      maxBytes: 2 * 1024 * 1024,
+      // Sticky: this member says which tasks it runs, so a rebalance leaves them here.
+      partitionAssigners: [coPartitionedAssigner(() => [...this.tasks.keys()])],
+      // Never restart behind the tasks' backs: it would re-deliver what their engines hold.
+      retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
+    });
+  }
+
+  #wire(consumer: Consumer, ctx: TaskContext): void {
+    consumer.on(consumer.events.CRASH, (ev) => this.fail(ev.payload.error));
+    consumer.on(consumer.events.GROUP_JOIN, (ev) => {
+      this.#assign(ev.payload.memberAssignment, ctx);
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
+      const p = ev.payload;
+      this.tasks.get(p.partition)?.endBatch(p.topic, p.lastOffset, p.highWatermark);
+    });
+  }
+
+  /** A join's assignment: start the tasks that arrive, stop those that left, keep the rest. */
+  #assign(assignment: Record<string, number[]>, ctx: TaskContext): void {
+    const { config, log, tasks } = this.deps;
+    const foot = new Set(assignment[config.footTopic] ?? []);
+    const rep = new Set(assignment[config.repartitionTopic] ?? []);
+    const wanted = new Set([...foot].filter((p) => rep.has(p)));
+    const stray = [...foot, ...rep].filter((p) => !wanted.has(p));
+    if (stray.length > 0) {
+      log.warn("partitions assigned without their co-partition: not read", { stray });
+      this.#consumer!.pause([
+        { topic: config.footTopic, partitions: [...foot].filter((p) => !wanted.has(p)) },
+        { topic: config.repartitionTopic, partitions: [...rep].filter((p) => !wanted.has(p)) },
+      ]);
+    }
+    for (const [p, task] of this.tasks) {
+      if (wanted.has(p)) continue;
+      task.revoke();
+      this.tasks.delete(p);
+      tasks.assigned("task", p, false);
+    }
+    for (const p of [...wanted].sort((a, b) => a - b)) {
+      const running = this.tasks.get(p);
+      if (running) {
+        running.keepPosition();
+        continue;
+      }
+      const task = new CheckoutTask(p, ctx);
+      this.tasks.set(p, task);
+      tasks.assigned("task", p, true);
+      const life = task.run().catch((e) => this.fail(e));
+      this.#lives.add(life);
+      life.finally(() => this.#lives.delete(life));
+    }
+    log.info("checkout tasks assigned", { tasks: [...this.tasks.keys()] });
+    this.#ready();
+  }
+
+  #ready(): void {
+    this.deps.onReady([...this.tasks.values()].every((t) => t.state === "running"));
+  }
+
+  #context(io: TaskContext["io"], shelfPartitions: number): TaskContext {
+    const { deps } = this;
+    return {
+      deps,
+      io,
+      shelfPartitions,
+      dlqLimiter: new RateLimiter(5, 10_000),
+      consumerStopped: () => this.#consumerStopped ??= this.#consumer!.stop(),
+      onRunning: () => this.#ready(),
+      onFenced: (t) => {
+        if (this.tasks.get(t.task) !== t) return;
+        this.tasks.delete(t.task);
+        deps.tasks.assigned("task", t.task, false);
+        this.#ready();
+      },
+      retire: (m) => this.#retire(m),
+      unknownRelayed: (task, offset) => {
+        this.#unknown++;
+        const { ok, suppressed } = this.#unknownLimiter.allow("unknown", Date.now());
+        if (!ok) return;
+        deps.log.warn("repartition record neither relayed data nor control: skipped", {
+          task,
+          offset,
+          total: this.#unknown,
+          ...(suppressed ? { suppressedSinceLast: suppressed } : {}),
+        });
+      },
+    };
+  }
+
+  #retire(m: ReturnType<CheckoutTask["metrics"]> & object): void {
+    const totals = stageMetrics(this.#retired, [m]);
+    Object.assign(this.#retired, totals, {
+      openCarts: 0,
+      openSessions: 0,
+      closedMarkers: 0,
+      streamTimeUs: -Infinity,
+    });
+  }
+
+  /** A batch goes to its task (by partition number: task *p* reads partition *p* of both). */
+  #route(payload: EachBatchPayload): Promise<void> {
+    const task = this.tasks.get(payload.batch.partition);
+    return task ? task.consume(payload) : Promise.resolve();
+  }
+
+  /** Ends of both topics every 100 ms: the foot partitions' caught-up proofs, lag, metrics. */
+  async #poll(): Promise<void> {
+    const { deps } = this;
+    while (!deps.stop.aborted && !this.#fatal) {
+      try {
+        await this.#pollOnce();
+      } catch (e) {
+        this.fail(e);
+        return;
+      }
+      await sleep(OFFSETS_POLL_MS, deps.stop);
+    }
+  }
+
+  async #pollOnce(): Promise<void> {
+    const { config, metrics, tasks } = this.deps;
+    const admin = this.#admin!;
+    const askedAt = Date.now();
+    const foot = await admin.fetchTopicOffsets(config.footTopic);
+    const rep = await admin.fetchTopicOffsets(config.repartitionTopic);
+    const answeredAt = Date.now();
+    const live = [];
+    for (const [p, task] of this.tasks) {
+      const pos = task.positions;
+      const f = foot.find((e) => e.partition === p), r = rep.find((e) => e.partition === p);
+      if (!pos || !f || !r) continue;
+      pos.verify(BigInt(f.high), BigInt(r.high), askedAt, answeredAt);
+      const lag = pos.lag();
+      tasks.lag("task", p, lag.foot + lag.repartition);
+      metrics.lag.set({ topic: config.footTopic, partition: String(p) }, lag.foot);
+      metrics.lag.set({ topic: config.repartitionTopic, partition: String(p) }, lag.repartition);
+      const m = task.metrics();
+      if (m) {
+        tasks.openCarts(p, m.openCarts);
+        live.push(m);
+      }
+    }
+    metrics.observeEngine(stageMetrics(this.#retired, live));
+    metrics.observeMemory();
+  }
+}
+
+/** Resolves when `signal` aborts (at once if it has). */
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((r) => signal.addEventListener("abort", () => r(), { once: true }));
+}

@@ -1,0 +1,7 @@
+/**
+ * The checkout tasks of the scale-out service (docs/service.md, "Several instances"):
+ * {@link runCheckoutTasks} runs this instance's share of them.
+ * @module
+ */
+export { type CheckoutTasksDeps, runCheckoutTasks } from "./checkout_tasks.ts";
+export { coPartitioned, coPartitionedAssigner, planTasks } from "./assigner.ts";

@@ -1,0 +1,124 @@
+/**
+ * What a checkout task gets from its stage: the deps, the Kafka calls it makes (behind
+ * {@link TaskIo}, so the start order is testable with fakes), and the stage's hooks.
+ * @module
+ */
+import { type Admin, type Consumer, type Kafka, Partitioners, type Producer } from "kafkajs";
+import type { Engine, EngineMetrics, Pricer } from "../../core/mod.ts";
+import type { RateLimiter } from "../../observe/log.ts";
+import { TRANSACTION_TIMEOUT_MS } from "../fencing.ts";
+import type { StageDeps } from "../stage.ts";
+import { type PartitionRestore, restorePartition } from "./changelog_partition.ts";
+import type { TaskSeed } from "./task_positions.ts";
+
+/** What {@link runCheckoutTasks} needs: the stage's deps, the price book, readiness. */
+export type CheckoutTasksDeps = StageDeps & {
+  /** The price book of the moment (a hot reload swaps it). */
+  pricer: () => Pricer;
+  /** False while any task restores; true when every assigned task runs. */
+  onReady: (ready: boolean) => void;
+  /** Test hook: after each task's successful commit. */
+  onCommit?: (info: { transactions: number }) => void;
+};
+
+/** The Kafka calls of a task. */
+export interface TaskIo {
+  /** A new producer: transactional with `transactionalId`, else idempotent. */
+  producer(transactionalId: string | undefined): Producer;
+  admin: Pick<Admin, "fetchOffsets" | "fetchTopicOffsets" | "fetchTopicOffsetsByTimestamp">;
+  consumer: Pick<Consumer, "pause" | "resume" | "seek" | "commitOffsets">;
+  /** Restores changelog partition `task` into `engine`. */
+  restore(task: number, engine: Engine, signal: AbortSignal): Promise<PartitionRestore>;
+}
+
+/** A task's view of its stage. */
+export interface TaskContext {
+  deps: CheckoutTasksDeps;
+  io: TaskIo;
+  /** The shelf topic's partition count (every one must report before time passes). */
+  shelfPartitions: number;
+  dlqLimiter: RateLimiter;
+  /** Resolves once the stage's consumer has stopped (after `deps.stop`). */
+  consumerStopped(): Promise<unknown>;
+  /** The task runs (readiness). */
+  onRunning(task: { task: number }): void;
+  /** The task was fenced: it moved to another instance. */
+  onFenced(task: { task: number }): void;
+  /** A task's engine is dropped: keep its counts. */
+  retire(m: EngineMetrics): void;
+  /** A repartition record that is neither relayed data nor a control record. */
+  unknownRelayed(task: number, offset: string): void;
+}
+
+/** The real {@link TaskIo} on `kafka`. */
+export function kafkaTaskIo(
+  kafka: Kafka,
+  admin: Admin,
+  consumer: Consumer,
+  deps: CheckoutTasksDeps,
+): TaskIo {
+  const { config, log } = deps;
+  return {
+    producer: (transactionalId) =>
+      kafka.producer({
+        ...(transactionalId ? { transactionalId } : {}),
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
+        transactionTimeout: TRANSACTION_TIMEOUT_MS,
+      }),
+    admin,
+    consumer,
+    restore: (task, engine, signal) =>
+      restorePartition(
+        kafka,
+        admin,
+        { topic: config.stateTopic, partition: task, groupPrefix: config.applicationId },
+        engine,
+        log,
+        signal,
+      ),
+  };
+}
+
+/**
+ * Where task `task` starts: the group's committed offsets (read after the producer fenced the
+ * previous owner, so they are final), the partitions' ends, and since when the foot partition
+ * has been quiet.
+ */
+export async function seedTask(ctx: TaskContext, task: number): Promise<TaskSeed> {
+  const { admin } = ctx.io;
+  const { config, log } = ctx.deps;
+  const committed = await admin.fetchOffsets({
+    groupId: config.groupIdFoot,
+    topics: [config.footTopic, config.repartitionTopic],
+  });
+  const offsetOf = (topic: string): bigint | null => {
+    const o = committed.find((t) => t.topic === topic)?.partitions.find((p) =>
+      p.partition === task
+    );
+    return o && BigInt(o.offset) >= 0n ? BigInt(o.offset) : null;
+  };
+  const endsOf = async (topic: string) => {
+    const e = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === task);
+    return { low: BigInt(e?.low ?? 0), high: BigInt(e?.high ?? 0) };
+  };
+  const quietSince = Date.now() - config.idleSec * 1000;
+  const quiet = await admin.fetchTopicOffsetsByTimestamp(config.footTopic, quietSince).catch(
+    (e) => {
+      // Only an optimisation: without it a backlog's last carts wait one idle time.
+      log.warn("offsets by timestamp unavailable", { topic: config.footTopic, error: e });
+      return [];
+    },
+  );
+  const q = quiet.find((p) => p.partition === task);
+  return {
+    foot: { committed: offsetOf(config.footTopic), ...await endsOf(config.footTopic) },
+    repartition: {
+      committed: offsetOf(config.repartitionTopic),
+      ...await endsOf(config.repartitionTopic),
+    },
+    footQuiet: q ? { from: BigInt(q.offset), sinceMs: quietSince } : null,
+  };
+}
