@@ -88,3 +88,18 @@ Deno.test("/readyz answers 503 while a task restores, 200 after", async () => {
     await server.finished;
   }
 });
+
+Deno.test("every metric the Grafana dashboard queries is one ServiceMetrics exports", async () => {
+  const dashboard = await Deno.readTextFile(
+    new URL("../../deploy/grafana-dashboard.json", import.meta.url),
+  );
+  const families = new Set(
+    [...new ServiceMetrics().registry.render().matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]),
+  );
+  const used = new Set([...dashboard.matchAll(/\b(pos_[a-z_]+)/g)].map((m) => m[1]));
+  assert.ok(used.has("pos_task_lag_records") && used.has("pos_task_assigned"));
+  const missing = [...used].filter((n) =>
+    !families.has(n) && !families.has(n.replace(/_(bucket|sum|count)$/, ""))
+  );
+  assert.deepEqual(missing, []);
+});
