@@ -1,0 +1,305 @@
+/**
+ * The checkout tasks without a broker: the co-partitioned assigner, relayed and control records
+ * as the engine gets them, and the order of a task's start (fencing before offsets before
+ * restore before consuming), with fakes.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { AssignerProtocol, type KafkaMessage, type Producer } from "kafkajs";
+import type { InputRecord } from "../../lib/core/mod.ts";
+import { PriceBook } from "../../lib/core/mod.ts";
+import { parseServiceConfig } from "../../lib/cli/config.ts";
+import { RateLimiter } from "../../lib/observe/log.ts";
+import { controlRecord } from "../../lib/kafka/relay_records.ts";
+import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
+import {
+  coPartitionedAssigner,
+  decodeOwned,
+  encodeOwned,
+  planTasks,
+} from "../../lib/kafka/tasks/assigner.ts";
+import { CheckoutTask } from "../../lib/kafka/tasks/checkout_task.ts";
+import type { TaskContext } from "../../lib/kafka/tasks/task_context.ts";
+import { ShelfProgress, TaskInput } from "../../lib/kafka/tasks/task_input.ts";
+
+function checkPlan(taskCount: number, members: number, plan: Map<string, number[]>): void {
+  const all = [...plan.values()].flat().sort((a, b) => a - b);
+  assert.deepEqual(all, [...Array(taskCount).keys()], "every task exactly once");
+  const sizes = [...plan.values()].map((t) => t.length);
+  assert.equal(plan.size, members);
+  assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `balanced: ${sizes}`);
+}
+
+Deno.test("assigner: every task once, balanced, for 1..N members", () => {
+  for (const taskCount of [1, 3, 6, 7]) {
+    for (let n = 1; n <= 8; n++) {
+      const members = [...Array(n).keys()].map((i) => ({ memberId: `m${i}`, owned: [] }));
+      checkPlan(taskCount, n, planTasks(taskCount, members));
+    }
+  }
+});
+
+Deno.test("assigner: a member keeps its tasks within its share; a newcomer takes the excess", () => {
+  const before = planTasks(6, [{ memberId: "a", owned: [] }, { memberId: "b", owned: [] }]);
+  const after = planTasks(6, [
+    { memberId: "a", owned: before.get("a")! },
+    { memberId: "b", owned: before.get("b")! },
+    { memberId: "c", owned: [] },
+  ]);
+  checkPlan(6, 3, after);
+  for (const m of ["a", "b"]) {
+    for (const t of after.get(m)!) assert.ok(before.get(m)!.includes(t), `${m} kept ${t}`);
+  }
+  // b leaves: a keeps all it had.
+  const left = planTasks(6, [{ memberId: "a", owned: after.get("a")! }]);
+  assert.deepEqual(left.get("a"), [0, 1, 2, 3, 4, 5]);
+  // Nonsense in userData is ignored.
+  checkPlan(
+    4,
+    2,
+    planTasks(4, [{ memberId: "a", owned: [9, -1, 1, 1] }, { memberId: "b", owned: [1] }]),
+  );
+  assert.deepEqual(decodeOwned(encodeOwned([2, 5])), [2, 5]);
+  assert.deepEqual(decodeOwned(Buffer.from("not json")), []);
+});
+
+Deno.test("assigner: partition p of both topics goes to the same member (KafkaJS protocol)", async () => {
+  const cluster = {
+    findTopicPartitionMetadata: () => [0, 1, 2, 3, 4, 5].map((p) => ({ partitionId: p })),
+  };
+  const logger = { warn: () => {} };
+  const make = (owned: number[]) =>
+    coPartitionedAssigner(() => owned)({ cluster, logger, groupId: "g" } as never);
+  const members = [[1, 4], [], [0]].map((owned, i) => ({
+    memberId: `m${i}`,
+    memberMetadata: make(owned).protocol({ topics: ["foot", "rep"] }).metadata,
+  }));
+  const out = await make([]).assign({ members, topics: ["foot", "rep"] });
+  const seen: number[] = [];
+  for (const { memberId, memberAssignment } of out) {
+    const a = AssignerProtocol.MemberAssignment.decode(memberAssignment)!.assignment;
+    assert.deepEqual(a.foot, a.rep, `${memberId}: same partitions of both topics`);
+    assert.equal(a.foot.length, 2);
+    seen.push(...a.foot);
+  }
+  assert.deepEqual(seen.sort(), [0, 1, 2, 3, 4, 5]);
+  const m0 = AssignerProtocol.MemberAssignment.decode(
+    out.find((o) => o.memberId === "m0")!.memberAssignment,
+  )!;
+  assert.deepEqual(m0.assignment.foot, [1, 4], "sticky");
+});
+
+const enc = new TextEncoder();
+function message(offset: string, value: string, headers: Record<string, string>): KafkaMessage {
+  const h: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(headers)) h[k] = Buffer.from(v);
+  return {
+    key: null,
+    value: Buffer.from(enc.encode(value)),
+    timestamp: "1700000000000",
+    attributes: 0,
+    offset,
+    headers: h,
+  } as KafkaMessage;
+}
+
+Deno.test("relayed data → the shelf record it was; control → that shelf partition's progress", () => {
+  const applied: InputRecord[] = [];
+  const shelf = new ShelfProgress(3);
+  const input = new TaskInput({ apply: (r) => applied.push({ ...r }) }, "shelf-topic", shelf);
+  const data = message("17", '{"event_type":"pickup"}', {
+    "pos-src-partition": "2",
+    "pos-src-offset": "41",
+    "trace": "t-1",
+  });
+  assert.equal(input.relayed(data), "data");
+  assert.deepEqual(applied[0], {
+    source: "shelf",
+    topic: "shelf-topic",
+    partition: 2,
+    offset: "41",
+    value: data.value,
+    timestampMs: 1700000000000,
+    headers: { trace: "t-1" },
+  });
+  const c = controlRecord({
+    partition: 1,
+    caughtUp: true,
+    caughtUpAtMs: 1000,
+    idle: true,
+    endMovedAtMs: 900,
+    watermarkUs: 5e8,
+  });
+  assert.equal(input.relayed(message("18", c.value, c.headers)), "control");
+  assert.equal(input.relayed(message("19", "x", {})), "unknown");
+  assert.equal(applied.length, 1, "control and unknown records are not applied");
+  assert.deepEqual(shelf.signals(), [
+    { source: "shelf", partition: 0, caughtUp: false },
+    {
+      source: "shelf",
+      partition: 1,
+      caughtUp: true,
+      caughtUpAtMs: 1000,
+      idle: true,
+      endMovedAtMs: 900,
+      watermarkUs: 5e8,
+    },
+    { source: "shelf", partition: 2, caughtUp: false },
+  ]);
+  const later = controlRecord({ partition: 1, caughtUp: false, idle: false, watermarkUs: 6e8 });
+  input.relayed(message("20", later.value, later.headers));
+  assert.deepEqual(shelf.signals()[1], {
+    source: "shelf",
+    partition: 1,
+    caughtUp: false,
+    idle: false,
+    watermarkUs: 6e8,
+  });
+});
+
+Deno.test("a foot record goes in as today", () => {
+  const applied: InputRecord[] = [];
+  const input = new TaskInput({ apply: (r) => applied.push({ ...r }) }, "s", new ShelfProgress(1));
+  input.foot("foot-topic", 4, message("9", "{}", {}));
+  assert.deepEqual(
+    { ...applied[0], value: null },
+    {
+      source: "foot",
+      topic: "foot-topic",
+      partition: 4,
+      offset: "9",
+      value: null,
+      timestampMs: 1700000000000,
+      headers: undefined,
+    },
+  );
+});
+
+/** A task context whose Kafka calls log themselves. */
+function fakeContext(log: string[]): { ctx: TaskContext; stop: AbortController } {
+  const { config: parsed } = parseServiceConfig([
+    "--foot-topic",
+    "foot",
+    "--application-id",
+    "app",
+  ]);
+  const config = { ...parsed, repartitionTopic: "rep" };
+  const stop = new AbortController();
+  const step = <T>(name: string, v: T) => {
+    log.push(name);
+    return Promise.resolve(v);
+  };
+  const producer = {
+    connect: () => step("producer connect", undefined),
+    transaction: () => step("begin", { abort: () => step("abort", undefined) }),
+    disconnect: () => step("producer disconnect", undefined),
+  } as unknown as Producer;
+  const ends = (topic: string) =>
+    [{ partition: 2, offset: "9", low: "0", high: "9" }].map((e) => ({ ...e, topic }));
+  const ctx: TaskContext = {
+    deps: {
+      config,
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      metrics: new ServiceMetrics(),
+      tasks: {
+        assigned() {},
+        lag() {},
+        restored: () => log.push("restored metric"),
+        openCarts() {},
+      },
+      stop: stop.signal,
+      taskCount: 3,
+      kafka: undefined as never,
+      pricer: () => PriceBook.fromRows({ items: [] }),
+      onReady: () => {},
+    },
+    io: {
+      producer: (id) => {
+        log.push(`producer ${id}`);
+        return producer;
+      },
+      admin: {
+        fetchOffsets: () =>
+          step("fetch committed offsets", [{
+            topic: "foot",
+            partitions: [{ partition: 2, offset: "5", metadata: null }],
+          }]),
+        fetchTopicOffsets: (t: string) => step(`ends ${t}`, ends(t)),
+        fetchTopicOffsetsByTimestamp: () => step("quiet", []),
+      } as never,
+      consumer: {
+        pause: (tps) => log.push(`pause ${tps.map((t) => `${t.topic}/${t.partitions}`)}`),
+        resume: (tps) => log.push(`resume ${tps.map((t) => `${t.topic}/${t.partitions}`)}`),
+        seek: ({ topic, partition, offset }) => log.push(`seek ${topic}/${partition}@${offset}`),
+        commitOffsets: () => Promise.resolve(),
+      },
+      restore: () => step("restore changelog 2", { customers: 0, records: 0, ms: 1 }),
+    },
+    shelfPartitions: 2,
+    dlqLimiter: new RateLimiter(),
+    consumerStopped: () => Promise.resolve(),
+    onRunning: () => log.push("running"),
+    onFenced: () => log.push("fenced"),
+    retire: () => {},
+    unknownRelayed: () => {},
+  };
+  return { ctx, stop };
+}
+
+Deno.test("task start: pause, fence, committed offsets, restore, seek, resume — in that order", async () => {
+  const log: string[] = [];
+  const { ctx } = fakeContext(log);
+  const task = new CheckoutTask(2, ctx);
+  assert.equal(await task.start(), true);
+  assert.deepEqual(log, [
+    "pause foot/2,rep/2",
+    "producer app-task-2",
+    "producer connect",
+    "begin",
+    "abort",
+    "fetch committed offsets",
+    "quiet",
+    "ends foot",
+    "ends rep",
+    "restore changelog 2",
+    "restored metric",
+    "seek foot/2@5", // the group's committed offset
+    "seek rep/2@0", // none committed: the log's start
+    "resume foot/2,rep/2",
+  ]);
+  assert.equal(task.state, "running");
+});
+
+Deno.test("task start: revoked while fencing, it stops before reading offsets or the changelog", async () => {
+  const log: string[] = [];
+  const { ctx } = fakeContext(log);
+  const task = new CheckoutTask(2, ctx);
+  const started = task.start();
+  task.revoke();
+  assert.equal(await started, false);
+  assert.ok(!log.includes("fetch committed offsets"));
+  assert.ok(!log.some((l) => l.startsWith("resume")));
+});
+
+Deno.test("task: batches before the start are ignored; after it, re-delivered offsets are skipped", async () => {
+  const log: string[] = [];
+  const { ctx, stop } = fakeContext(log);
+  const task = new CheckoutTask(2, ctx);
+  const batch = (offsets: string[]) =>
+    ({
+      batch: {
+        topic: "foot",
+        partition: 2,
+        highWatermark: "9",
+        messages: offsets.map((o) => message(o, "{}", {})),
+      },
+      isStale: () => false,
+    }) as never;
+  await task.consume(batch(["0", "1"]));
+  assert.equal(task.gate.pending, 0, "not started: ignored");
+  await task.start();
+  await task.consume(batch(["4", "5", "6"]));
+  assert.equal(task.gate.pending, 2, "offset 4 is below the committed 5");
+  assert.equal(task.positions!.next("foot"), 7n);
+  stop.abort();
+});
