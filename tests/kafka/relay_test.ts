@@ -1,0 +1,303 @@
+/**
+ * The relay stage on a real broker: unkeyed shelf records produced by kcat over three
+ * partitions come out of the repartition topic exactly once (read_committed), each in its
+ * customer's partition; once the input is idle, every repartition partition carries control
+ * records saying each shelf partition is caught up; two relays in one group split the shelf
+ * partitions and still relay each record once.
+ */
+import assert from "node:assert/strict";
+import type { Kafka } from "kafkajs";
+import { parseServiceConfig } from "../../lib/cli/config.ts";
+import { createKafka } from "../../lib/kafka/client.ts";
+import { partitionForKey } from "../../lib/kafka/partitioner.ts";
+import { readRelayed, type RelayProgress } from "../../lib/kafka/relay_records.ts";
+import { runRelay } from "../../lib/kafka/relay/mod.ts";
+import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
+import type { StageDeps } from "../../lib/kafka/stage.ts";
+import { jsonLogger } from "../../lib/observe/log.ts";
+import { testBroker, uniqueName } from "../support/kafka.ts";
+import { createTopics, testKafka } from "../support/kafka_client.ts";
+import { eventually } from "../support/service_process.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const SHELF_PARTITIONS = 3;
+const P = 4;
+const hasKcat = await new Deno.Command("kcat", { args: ["-V"], stdout: "null", stderr: "null" })
+  .output().then((o) => o.success, () => false);
+
+interface Read {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** Reads every partition of `topic` to its current end (read_committed). */
+async function readTopic(kafka: Kafka, topic: string): Promise<Read[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const pos = new Map(ends.map((e) => [e.partition, BigInt(e.low)]));
+  const done = () => ends.every((e) => (pos.get(e.partition) ?? 0n) >= BigInt(e.high));
+  const out: Read[] = [];
+  if (done()) return out;
+  const consumer = kafka.consumer({ groupId: uniqueName("relay-read"), maxWaitTimeInMs: 100 });
+  consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
+    const next = BigInt(ev.payload.lastOffset) + 1n;
+    if (next > (pos.get(ev.payload.partition) ?? 0n)) pos.set(ev.payload.partition, next);
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const dec = new TextDecoder();
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: ({ batch }) => {
+      for (const m of batch.messages) {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(m.headers ?? {})) {
+          if (v !== undefined) headers[k] = dec.decode(v as Uint8Array);
+        }
+        out.push({
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key ? dec.decode(m.key) : null,
+          value: m.value ? dec.decode(m.value) : "",
+          headers,
+        });
+      }
+      return Promise.resolve();
+    },
+  });
+  await eventually(`reading ${topic} to its end`, done, 30_000, 50);
+  await consumer.disconnect();
+  return out;
+}
+
+/** Shelf lines: pickups of 40 customers, weight changes (skipped), and garbage (invalid). */
+function shelfLines(from: number, n: number): string[] {
+  const lines: string[] = [];
+  for (let i = from; i < from + n; i++) {
+    const ts = new Date(Date.UTC(2025, 10, 7, 10, 0, i)).toISOString();
+    if (i % 10 === 3) {
+      lines.push(JSON.stringify({ event_type: "weight_change", n: i, timestamp: ts }));
+    } else if (i % 25 === 7) lines.push(`{garbage ${i}`);
+    else {
+      lines.push(JSON.stringify({
+        event_type: i % 4 === 0 ? "putback" : "pickup",
+        customer_id: `cust-${i % 40}`,
+        item_id: "A",
+        n: i,
+        timestamp: ts,
+      }));
+    }
+  }
+  return lines;
+}
+
+/** Produces lines unkeyed with kcat; the sticky partitioner moves on after every record. */
+async function kcat(bootstrap: string, topic: string, lines: string[]): Promise<void> {
+  const p = new Deno.Command("kcat", {
+    args: ["-b", bootstrap, "-t", topic, "-P", "-X", "sticky.partitioning.linger.ms=0"],
+    stdin: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = p.stdin.getWriter();
+  await w.write(new TextEncoder().encode(lines.join("\n") + "\n"));
+  await w.close();
+  const out = await p.output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+}
+
+/** One relay "instance": its own client, the shared names, a stop, and its task changes. */
+function startRelay(bootstrap: string, names: Record<string, string>) {
+  const { config } = parseServiceConfig([
+    "--broker",
+    bootstrap,
+    "--shelf-topic",
+    names.shelf,
+    "--group-id-shelf",
+    names.group,
+    "--application-id",
+    names.app,
+    "--repartition-topic",
+    names.repartition,
+    "--commit-interval-ms",
+    "100",
+    "--idle-sec",
+    "1",
+    "--log-level",
+    "warn",
+  ], () => undefined);
+  const log = jsonLogger("warn");
+  const stop = new AbortController();
+  const owned = new Set<number>();
+  const metrics = new ServiceMetrics();
+  const deps: StageDeps = {
+    kafka: createKafka(config, log),
+    config,
+    log,
+    metrics,
+    tasks: {
+      assigned: (_stage, task, on) => on ? owned.add(task) : owned.delete(task),
+      lag() {},
+      restored() {},
+      openCarts() {},
+    },
+    stop: stop.signal,
+    taskCount: P,
+  };
+  const done = runRelay(deps);
+  done.catch(() => {});
+  return { done, stop: () => (stop.abort(), done), owned, metrics };
+}
+
+async function setUp() {
+  const { bootstrap } = await testBroker();
+  const kafka = testKafka(bootstrap);
+  const id = uniqueName("relay");
+  const names = {
+    shelf: `${id}-shelf`,
+    repartition: `${id}-repartition`,
+    group: `${id}-gs`,
+    app: id,
+  };
+  await createTopics(kafka, [names.shelf], SHELF_PARTITIONS);
+  await createTopics(kafka, [names.repartition], P);
+  return { bootstrap, kafka, names };
+}
+
+/** Checks the repartition topic against the shelf topic: every relayable record exactly once. */
+async function relayedExactlyOnce(kafka: Kafka, names: Record<string, string>, total: number) {
+  const shelf = await readTopic(kafka, names.shelf);
+  assert.equal(shelf.length, total);
+  assert.equal(new Set(shelf.map((r) => r.partition)).size, SHELF_PARTITIONS, "kcat spread them");
+  const relayable = shelf.filter((r) => !r.value.includes("weight_change"));
+  let data: Read[] = [];
+  await eventually(
+    "every relayable record relayed",
+    async () => {
+      data = (await readTopic(kafka, names.repartition)).filter((r) =>
+        readRelayed(r.headers, r.value).kind === "data"
+      );
+      return data.length >= relayable.length;
+    },
+    60_000,
+    300,
+  );
+  const bySource = new Map<string, Read>();
+  for (const r of data) {
+    const src = readRelayed(r.headers, r.value);
+    assert.ok(src.kind === "data");
+    const k = `${src.partition}:${src.offset}`;
+    assert.ok(!bySource.has(k), `${k} relayed twice`);
+    bySource.set(k, r);
+  }
+  for (const s of relayable) {
+    const r = bySource.get(`${s.partition}:${s.offset}`);
+    assert.ok(r, `${s.partition}:${s.offset} not relayed`);
+    assert.equal(r.value, s.value, "unchanged");
+    if (s.value.startsWith("{garbage")) {
+      assert.equal(r.key, null);
+      assert.equal(r.partition, s.partition % P);
+    } else {
+      const customer = JSON.parse(s.value).customer_id;
+      assert.equal(r.key, customer);
+      assert.equal(r.partition, partitionForKey(customer, P));
+    }
+  }
+  assert.equal(data.length, relayable.length);
+}
+
+/** The latest control record per (repartition partition, shelf partition). */
+async function latestControls(kafka: Kafka, topic: string) {
+  const latest = new Map<string, RelayProgress>();
+  for (const r of await readTopic(kafka, topic)) {
+    const c = readRelayed(r.headers, r.value);
+    if (c.kind === "control") latest.set(`${r.partition}/${c.progress.partition}`, c.progress);
+  }
+  return latest;
+}
+
+Deno.test({
+  name: "the relay writes each shelf record once, by customer, says when it is caught up, " +
+    "and a restart goes on from its commits",
+  ignore: !hasKcat,
+  ...opts,
+  fn: async () => {
+    const { bootstrap, kafka, names } = await setUp();
+    const lines = shelfLines(0, 300);
+    await kcat(bootstrap, names.shelf, lines);
+    const relay = startRelay(bootstrap, names);
+    try {
+      await relayedExactlyOnce(kafka, names, lines.length);
+      await eventually(
+        "control records: every shelf partition caught up and idle",
+        async () => {
+          const latest = await latestControls(kafka, names.repartition);
+          for (let p = 0; p < P; p++) {
+            for (let s = 0; s < SHELF_PARTITIONS; s++) {
+              const c = latest.get(`${p}/${s}`);
+              if (!c?.caughtUp || !c.idle || c.watermarkUs === undefined) return false;
+            }
+          }
+          return true;
+        },
+        30_000,
+        300,
+      );
+      const skipped = lines.filter((l) => l.includes("weight_change")).length;
+      const labels = { source: "shelf", event_type: "weight_change", outcome: "skipped" };
+      await eventually(
+        "skipped records counted",
+        () => relay.metrics.records.get(labels) === skipped,
+        10_000,
+        100,
+      );
+    } finally {
+      await relay.stop();
+    }
+    // A new relay goes on from the committed offsets: nothing relayed again.
+    const more = shelfLines(300, 100);
+    await kcat(bootstrap, names.shelf, more);
+    const again = startRelay(bootstrap, names);
+    try {
+      await relayedExactlyOnce(kafka, names, lines.length + more.length);
+    } finally {
+      await again.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "two relays in one group split the shelf partitions and relay each record once",
+  ignore: !hasKcat,
+  ...opts,
+  fn: async () => {
+    const { bootstrap, kafka, names } = await setUp();
+    const first = shelfLines(0, 200);
+    await kcat(bootstrap, names.shelf, first);
+    const a = startRelay(bootstrap, names);
+    const b = { current: undefined as ReturnType<typeof startRelay> | undefined };
+    try {
+      await eventually("the first relay owns every task", () => a.owned.size === 3, 60_000, 100);
+      b.current = startRelay(bootstrap, names);
+      const second = shelfLines(200, 200);
+      await kcat(bootstrap, names.shelf, second);
+      await eventually(
+        "both relays own tasks, all of them between them",
+        () =>
+          a.owned.size > 0 && b.current!.owned.size > 0 &&
+          a.owned.size + b.current!.owned.size === 3,
+        60_000,
+        100,
+      );
+      const third = shelfLines(400, 100);
+      await kcat(bootstrap, names.shelf, third);
+      await relayedExactlyOnce(kafka, names, first.length + second.length + third.length);
+    } finally {
+      await Promise.all([a.stop(), b.current?.stop()]);
+    }
+  },
+});
