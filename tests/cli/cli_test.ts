@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
-import { SERVICE_OPTIONS } from "../../lib/cli/config.ts";
+import { parseServiceConfig, SERVICE_OPTIONS } from "../../lib/cli/config.ts";
 import type { OptionSpec } from "../../lib/cli/options.ts";
 import { VERSION } from "../../lib/cli/version.ts";
 import { BEGIN, configRows, configTable, END } from "../../deploy/config_table.ts";
@@ -102,6 +102,33 @@ Deno.test("an unknown flag or command exits 2 and names it", async () => {
   assert.match(c.stderr, /unknown command "frobnicate"/);
 });
 
+Deno.test("APPLICATION_ID, its TRANSACTIONAL_ID stand-in, and the repartition topic's name", () => {
+  const parse = (env: Record<string, string>, args: string[] = []) => {
+    const c = parseServiceConfig(args, (n) => env[n]).config;
+    return [c.applicationId, c.repartitionTopic, c.transactionalId];
+  };
+  assert.deepEqual(parse({}), [
+    "pos-producer",
+    "pos-producer-shelf-by-customer",
+    "pos-producer",
+  ]);
+  // An upgrade that set TRANSACTIONAL_ID keeps its ids' prefix.
+  assert.deepEqual(parse({ TRANSACTIONAL_ID: "store-7" }), [
+    "store-7",
+    "store-7-shelf-by-customer",
+    "store-7",
+  ]);
+  assert.deepEqual(parse({ TRANSACTIONAL_ID: "old", APPLICATION_ID: "app" }), [
+    "app",
+    "app-shelf-by-customer",
+    "old",
+  ]);
+  assert.deepEqual(parse({ APPLICATION_ID: "app" }, ["--application-id", "flag"])[0], "flag");
+  assert.deepEqual(parse({ REPARTITION_TOPIC: "by-customer" })[1], "by-customer");
+  assert.deepEqual(parse({}, ["--repartition-topic", "r2"])[1], "r2");
+  assert.throws(() => parse({ APPLICATION_ID: " " }), /--application-id \/ APPLICATION_ID/);
+});
+
 Deno.test("run --help lists every variable with its flag, every alias and default", async () => {
   const r = await cli(["run", "--help"]);
   assert.equal(r.code, 0, r.stderr);
@@ -117,7 +144,8 @@ Deno.test("run --help lists every variable with its flag, every alias and defaul
     }
     assert.ok(line.includes(o.env!), `--${o.flag} line lacks ${o.env}: ${line}`);
     if (o.default !== undefined && !o.secret) {
-      assert.ok(line.includes(`[${o.default}]`), `--${o.flag} line lacks [${o.default}]: ${line}`);
+      const shown = o.default === "" ? '[""]' : `[${o.default}]`; // an empty default shows as [""]
+      assert.ok(line.includes(shown), `--${o.flag} line lacks ${shown}: ${line}`);
     }
   }
   assert.doesNotMatch(r.stdout, /KAFKA_SASL_PASSWORD\s+\[/, "a secret shows a default");
