@@ -188,7 +188,8 @@ export const SERVICE_OPTIONS = {
     flag: "create-topics",
     env: "CREATE_TOPICS",
     default: "0",
-    help: "create missing topics at start",
+    help: "create missing input and output topics at start (missing internal topics are " +
+      "always created)",
     boolean: true,
     parse: bool,
   },
@@ -196,7 +197,8 @@ export const SERVICE_OPTIONS = {
     flag: "topic-partitions",
     env: "TOPIC_PARTITIONS",
     default: "3",
-    help: "partitions of topics made by --create-topics",
+    help: "partitions of the input and output topics made by --create-topics (the internal " +
+      "topics always get the foot topic's count)",
     parse: number(1, 10_000, true),
   },
   metricsPort: {
