@@ -301,3 +301,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a relay task fenced by another owner stops alone, and starts again while still assigned",
+  ignore: !hasKcat,
+  ...opts,
+  fn: async () => {
+    const { bootstrap, kafka, names } = await setUp();
+    const first = shelfLines(0, 90);
+    await kcat(bootstrap, names.shelf, first);
+    const relay = startRelay(bootstrap, names);
+    const zombie = kafka.producer({
+      transactionalId: `${names.app}-relay-0`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    try {
+      await eventually("the relay owns every task", () => relay.owned.size === 3, 60_000, 100);
+      await zombie.connect();
+      await (await zombie.transaction()).abort(); // InitProducerId: the relay's task 0 is fenced
+      await eventually("task 0 stopped", () => !relay.owned.has(0), 30_000, 100);
+      assert.equal(relay.owned.size, 2, "the other tasks go on");
+      const second = shelfLines(90, 90);
+      await kcat(bootstrap, names.shelf, second);
+      // Still assigned to us after the fenced-restart delay: task 0 fences the other owner back.
+      await eventually("task 0 started again", () => relay.owned.has(0), 40_000, 200);
+      await relayedExactlyOnce(kafka, names, first.length + second.length);
+      let settled = false;
+      relay.done.then(() => settled = true, () => settled = true);
+      await new Promise((r) => setTimeout(r, 0));
+      assert.equal(settled, false, "runRelay still running");
+    } finally {
+      await zombie.disconnect().catch(() => {});
+      await relay.stop();
+    }
+  },
+});
