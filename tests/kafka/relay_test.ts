@@ -18,62 +18,13 @@ import { jsonLogger } from "../../lib/observe/log.ts";
 import { testBroker, uniqueName } from "../support/kafka.ts";
 import { createTopics, testKafka } from "../support/kafka_client.ts";
 import { eventually } from "../support/service_process.ts";
+import { kcat, type Read, readTopic } from "../support/relay_topics.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const SHELF_PARTITIONS = 3;
 const P = 4;
 const hasKcat = await new Deno.Command("kcat", { args: ["-V"], stdout: "null", stderr: "null" })
   .output().then((o) => o.success, () => false);
-
-interface Read {
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: string;
-  headers: Record<string, string>;
-}
-
-/** Reads every partition of `topic` to its current end (read_committed). */
-async function readTopic(kafka: Kafka, topic: string): Promise<Read[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const pos = new Map(ends.map((e) => [e.partition, BigInt(e.low)]));
-  const done = () => ends.every((e) => (pos.get(e.partition) ?? 0n) >= BigInt(e.high));
-  const out: Read[] = [];
-  if (done()) return out;
-  const consumer = kafka.consumer({ groupId: uniqueName("relay-read"), maxWaitTimeInMs: 100 });
-  consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
-    const next = BigInt(ev.payload.lastOffset) + 1n;
-    if (next > (pos.get(ev.payload.partition) ?? 0n)) pos.set(ev.payload.partition, next);
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const dec = new TextDecoder();
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: ({ batch }) => {
-      for (const m of batch.messages) {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(m.headers ?? {})) {
-          if (v !== undefined) headers[k] = dec.decode(v as Uint8Array);
-        }
-        out.push({
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key ? dec.decode(m.key) : null,
-          value: m.value ? dec.decode(m.value) : "",
-          headers,
-        });
-      }
-      return Promise.resolve();
-    },
-  });
-  await eventually(`reading ${topic} to its end`, done, 30_000, 50);
-  await consumer.disconnect();
-  return out;
-}
 
 /** Shelf lines: pickups of 40 customers, weight changes (skipped), and garbage (invalid). */
 function shelfLines(from: number, n: number): string[] {
@@ -96,22 +47,8 @@ function shelfLines(from: number, n: number): string[] {
   return lines;
 }
 
-/** Produces lines unkeyed with kcat; the sticky partitioner moves on after every record. */
-async function kcat(bootstrap: string, topic: string, lines: string[]): Promise<void> {
-  const p = new Deno.Command("kcat", {
-    args: ["-b", bootstrap, "-t", topic, "-P", "-X", "sticky.partitioning.linger.ms=0"],
-    stdin: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = p.stdin.getWriter();
-  await w.write(new TextEncoder().encode(lines.join("\n") + "\n"));
-  await w.close();
-  const out = await p.output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-}
-
 /** One relay "instance": its own client, the shared names, a stop, and its task changes. */
-function startRelay(bootstrap: string, names: Record<string, string>) {
+function startRelay(bootstrap: string, names: Record<string, string>, extra: string[] = []) {
   const { config } = parseServiceConfig([
     "--broker",
     bootstrap,
@@ -129,6 +66,7 @@ function startRelay(bootstrap: string, names: Record<string, string>) {
     "1",
     "--log-level",
     "warn",
+    ...extra,
   ], () => undefined);
   const log = jsonLogger("warn");
   const stop = new AbortController();
@@ -334,6 +272,32 @@ Deno.test({
     } finally {
       await zombie.disconnect().catch(() => {});
       await relay.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "at-least-once: the relay writes without transactions and commits its offsets after",
+  ignore: !hasKcat,
+  ...opts,
+  fn: async () => {
+    const { bootstrap, kafka, names } = await setUp();
+    const lines = shelfLines(0, 150);
+    await kcat(bootstrap, names.shelf, lines);
+    const alo = ["--delivery", "at-least-once"];
+    const relay = startRelay(bootstrap, names, alo);
+    try {
+      await relayedExactlyOnce(kafka, names, lines.length); // no crash: nothing twice
+    } finally {
+      await relay.stop();
+    }
+    const more = shelfLines(150, 60);
+    await kcat(bootstrap, names.shelf, more);
+    const again = startRelay(bootstrap, names, alo);
+    try {
+      await relayedExactlyOnce(kafka, names, lines.length + more.length);
+    } finally {
+      await again.stop();
     }
   },
 });
