@@ -23,7 +23,8 @@ export class WorkGate {
   #pending = 0;
   #closed = false;
   #waiters: (() => void)[] = [];
-  #fullWaiters: (() => void)[] = [];
+  /** One promise for everyone waiting for the limit (a commit loop asks every interval). */
+  #full: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(readonly limit: number) {}
 
@@ -35,7 +36,7 @@ export class WorkGate {
   /** `n` more records were applied. */
   add(n: number): void {
     this.#pending += n;
-    if (this.#pending >= this.limit) this.#wake(this.#fullWaiters);
+    if (this.#pending >= this.limit) this.#wakeFull();
   }
 
   /** Resolves at once while there is room; else after the next commit (or `close`). */
@@ -48,7 +49,8 @@ export class WorkGate {
   /** Resolves when the limit is reached (the commit loop then commits without waiting). */
   full(): Promise<void> {
     if (this.#pending >= this.limit || this.#closed) return Promise.resolve();
-    return new Promise((r) => this.#fullWaiters.push(r));
+    this.#full ??= Promise.withResolvers<void>();
+    return this.#full.promise;
   }
 
   /** A commit took everything applied so far into its transaction. */
@@ -65,7 +67,12 @@ export class WorkGate {
   close(): void {
     this.#closed = true;
     this.#wake(this.#waiters);
-    this.#wake(this.#fullWaiters);
+    this.#wakeFull();
+  }
+
+  #wakeFull(): void {
+    this.#full?.resolve();
+    this.#full = undefined;
   }
 
   #wake(list: (() => void)[]): void {

@@ -28,3 +28,13 @@ Deno.test("backpressure: the commit loop learns the gate is full, and close free
   await waiting;
   await gate.full();
 });
+
+Deno.test("backpressure: asking whether the gate is full every interval holds no memory", async () => {
+  const gate = new WorkGate(10);
+  // A quiet service asks every 100 ms for days; every ask must share one waiter.
+  const asks = Array.from({ length: 1000 }, () => gate.full());
+  assert.ok(asks.every((p) => p === asks[0]), "one promise for every waiter");
+  gate.add(10);
+  await Promise.all(asks);
+  assert.notEqual(gate.full(), asks[0], "a full gate answers at once, with a new promise");
+});
