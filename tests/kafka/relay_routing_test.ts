@@ -100,7 +100,7 @@ Deno.test("an invalid record goes unchanged, keyless, to partition s mod P", () 
   assert.equal(work.watermarkUs, -Infinity, "invalid records have no event time");
 });
 
-Deno.test("control records go to every partition, only when the progress changed", () => {
+Deno.test("control records go to every partition, when the progress changed; a look-up alone every 500 ms", () => {
   const t = new ControlTracker();
   const p = { partition: 1, caughtUp: true, caughtUpAtMs: 5, idle: false, watermarkUs: 9 };
   const recs = t.records(p, P);
@@ -111,7 +111,10 @@ Deno.test("control records go to every partition, only when the progress changed
   assert.equal(t.records(p, P).length, P, "not sent yet: again");
   t.sent(p);
   assert.equal(t.records({ ...p }, P).length, 0, "unchanged");
-  assert.equal(t.records({ ...p, caughtUpAtMs: 6 }, P).length, P, "a later look-up");
+  assert.equal(t.records({ ...p, caughtUpAtMs: 6 }, P).length, 0, "a look-up 1 ms later");
+  assert.equal(t.records({ ...p, caughtUpAtMs: 505 }, P).length, P, "a look-up 500 ms later");
+  assert.equal(t.records({ ...p, caughtUpAtMs: 6, watermarkUs: 10 }, P).length, P, "new data");
+  assert.equal(t.records({ ...p, caughtUpAtMs: 6, idle: true }, P).length, P, "now idle");
 });
 
 /** A task with a fake producer that records what each transaction did. */

@@ -129,15 +129,23 @@ function relayed(s: number, rec: ShelfRecord, partition: number, key: string | n
 }
 
 /**
+ * While a caught-up partition's look-ups advance only its caught-up time, a control record at
+ * most this often: it bounds what a quiet store costs (a transaction and P records per task)
+ * and what it adds to a checkout's delay.
+ */
+export const CONTROL_HEARTBEAT_MS = 500;
+
+/**
  * Remembers the progress a task last sent, so control records go out only when it changed
- * (an idle store's checkouts need them even when no data moves; an unchanged one says nothing).
+ * (an idle store's checkouts need them even when no data moves; an unchanged one says nothing),
+ * and a caught-up time alone only every {@link CONTROL_HEARTBEAT_MS}.
  */
 export class ControlTracker {
-  #last = "";
+  #last: RelayProgress | undefined;
 
-  /** Control records carrying `p` to every partition 0..P-1, or none when `p` was last sent. */
+  /** Control records carrying `p` to every partition 0..P-1, or none when nothing to tell. */
   records(p: RelayProgress, taskCount: number): RoutedRecord[] {
-    if (JSON.stringify(p) === this.#last) return [];
+    if (!this.#worthSending(p)) return [];
     const rec = controlRecord(p);
     const out: RoutedRecord[] = [];
     for (let partition = 0; partition < taskCount; partition++) {
@@ -148,7 +156,19 @@ export class ControlTracker {
 
   /** `p` was committed. */
   sent(p: RelayProgress): void {
-    this.#last = JSON.stringify(p);
+    this.#last = p;
+  }
+
+  #worthSending(p: RelayProgress): boolean {
+    const l = this.#last;
+    if (l === undefined) return true;
+    if (
+      p.caughtUp !== l.caughtUp || p.idle !== l.idle || p.watermarkUs !== l.watermarkUs ||
+      p.endMovedAtMs !== l.endMovedAtMs
+    ) return true;
+    if (p.caughtUpAtMs === l.caughtUpAtMs) return false;
+    return p.caughtUpAtMs === undefined || l.caughtUpAtMs === undefined ||
+      p.caughtUpAtMs - l.caughtUpAtMs >= CONTROL_HEARTBEAT_MS;
   }
 }
 
