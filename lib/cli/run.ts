@@ -12,10 +12,7 @@ import { CatalogError } from "../core/mod.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
 import { ServiceMetrics } from "../kafka/service_metrics.ts";
 import { runService, type ServiceDeps } from "../kafka/service.ts";
-import { FencedError } from "../kafka/fencing.ts";
-import { checkTopology, type Topology, TopologyError } from "../kafka/topics.ts";
-import { createKafka } from "../kafka/client.ts";
-import { Backoff, sleep } from "../sleep.ts";
+import { TopologyError } from "../kafka/topics.ts";
 import { CommandExit } from "./command_exit.ts";
 
 const HELP = `pos-producer [run] [options]
@@ -116,10 +113,6 @@ async function serve(deps: ServiceDeps, catalog: CatalogWatcher): Promise<number
     await runService(deps);
     return 0;
   } catch (e) {
-    if (e instanceof FencedError) {
-      log.error("fenced: another instance took over; exiting", { error: e.message });
-      return 1;
-    }
     if (e instanceof TopologyError) return topologyExit(log, e);
     log.error("fatal", { error: e });
     return 1;
@@ -165,9 +158,6 @@ async function runWith(config: ServiceConfig, log: Logger): Promise<number> {
     logCatalog(log, catalog);
     stopOnSignals(log, stop);
     server = startMetrics(config, log, metrics, stop.signal);
-    // The one place the topology is checked at start, until the service does it itself.
-    const topology = await topologyAtStart(config, log, stop.signal);
-    if (topology === undefined) return 0; // stopped while waiting
     return await serve({
       config,
       pricer: catalog,
@@ -192,45 +182,6 @@ function topologyExit(log: Logger, e: TopologyError): number {
   log.error("the topics do not fit the topology", { error: e.message });
   console.error(`pos-producer: ${e.message}`);
   return 2;
-}
-
-/**
- * The topology check (lib/kafka/topics.ts `checkTopology`) before the service starts: topics
- * that do not fit are exit 2; other failures (the broker not reachable yet) are retried with
- * capped back-off, as the pipeline retries. `undefined`: stopped meanwhile.
- */
-async function topologyAtStart(
-  config: ServiceConfig,
-  log: Logger,
-  stop: AbortSignal,
-): Promise<Topology | undefined> {
-  const backoff = new Backoff(500, 30_000, 60_000);
-  while (!stop.aborted) {
-    const started = Date.now();
-    const admin = createKafka(config, log).admin();
-    try {
-      await admin.connect();
-      const topology = await checkTopology(admin, config, log, stop);
-      return stop.aborted ? undefined : topology;
-    } catch (e) {
-      if (e instanceof TopologyError) {
-        log.error("the topics do not fit the topology", { error: e.message });
-        throw new CommandExit(2, e.message);
-      }
-      const retryInMs = backoff.next(started);
-      // As the pipeline logs its failures (operators and tests look for this line).
-      log.error("pipeline failed; restarting from the last commit", {
-        error: e,
-        step: "topology check",
-        brokers: config.broker.join(","),
-        retryInMs,
-      });
-      await sleep(retryInMs, stop);
-    } finally {
-      await admin.disconnect().catch(() => {});
-    }
-  }
-  return undefined;
 }
 
 function logCatalog(log: Logger, catalog: CatalogWatcher): void {

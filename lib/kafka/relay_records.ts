@@ -1,37 +1,47 @@
 /**
  * The records of the internal repartition topic (scale-out, docs/service.md "Several
- * instances"). A relay task reads one shelf partition and writes each record, unchanged, to the
- * repartition partition of its customer (Kafka's default partitioner on `customer_id`, as the
- * foot topic is keyed), with where it came from in two headers. Between them it writes control
- * records to every repartition partition: how far its shelf partition has got, so a checkout
- * task that sees only its own customers' records still knows what the whole input has passed.
+ * instances"). A relay task reads one input partition (foot or shelf) and writes each record,
+ * unchanged, to the repartition partition of its customer (Kafka's default partitioner on
+ * `customer_id`), with where it came from in three headers. So a customer's session and shelf
+ * events meet in one partition whatever partitioner the upstream producers used. Between them
+ * it writes control records to every repartition partition: how far its input partition has
+ * got, so a checkout task that sees only its own customers' records still knows what the whole
+ * input has passed.
  *
  * A data record: key = customer id (null when the record has none: it goes, unchanged, to a
  * fixed partition, where the checkout task sends it to the DLQ as any invalid record), headers
- * `pos-src-partition`, `pos-src-offset`, the original headers, the original timestamp.
- * A control record: key null, header `pos-control: progress`, value {@link RelayProgress} JSON.
+ * `pos-src-topic` (foot or shelf), `pos-src-partition`, `pos-src-offset`, the original headers,
+ * the original timestamp. A control record: key null, header `pos-control: progress`, value
+ * {@link RelayProgress} JSON.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { controlRecord, readRelayed } from "./relay_records.ts";
- * const rec = controlRecord({ partition: 2, caughtUp: true, caughtUpAtMs: 1000, idle: false, endMovedAtMs: 990, watermarkUs: 5e8 });
+ * const rec = controlRecord({ source: "shelf", partition: 2, caughtUp: true, caughtUpAtMs: 1000, idle: false, endMovedAtMs: 990, watermarkUs: 5e8 });
  * const read = readRelayed(rec.headers, rec.value);
  * assert.ok(read.kind === "control" && read.progress.partition === 2);
  * ```
  * @module
  */
 
-/** Header naming the shelf partition a relayed record came from. */
+/** Which input a relayed record came from: "foot" or "shelf" (absent: "shelf"). */
+export const SOURCE_HEADER = "pos-src-topic";
+/** Header naming the input partition a relayed record came from. */
 export const SOURCE_PARTITION_HEADER = "pos-src-partition";
 /** Header naming its offset there. */
 export const SOURCE_OFFSET_HEADER = "pos-src-offset";
 /** Header marking a control record. */
 export const CONTROL_HEADER = "pos-control";
 
-/** How far one shelf partition has got, as its relay task saw it at one look-up. */
+/** The inputs a relay reads. */
+export type RelaySource = "foot" | "shelf";
+
+/** How far one input partition has got, as its relay task saw it at one look-up. */
 export interface RelayProgress {
-  /** The shelf partition. */
+  /** The input (absent in a record: "shelf"). */
+  source: RelaySource;
+  /** The input partition. */
   partition: number;
   /** Whether the relay had read everything the partition held at that look-up. */
   caughtUp: boolean;
@@ -63,7 +73,7 @@ export function controlRecord(p: RelayProgress): RelayRecord {
 /** What a record read from the repartition topic is. */
 export type Relayed =
   | { kind: "control"; progress: RelayProgress }
-  | { kind: "data"; partition: number; offset: string }
+  | { kind: "data"; source: RelaySource; partition: number; offset: string }
   | { kind: "unknown"; detail: string };
 
 type HeaderValue = string | Uint8Array | undefined | (string | Uint8Array)[];
@@ -85,7 +95,11 @@ export function readRelayed(
     try {
       const raw = typeof value === "string" ? value : DECODER.decode(value ?? new Uint8Array());
       const p = JSON.parse(raw) as RelayProgress;
-      if (Number.isInteger(p.partition) && p.partition >= 0 && typeof p.caughtUp === "boolean") {
+      p.source ??= "shelf";
+      if (
+        Number.isInteger(p.partition) && p.partition >= 0 && typeof p.caughtUp === "boolean" &&
+        (p.source === "foot" || p.source === "shelf")
+      ) {
         return { kind: "control", progress: p };
       }
     } catch { /* below */ }
@@ -96,5 +110,9 @@ export function readRelayed(
   if (!Number.isInteger(partition) || partition < 0 || offset === undefined) {
     return { kind: "unknown", detail: "record without its source partition and offset" };
   }
-  return { kind: "data", partition, offset };
+  const source = text(h[SOURCE_HEADER]) ?? "shelf";
+  if (source !== "foot" && source !== "shelf") {
+    return { kind: "unknown", detail: `record from an unknown input "${source}"` };
+  }
+  return { kind: "data", source, partition, offset };
 }

@@ -1,10 +1,11 @@
 /**
- * The Kafka service (SPEC §6): both input topics feed one engine; every commit interval the
- * outputs, the changed cart state and the input offsets of both consumer groups go into one
- * Kafka transaction. Open carts live in a compacted changelog topic and are restored from it
- * before processing starts. Any failure that could leave memory and Kafka apart (a failed
- * transaction, a consumer crash, a rebalance) tears the pipeline down (lib/kafka/pipeline.ts)
- * and builds it again from Kafka, with capped back-off.
+ * The Kafka service (SPEC §6, docs/service.md): two stages on one Kafka client. The relay
+ * (lib/kafka/relay/) routes shelf events by customer to the repartition topic; the checkout
+ * tasks (lib/kafka/tasks/) run one engine per foot partition, each committing its outputs,
+ * changelog and input offsets in its own Kafka transaction. Any number of instances with one
+ * configuration share the tasks through Kafka's consumer groups. A failure of either stage
+ * (the broker gone, a transaction that failed) ends this instance's life and starts a new one
+ * from the last commits, with capped back-off; a topology that cannot work is not retried.
  * @module
  */
 import type { Pricer } from "../core/mod.ts";
@@ -12,8 +13,11 @@ import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
 import { Backoff, sleep } from "../sleep.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
-import { FencedError } from "./fencing.ts";
-import { runPipeline } from "./pipeline.ts";
+import { createKafka } from "./client.ts";
+import { runRelay } from "./relay/mod.ts";
+import { runCheckoutTasks } from "./tasks/mod.ts";
+import type { StageDeps } from "./stage.ts";
+import { checkTopology, TopologyError } from "./topics.ts";
 
 /** What the service needs from outside: config, prices, logs, metrics, a stop signal. */
 export interface ServiceDeps {
@@ -39,12 +43,12 @@ export async function runService(deps: ServiceDeps): Promise<void> {
   while (!stop.aborted) {
     const started = Date.now();
     try {
-      await runPipeline(deps);
+      await runInstance(deps);
       return; // stopped on purpose
     } catch (e) {
       deps.metrics.ready = false;
       deps.metrics.engineStopped();
-      if (e instanceof FencedError) throw e;
+      if (e instanceof TopologyError) throw e;
       deps.metrics.restarts.inc();
       const retryInMs = backoff.next(started); // reset when it ran well for a while
       log.error("pipeline failed; restarting from the last commit", {
@@ -54,5 +58,53 @@ export async function runService(deps: ServiceDeps): Promise<void> {
       });
       await sleep(retryInMs, stop);
     }
+  }
+}
+
+/** One life: check the topics, then run both stages until stopped or one fails. */
+async function runInstance(deps: ServiceDeps): Promise<void> {
+  const { config, log, metrics, stop } = deps;
+  const kafka = createKafka(config, log);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { taskCount } = await checkTopology(admin, config, log, stop);
+    if (stop.aborted) return;
+    // Either stage failing ends the other too: this life is over.
+    const life = new AbortController();
+    const stopLife = () => life.abort();
+    stop.addEventListener("abort", stopLife, { once: true });
+    const stage: StageDeps = {
+      kafka,
+      config,
+      log,
+      metrics,
+      tasks: metrics.tasks,
+      stop: life.signal,
+      taskCount,
+    };
+    let failure: { error: unknown } | undefined;
+    const guard = (p: Promise<void>) =>
+      p.catch((error) => {
+        failure ??= { error };
+        life.abort();
+      });
+    try {
+      await Promise.all([
+        guard(runRelay(stage)),
+        guard(runCheckoutTasks({
+          ...stage,
+          pricer: () => deps.pricer,
+          onReady: (ready) => metrics.ready = ready,
+          onCommit: deps.onCommit,
+          exitBeforeOffsetCommitAfter: deps.exitBeforeOffsetCommitAfter,
+        })),
+      ]);
+    } finally {
+      stop.removeEventListener("abort", stopLife);
+    }
+    if (failure !== undefined) throw failure.error;
+  } finally {
+    await admin.disconnect().catch(() => {});
   }
 }

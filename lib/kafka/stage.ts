@@ -10,7 +10,7 @@ import type { Logger } from "../observe/log.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
 
 /** The stages' kinds, as metric labels and in transactional ids. */
-export type StageKind = "relay" | "task";
+export type StageKind = "foot-relay" | "shelf-relay" | "task";
 
 /** Per-task figures an operator watches (labels: stage, task number). */
 export interface TaskMetrics {

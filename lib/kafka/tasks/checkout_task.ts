@@ -248,6 +248,11 @@ export class CheckoutTask {
         groups: { foot: config.groupIdFoot, shelf: config.groupIdFoot },
       },
       transactionalId: taskTransactionalId(config.applicationId, "task", this.task),
+      exitBeforeOffsetCommitAfter: this.ctx.deps.exitBeforeOffsetCommitAfter,
+      onTestExit: () =>
+        this.ctx.deps.log.warn(
+          "test fault: exiting after writing outputs, before committing offsets",
+        ),
     });
   }
 

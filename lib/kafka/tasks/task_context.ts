@@ -19,6 +19,8 @@ export type CheckoutTasksDeps = StageDeps & {
   onReady: (ready: boolean) => void;
   /** Test hook: after each task's successful commit. */
   onCommit?: (info: { transactions: number }) => void;
+  /** Test fault (at-least-once): exit after this many output writes, before the offsets. */
+  exitBeforeOffsetCommitAfter?: number;
 };
 
 /** The Kafka calls of a task. */
