@@ -91,20 +91,21 @@ export async function allCheckedOut(
 }
 
 /**
- * Waits for the last commit: the commit counter standing still for 500 ms. Gives the count and
- * when (`performance.now()`) it last changed: the end of the run.
+ * Waits for the last transaction: the transaction counter standing still for 500 ms (the relays
+ * keep committing progress while the input is quiet, so the commit counter never stands still).
+ * Gives the count and when (`performance.now()`) it last changed: the end of the run.
  */
 export async function lastCommit(
   svc: ServiceProcess,
-): Promise<{ commits: number; lastChange: number }> {
-  let commits = await metric(svc, "pos_commits_total");
+): Promise<{ transactions: number; lastChange: number }> {
+  let transactions = await metric(svc, "pos_transactions_total");
   let lastChange = performance.now();
   await eventually(
-    "the last commit",
+    "the last transaction",
     async () => {
-      const c = await metric(svc, "pos_commits_total");
-      if (c !== commits) {
-        commits = c;
+      const c = await metric(svc, "pos_transactions_total");
+      if (c !== transactions) {
+        transactions = c;
         lastChange = performance.now();
       }
       return performance.now() - lastChange > 500;
@@ -112,7 +113,7 @@ export async function lastCommit(
     60_000,
     20,
   );
-  return { commits, lastChange };
+  return { transactions, lastChange };
 }
 
 /** Waits until `/readyz` answers 200. */
