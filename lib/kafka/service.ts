@@ -14,7 +14,7 @@ import type { Logger } from "../observe/log.ts";
 import { Backoff, sleep } from "../sleep.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
 import { createKafka } from "./client.ts";
-import { runRelay } from "./relay/mod.ts";
+import { relayInputs, runRelay } from "./relay/mod.ts";
 import { runCheckoutTasks } from "./tasks/mod.ts";
 import type { StageDeps } from "./stage.ts";
 import { checkTopology, TopologyError } from "./topics.ts";
@@ -91,7 +91,8 @@ async function runInstance(deps: ServiceDeps): Promise<void> {
       });
     try {
       await Promise.all([
-        guard(runRelay(stage)),
+        // Both inputs are relayed: upstream producers do not agree on a partitioner.
+        ...relayInputs(config).map((input) => guard(runRelay(stage, input))),
         guard(runCheckoutTasks({
           ...stage,
           pricer: () => deps.pricer,

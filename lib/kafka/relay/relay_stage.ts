@@ -1,15 +1,16 @@
 /**
- * The relay stage (docs/service.md, "Several instances"): one consumer in the shelf group
- * (`GROUP_ID_SHELF`), one task per assigned shelf partition (relay_tasks.ts), each writing its
- * records by customer to the repartition topic with its own transactional producer. Three loops:
+ * A relay stage (docs/service.md, "Several instances"), one per input: one consumer in the
+ * input's group (`GROUP_ID_FOOT` or `GROUP_ID_SHELF`), one task per assigned input partition
+ * (relay_tasks.ts), each writing its records by customer to the repartition topic with its own
+ * transactional producer. Three loops:
  * the consumer routes whole batches into the tasks (waiting at the {@link WorkGate} when a
  * commit's worth is pending), the commit loop commits every task with something new every
- * `COMMIT_INTERVAL_MS`, and the ends poller looks up the shelf partitions' ends (the caught-up
+ * `COMMIT_INTERVAL_MS`, and the ends poller looks up the input partitions' ends (the caught-up
  * proofs the control records carry).
  * @module
  */
 import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
-import type { StageDeps } from "../stage.ts";
+import type { StageDeps, StageKind } from "../stage.ts";
 import { FencedError } from "../fencing.ts";
 import { PipelineFailure } from "../failure.ts";
 import { WorkGate } from "../work_gate.ts";
@@ -17,19 +18,21 @@ import { sleep } from "../../sleep.ts";
 import { Router } from "./routing.ts";
 import type { RelayTask, TakenWork } from "./relay_task.ts";
 import { RelayTasks } from "./relay_tasks.ts";
+import { type RelayInput, relayStageKind } from "./input.ts";
 
 /** Records read and not yet in a commit, at most (as the single pipeline's). */
 const MAX_UNCOMMITTED_RECORDS = 20_000;
-/** How often the shelf partitions' ends are looked up (bounds an idle store's checkout delay). */
+/** How often the input partitions' ends are looked up (bounds an idle store's checkout delay). */
 const OFFSETS_POLL_MS = 100;
 
 /**
- * Runs the relay until `deps.stop` aborts (resolves, having committed what it read) or a fatal
- * failure (rejects, having aborted what was open; the caller rebuilds). A task fenced by another
- * owner stops alone.
+ * Runs the relay of `input` (foot or shelf: both are relayed, since upstream partitioners
+ * differ) until `deps.stop` aborts (resolves, having committed what it read) or a fatal failure
+ * (rejects, having aborted what was open; the caller rebuilds). A task fenced by another owner
+ * stops alone.
  */
-export async function runRelay(deps: StageDeps): Promise<void> {
-  const stage = new RelayStage(deps);
+export async function runRelay(deps: StageDeps, input: RelayInput): Promise<void> {
+  const stage = new RelayStage(deps, input);
   try {
     await stage.run();
   } finally {
@@ -46,15 +49,17 @@ class RelayStage {
   readonly admin: Admin;
   readonly consumer: Consumer;
   readonly tasks: RelayTasks;
+  readonly kind: StageKind;
   #full: Promise<void> | undefined;
   #polling: Promise<void> = Promise.resolve();
   #connected = false;
 
-  constructor(readonly deps: StageDeps) {
-    this.router = new Router(deps.taskCount);
+  constructor(readonly deps: StageDeps, readonly input: RelayInput) {
+    this.kind = relayStageKind(input.source);
+    this.router = new Router(input.source, deps.taskCount);
     this.admin = deps.kafka.admin();
     this.consumer = deps.kafka.consumer({
-      groupId: deps.config.groupIdShelf,
+      groupId: input.groupId,
       readUncommitted: false,
       maxWaitTimeInMs: 100,
       sessionTimeout: 10_000,
@@ -71,16 +76,17 @@ class RelayStage {
       this.admin,
       this.consumer,
       (e) => this.failure.fail(e),
+      input,
     );
   }
 
   async run(): Promise<void> {
-    const { config, stop } = this.deps;
+    const { stop } = this.deps;
     await this.admin.connect();
     this.#wireConsumer();
     await this.consumer.connect();
     this.#connected = true;
-    await this.consumer.subscribe({ topic: config.shelfTopic, fromBeginning: true });
+    await this.consumer.subscribe({ topic: this.input.topic, fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
@@ -111,8 +117,8 @@ class RelayStage {
     const c = this.consumer;
     c.on(c.events.CRASH, (ev) => this.failure.fail(ev.payload.error));
     c.on(c.events.GROUP_JOIN, (ev) => {
-      const assigned = ev.payload.memberAssignment[this.deps.config.shelfTopic] ?? [];
-      this.deps.log.info("relay assignment", { partitions: assigned });
+      const assigned = ev.payload.memberAssignment[this.input.topic] ?? [];
+      this.deps.log.info("relay assignment", { stage: this.kind, partitions: assigned });
       this.tasks.assign(assigned);
     });
     // Batches of only transaction markers or aborted records never reach eachBatch.
@@ -132,6 +138,7 @@ class RelayStage {
     const n = task.read(batch, this.router);
     if (n < 0) {
       this.deps.log.warn("relay: a batch past the task's position; reading from it again", {
+        stage: this.kind,
         task: task.s,
         position: task.next.toString(),
         batchStart: batch.firstOffset(),
@@ -184,7 +191,7 @@ class RelayStage {
       if (e instanceof FencedError) return this.tasks.fenced(task);
       // A task given away meanwhile: its new owner re-reads what this commit held.
       if (task.state !== "running") {
-        return log.warn("relay: commit of a stopped task", { error: e });
+        return log.warn("relay: commit of a stopped task", { stage: this.kind, error: e });
       }
       this.failure.fail(e);
       throw e;
@@ -192,24 +199,25 @@ class RelayStage {
     metrics.commits.inc();
     metrics.commitSeconds.observe((performance.now() - started) / 1000);
     for (const [eventType, n] of t.skipped) {
-      metrics.records.inc({ source: "shelf", event_type: eventType, outcome: "skipped" }, n);
+      const labels = { source: this.input.source, event_type: eventType, outcome: "skipped" };
+      metrics.records.inc(labels, n);
     }
   }
 
-  /** Looks up the shelf partitions' ends: caught-up proofs, lag, fenced tasks to revive. */
+  /** Looks up the input partitions' ends: caught-up proofs, lag, fenced tasks to revive. */
   async #pollEnds(): Promise<void> {
     const { admin, deps } = this;
     try {
       while (!deps.stop.aborted && !this.failure.failed) {
         const askedAt = Date.now();
-        const ends = await admin.fetchTopicOffsets(deps.config.shelfTopic);
+        const ends = await admin.fetchTopicOffsets(this.input.topic);
         const answeredAt = Date.now();
         for (const e of ends) {
           const task = this.tasks.running(e.partition);
           if (task === undefined) continue;
           task.progress.verify(e.partition, BigInt(e.high), askedAt, answeredAt);
           const lag = task.progress.lag().get(e.partition) ?? 0n;
-          deps.tasks.lag("relay", e.partition, Number(lag));
+          deps.tasks.lag(this.kind, e.partition, Number(lag));
         }
         this.tasks.revive(answeredAt);
         await sleep(OFFSETS_POLL_MS, deps.stop);

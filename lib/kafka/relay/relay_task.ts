@@ -1,6 +1,7 @@
 /**
- * One relay task: shelf partition *s*, its own producer (transactional id
- * `<APPLICATION_ID>-relay-<s>`), what it has read and not yet committed, and its position
+ * One relay task: partition *s* of the relay's input (foot or shelf), its own producer
+ * (transactional id `<APPLICATION_ID>-foot-relay-<s>` or `<APPLICATION_ID>-shelf-relay-<s>`),
+ * what it has read and not yet committed, and its position
  * (lib/kafka/progress.ts). Starting it fences the previous owner before the committed offset is
  * read (docs/service.md, "Exactly once across rebalances"); each commit is one transaction of its
  * relayed records, control records when its progress changed, and its offset.
@@ -21,6 +22,7 @@ import {
   TaskWork,
 } from "./routing.ts";
 import { chunks } from "./chunks.ts";
+import { type RelayInput, relayStageKind } from "./input.ts";
 
 /** What a task's commit takes, at one synchronous moment (records and progress agree). */
 export interface TakenWork {
@@ -34,7 +36,7 @@ export interface TakenWork {
 /** A task's life: starting (fencing, seeking), running, or stopped. */
 export type TaskState = "starting" | "running" | "stopped";
 
-/** One shelf partition's relay. */
+/** One input partition's relay. */
 export class RelayTask {
   state: TaskState = "starting";
   readonly work = new TaskWork();
@@ -46,11 +48,17 @@ export class RelayTask {
   /** The commit in flight, which a stop lets finish (commit or abort) first. */
   #inflight: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly s: number, kafka: Kafka, private readonly deps: StageDeps) {
+  constructor(
+    readonly s: number,
+    kafka: Kafka,
+    private readonly deps: StageDeps,
+    readonly input: RelayInput,
+  ) {
     const { config } = deps;
     this.#eos = config.delivery === "exactly-once";
-    this.transactionalId = taskTransactionalId(config.applicationId, "relay", s);
-    this.progress = new TopicProgress(config.shelfTopic, Date.now());
+    const stage = relayStageKind(input.source);
+    this.transactionalId = taskTransactionalId(config.applicationId, stage, s);
+    this.progress = new TopicProgress(input.topic, Date.now());
     this.#producer = kafka.producer({
       ...(this.#eos ? { transactionalId: this.transactionalId } : {}),
       idempotent: true,
@@ -68,6 +76,7 @@ export class RelayTask {
    */
   async start(admin: Admin, consumer: Consumer): Promise<void> {
     const { config } = this.deps;
+    const { topic, groupId } = this.input;
     const openedAt = Date.now();
     await this.#producer.connect();
     if (this.#eos) {
@@ -77,8 +86,7 @@ export class RelayTask {
         throw asFenced(e, openedAt, this.transactionalId);
       }
     }
-    const topic = config.shelfTopic;
-    const [committed] = await admin.fetchOffsets({ groupId: config.groupIdShelf, topics: [topic] });
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const ends = await admin.fetchTopicOffsets(topic);
     const end = ends.find((e) => e.partition === this.s);
     if (end === undefined) throw new Error(`${topic} has no partition ${this.s}`);
@@ -94,7 +102,7 @@ export class RelayTask {
 
   /** A backlog produced more than the idle time before the start is idle once read. */
   async #quietSince(admin: Admin, sinceMs: number): Promise<void> {
-    const quiet = await admin.fetchTopicOffsetsByTimestamp(this.deps.config.shelfTopic, sinceMs)
+    const quiet = await admin.fetchTopicOffsetsByTimestamp(this.input.topic, sinceMs)
       .catch(() => []);
     for (const q of quiet) {
       if (q.partition === this.s) this.progress.endQuietSince(this.s, BigInt(q.offset), sinceMs);
@@ -140,7 +148,7 @@ export class RelayTask {
   /** What the next commit writes; undefined when nothing moved. Synchronous. */
   take(): TakenWork | undefined {
     const signal = this.progress.signal(this.s, this.deps.config.idleSec * 1000);
-    const progress = relayProgress(this.s, signal, this.work.watermarkUs);
+    const progress = relayProgress(this.input.source, this.s, signal, this.work.watermarkUs);
     const moved = this.progress.uncommitted();
     const { records, skipped } = this.work.take();
     const offset = moved.length > 0 ? moved[0].offset : undefined;
@@ -169,7 +177,7 @@ export class RelayTask {
         await this.#producer.sendBatch({ topicMessages: [{ topic, messages: c }], acks: -1 });
       }
       if (offsets.length > 0) {
-        await consumer.commitOffsets([{ topic: config.shelfTopic, ...offsets[0] }]);
+        await consumer.commitOffsets([{ topic: this.input.topic, ...offsets[0] }]);
       }
     } else {
       const openedAt = Date.now();
@@ -180,8 +188,8 @@ export class RelayTask {
         }
         if (offsets.length > 0) {
           await tx.sendOffsets({
-            consumerGroupId: config.groupIdShelf,
-            topics: [{ topic: config.shelfTopic, partitions: offsets }],
+            consumerGroupId: this.input.groupId,
+            topics: [{ topic: this.input.topic, partitions: offsets }],
           });
         }
         await tx.commit();

@@ -1,5 +1,5 @@
 /**
- * The relay tasks this instance owns, following the shelf group's assignments. KafkaJS has no
+ * The relay tasks this instance owns for one input, following its group's assignments. KafkaJS has no
  * revoke callback: each `GROUP_JOIN` carries the new assignment; tasks that left it stop (their
  * commit in flight finishes or aborts first), new ones start (pause, fence, seek, resume), the
  * others go on untouched. A task fenced by another owner stops; if the group still gives it to
@@ -7,20 +7,22 @@
  * @module
  */
 import type { Admin, Consumer, Kafka } from "kafkajs";
-import type { StageDeps } from "../stage.ts";
+import type { StageDeps, StageKind } from "../stage.ts";
 import { FencedError } from "../fencing.ts";
 import { RelayTask } from "./relay_task.ts";
+import { type RelayInput, relayStageKind } from "./input.ts";
 
 /** A fenced task still assigned to us after this long is started again. */
 const FENCED_RESTART_MS = 15_000;
 
-/** The tasks of one relay stage. */
+/** The tasks of one relay stage (one input). */
 export class RelayTasks {
   readonly #tasks = new Map<number, RelayTask>();
   #assigned = new Set<number>();
   readonly #fencedAt = new Map<number, number>();
   /** Assignments are applied one after the other. */
   #chain: Promise<void> = Promise.resolve();
+  readonly #stage: StageKind;
 
   constructor(
     private readonly deps: StageDeps,
@@ -28,9 +30,12 @@ export class RelayTasks {
     private readonly admin: Admin,
     private readonly consumer: Consumer,
     private readonly fail: (e: unknown) => void,
-  ) {}
+    private readonly input: RelayInput,
+  ) {
+    this.#stage = relayStageKind(input.source);
+  }
 
-  /** The running task of shelf partition `s`, if any. */
+  /** The running task of input partition `s`, if any. */
   running(s: number): RelayTask | undefined {
     const t = this.#tasks.get(s);
     return t?.state === "running" ? t : undefined;
@@ -66,7 +71,7 @@ export class RelayTasks {
 
   /** A commit of `task` was fenced: it is no longer ours. */
   fenced(task: RelayTask): void {
-    this.deps.log.warn("relay task fenced by another owner", { task: task.s });
+    this.deps.log.warn("relay task fenced by another owner", { stage: this.#stage, task: task.s });
     task.state = "stopped";
     this.#fencedAt.set(task.s, Date.now());
     this.#enqueue(async () => {
@@ -97,12 +102,12 @@ export class RelayTasks {
 
   #pause(partitions: number[]): void {
     if (partitions.length === 0) return;
-    this.consumer.pause([{ topic: this.deps.config.shelfTopic, partitions }]);
+    this.consumer.pause([{ topic: this.input.topic, partitions }]);
   }
 
   /** Starts task `s` (its partition is paused): fence, seek, resume. */
   async #start(s: number): Promise<void> {
-    const task = new RelayTask(s, this.kafka, this.deps);
+    const task = new RelayTask(s, this.kafka, this.deps, this.input);
     this.#tasks.set(s, task);
     try {
       await task.start(this.admin, this.consumer);
@@ -110,14 +115,15 @@ export class RelayTasks {
       await task.stop();
       this.#tasks.delete(s);
       if (!(e instanceof FencedError)) throw e;
-      this.deps.log.warn("relay task fenced while starting", { task: s });
+      this.deps.log.warn("relay task fenced while starting", { stage: this.#stage, task: s });
       this.#fencedAt.set(s, Date.now());
       return;
     }
     if (task.state !== "running") return;
-    this.consumer.resume([{ topic: this.deps.config.shelfTopic, partitions: [s] }]);
-    this.deps.tasks.assigned("relay", s, true);
-    this.deps.log.info("relay task started", { task: s, offset: task.next.toString() });
+    this.consumer.resume([{ topic: this.input.topic, partitions: [s] }]);
+    this.deps.tasks.assigned(this.#stage, s, true);
+    const offset = task.next.toString();
+    this.deps.log.info("relay task started", { stage: this.#stage, task: s, offset });
   }
 
   async #stop(s: number): Promise<void> {
@@ -125,7 +131,7 @@ export class RelayTasks {
     if (task === undefined) return;
     this.#tasks.delete(s);
     await task.stop();
-    this.deps.tasks.assigned("relay", s, false);
-    this.deps.log.info("relay task stopped", { task: s });
+    this.deps.tasks.assigned(this.#stage, s, false);
+    this.deps.log.info("relay task stopped", { stage: this.#stage, task: s });
   }
 }

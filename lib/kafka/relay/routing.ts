@@ -1,9 +1,12 @@
 /**
- * Where a relay task sends each shelf record (docs/service.md, "Several instances"): a pickup or
- * putback to the repartition partition of its customer (Kafka's default partitioner, as the foot
- * topic is keyed), an invalid record unchanged to partition `s mod P` (the checkout task there
- * sends it to the DLQ), another event type nowhere (only counted). Every record the task reads
- * moves its watermark by its event time. Pure: no client here, so it is tested without a broker.
+ * Where a relay task sends each input record (docs/service.md, "Several instances"): a foot
+ * session or a shelf pickup/putback to the repartition partition of its customer (Kafka's
+ * default partitioner, murmur2, whatever partitioner the upstream producer used), an invalid
+ * record unchanged to partition `s mod P` (the checkout task there sends it to the DLQ), another
+ * event type nowhere (only counted). Records move the task's watermark by the event time the
+ * engine uses for their input (a session's entry time; a shelf event's timestamp, else its
+ * record's), so stream time means the same behind the relay. Pure: no client here, so it is
+ * tested without a broker.
  *
  * @example
  * ```ts
@@ -12,7 +15,7 @@
  * import { Router, TaskWork } from "./routing.ts";
  * const work = new TaskWork();
  * const value = Buffer.from('{"event_type":"weight_change","timestamp":"2025-11-07T10:00:00Z"}');
- * new Router(4).route(1, { offset: "7", value, timestamp: "0", headers: {} }, work);
+ * new Router("shelf", 4).route(1, { offset: "7", value, timestamp: "0", headers: {} }, work);
  * assert.equal(work.records.length, 0);
  * assert.equal(work.watermarkUs, Date.parse("2025-11-07T10:00:00Z") * 1000);
  * ```
@@ -25,12 +28,14 @@ import { partitionForKey } from "../partitioner.ts";
 import {
   controlRecord,
   type RelayProgress,
+  type RelaySource,
+  SOURCE_HEADER,
   SOURCE_OFFSET_HEADER,
   SOURCE_PARTITION_HEADER,
 } from "../relay_records.ts";
 
-/** A shelf record as KafkaJS delivers it (the fields the relay keeps). */
-export interface ShelfRecord {
+/** An input record as KafkaJS delivers it (the fields the relay keeps). */
+export interface SourceRecord {
   offset: string;
   value: Buffer | null;
   /** The Kafka record timestamp (ms, as KafkaJS gives it). */
@@ -71,61 +76,75 @@ export class TaskWork {
   }
 }
 
-/** Decodes shelf records and routes them; one per relay stage (its scratch is reused). */
+/** Decodes one input's records and routes them; one per relay stage (its scratch is reused). */
 export class Router {
   readonly #decoder = new Decoder();
   readonly #times = new IsoParser();
   readonly #parsed = newParseScratch();
 
-  /** `taskCount`: P, the repartition topic's partition count. */
-  constructor(readonly taskCount: number) {}
+  /** `source`: the input read; `taskCount`: P, the repartition topic's partition count. */
+  constructor(readonly source: RelaySource, readonly taskCount: number) {}
 
-  /** Routes record `rec` of shelf partition `s` into `work`. */
-  route(s: number, rec: ShelfRecord, work: TaskWork): void {
+  /** Routes record `rec` of input partition `s` into `work`. */
+  route(s: number, rec: SourceRecord, work: TaskWork): void {
     const d = this.#decoder;
-    const outcome = d.decode("shelf", rec.value);
+    const outcome = d.decode(this.source, rec.value);
     if (outcome === "shelf") {
       const ev = d.shelf;
       work.saw(Number.isNaN(ev.us) ? recordUs(rec) : ev.us);
-      const customer = ev.customerIdString();
-      work.records.push(relayed(s, rec, partitionForKey(customer, this.taskCount), customer));
+      this.#keyed(s, rec, ev.customerIdString(), work);
+    } else if (outcome === "foot") {
+      // The engine's foot watermark is the session's entry time (applySession).
+      work.saw(d.foot.entryUs);
+      this.#keyed(s, rec, d.foot.customerId, work);
     } else if (outcome === "skipped") {
       // weight_change and the like: not for checkouts, but their time is the partition's time.
       work.skipped.set(d.eventType, (work.skipped.get(d.eventType) ?? 0) + 1);
       work.saw(this.#skippedUs(rec));
     } else {
       // Unchanged, keyless: the checkout task of `s mod P` rejects it to the DLQ with its reason.
-      work.records.push(relayed(s, rec, s % this.taskCount, null));
+      work.records.push(this.#relayed(s, rec, s % this.taskCount, null));
     }
   }
 
-  /** A skipped record's event time: its `timestamp`, else the record's. */
-  #skippedUs(rec: ShelfRecord): number {
+  /** `rec` to its customer's partition, keyed by the customer. */
+  #keyed(s: number, rec: SourceRecord, customer: string, work: TaskWork): void {
+    work.records.push(this.#relayed(s, rec, partitionForKey(customer, this.taskCount), customer));
+  }
+
+  /**
+   * A skipped record's event time as its input defines it (`eventTimeOf`: a foot record's
+   * entry_time, a shelf record's timestamp); a shelf record without one has its Kafka
+   * timestamp, as a shelf event has in the engine; a foot record without one has none.
+   */
+  #skippedUs(rec: SourceRecord): number {
     const ps = this.#parsed;
-    if (!parseValue(rec.value, ps) || ps.obj === null) return recordUs(rec);
-    const us = eventTimeOf("shelf", ps.obj, this.#times);
-    return Number.isNaN(us) ? recordUs(rec) : us;
+    const fallback = this.source === "shelf" ? recordUs(rec) : -Infinity;
+    if (!parseValue(rec.value, ps) || ps.obj === null) return fallback;
+    const us = eventTimeOf(this.source, ps.obj, this.#times);
+    return Number.isNaN(us) ? fallback : us;
+  }
+
+  /** `rec` unchanged for repartition partition `partition`, with where it came from. */
+  #relayed(s: number, rec: SourceRecord, partition: number, key: string | null): RoutedRecord {
+    return {
+      partition,
+      key,
+      value: rec.value,
+      timestamp: rec.timestamp,
+      headers: {
+        ...rec.headers,
+        [SOURCE_HEADER]: this.source,
+        [SOURCE_PARTITION_HEADER]: String(s),
+        [SOURCE_OFFSET_HEADER]: rec.offset,
+      },
+    };
   }
 }
 
 /** The Kafka record timestamp in µs. */
-function recordUs(rec: ShelfRecord): number {
+function recordUs(rec: SourceRecord): number {
   return Math.round(Number(rec.timestamp) * 1000);
-}
-
-/** `rec` unchanged for repartition partition `partition`, with where it came from. */
-function relayed(s: number, rec: ShelfRecord, partition: number, key: string | null): RoutedRecord {
-  return {
-    partition,
-    key,
-    value: rec.value,
-    timestamp: rec.timestamp,
-    headers: {
-      ...rec.headers,
-      [SOURCE_PARTITION_HEADER]: String(s),
-      [SOURCE_OFFSET_HEADER]: rec.offset,
-    },
-  };
 }
 
 /**
@@ -174,11 +193,17 @@ export class ControlTracker {
 
 /** A task's progress as a control record carries it, from its position and watermark. */
 export function relayProgress(
+  source: RelaySource,
   partition: number,
   signal: { caughtUp: boolean; caughtUpAtMs?: number; idle?: boolean; endMovedAtMs?: number },
   watermarkUs: number,
 ): RelayProgress {
-  const p: RelayProgress = { partition, caughtUp: signal.caughtUp, idle: signal.idle ?? false };
+  const p: RelayProgress = {
+    source,
+    partition,
+    caughtUp: signal.caughtUp,
+    idle: signal.idle ?? false,
+  };
   if (signal.caughtUpAtMs !== undefined) p.caughtUpAtMs = signal.caughtUpAtMs;
   if (signal.endMovedAtMs !== undefined && Number.isFinite(signal.endMovedAtMs)) {
     p.endMovedAtMs = signal.endMovedAtMs;
