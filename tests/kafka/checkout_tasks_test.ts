@@ -2,8 +2,9 @@
  * The checkout tasks on a real broker: two `runCheckoutTasks` in one group share six tasks and
  * together produce exactly the transactions `replay` gives for the same records; one stops
  * midway and the other takes its tasks over (changelog restore, committed offsets) with nobody
- * billed twice. The relay is played by hand: shelf records written to the repartition topic by
- * customer with their pos-src headers, and control records after each slice.
+ * billed twice. The relays are played by hand: foot and shelf records written to the repartition
+ * topic by customer with their pos-src headers, and control records of both inputs after each
+ * slice; the tasks read nothing else.
  */
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
@@ -13,14 +14,16 @@ import { createKafka } from "../../lib/kafka/client.ts";
 import { partitionForKey } from "../../lib/kafka/partitioner.ts";
 import {
   controlRecord,
+  type RelaySource,
+  SOURCE_HEADER,
   SOURCE_OFFSET_HEADER,
   SOURCE_PARTITION_HEADER,
 } from "../../lib/kafka/relay_records.ts";
 import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
-import { runCheckoutTasks } from "../../lib/kafka/tasks/mod.ts";
+import { checkoutGroupId, runCheckoutTasks } from "../../lib/kafka/tasks/mod.ts";
 import type { Logger } from "../../lib/observe/log.ts";
 import { createTopics } from "../support/kafka_client.ts";
-import { eventually, produce } from "../support/service_process.ts";
+import { eventually } from "../support/service_process.ts";
 import {
   assertSameTransactions,
   billedTwice,
@@ -31,7 +34,8 @@ import {
 import { simulatedTraffic, type TrafficRecord } from "../support/test_store.ts";
 
 const P = 6;
-const SHELF_PARTITIONS = P; // the fixture's shelf topic has P partitions: each must report
+/** Every partition of both inputs must report (the fixture's topics have P partitions each). */
+const INPUT_PARTITIONS = { foot: P, shelf: P };
 const SLICES = 4;
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -49,38 +53,52 @@ type Msg = {
   headers: Record<string, string>;
 };
 
-/** The shelf records as a relay would write them, slice by slice, each closed by controls. */
+/**
+ * Foot and shelf records as the relays would write them, slice by slice, each closed by control
+ * records for every partition of both inputs. A record's input partition is `i mod count`: not
+ * murmur2 of its customer (as a kcat or librdkafka producer would have it), so a session and
+ * its shelf events meet only because the repartition topic routes them by murmur2.
+ */
 class HandRelay {
-  readonly offsets = new Array(SHELF_PARTITIONS).fill(0);
-  readonly watermarks = new Array(SHELF_PARTITIONS).fill(-Infinity);
+  readonly offsets = { foot: new Array(P).fill(0), shelf: new Array(P).fill(0) };
+  readonly watermarks = { foot: new Array(P).fill(-Infinity), shelf: new Array(P).fill(-Infinity) };
   constructor(readonly kafka: Kafka, readonly topic: string) {}
 
-  async slice(records: TrafficRecord[], last: boolean): Promise<void> {
-    const messages: Msg[] = records.map((r, i) => {
-      const s = i % SHELF_PARTITIONS;
-      const customer = JSON.parse(r.value).customer_id as string | undefined;
-      if (r.us > this.watermarks[s]) this.watermarks[s] = r.us;
-      return {
-        key: customer ?? null,
-        value: r.value,
-        // Without a customer id: a fixed partition, where the task sends it to the DLQ.
-        partition: customer ? partitionForKey(customer, P) : s % P,
-        headers: {
-          [SOURCE_PARTITION_HEADER]: String(s),
-          [SOURCE_OFFSET_HEADER]: String(this.offsets[s]++),
-        },
-      };
-    });
+  #relayed(source: RelaySource, r: TrafficRecord, i: number): Msg {
+    const s = i % INPUT_PARTITIONS[source];
+    const customer = JSON.parse(r.value).customer_id as string | undefined;
+    if (r.us > this.watermarks[source][s]) this.watermarks[source][s] = r.us;
+    return {
+      key: customer ?? null,
+      value: r.value,
+      // Without a customer id: a fixed partition, where the task sends it to the DLQ.
+      partition: customer ? partitionForKey(customer, P) : s % P,
+      headers: {
+        [SOURCE_HEADER]: source,
+        [SOURCE_PARTITION_HEADER]: String(s),
+        [SOURCE_OFFSET_HEADER]: String(this.offsets[source][s]++),
+      },
+    };
+  }
+
+  async slice(records: { foot: TrafficRecord[]; shelf: TrafficRecord[] }, last: boolean) {
+    const messages: Msg[] = [
+      ...records.foot.map((r, i) => this.#relayed("foot", r, i)),
+      ...records.shelf.map((r, i) => this.#relayed("shelf", r, i)),
+    ];
     const now = Date.now();
-    for (let s = 0; s < SHELF_PARTITIONS; s++) {
-      const c = controlRecord({
-        partition: s,
-        caughtUp: last,
-        ...(last ? { caughtUpAtMs: now, endMovedAtMs: now - 60_000 } : {}),
-        idle: last,
-        watermarkUs: this.watermarks[s],
-      });
-      for (let p = 0; p < P; p++) messages.push({ ...c, partition: p });
+    for (const source of ["foot", "shelf"] as const) {
+      for (let s = 0; s < INPUT_PARTITIONS[source]; s++) {
+        const c = controlRecord({
+          source,
+          partition: s,
+          caughtUp: last,
+          ...(last ? { caughtUpAtMs: now, endMovedAtMs: now - 60_000 } : {}),
+          idle: last,
+          watermarkUs: this.watermarks[source][s],
+        });
+        for (let p = 0; p < P; p++) messages.push({ ...c, partition: p });
+      }
     }
     const producer = this.kafka.producer();
     await producer.connect();
@@ -102,8 +120,6 @@ Deno.test(
     await createTopics(kafka, [fx.topics.state], P, [{ name: "cleanup.policy", value: "compact" }]);
     const traffic = simulatedTraffic({ customers: 300, seed: 7, spacingUs: 2_000_000 });
     const shelf = [...traffic.shelf].sort((a, b) => a.us - b.us);
-    // Sessions keyed by customer id, KafkaJS's default partitioner (as upstream producers).
-    await produce(kafka, fx.topics.foot, traffic.foot);
     const expected = await replayExpected(fx, { foot: traffic.foot, shelf });
     assert.ok(expected.length > 150, `replay gave ${expected.length}`);
 
@@ -143,8 +159,8 @@ Deno.test(
       await eventually("both instances ready", () => a.state.ready && b.state.ready, 60_000, 100);
       const relay = new HandRelay(kafka, repartition);
       const per = Math.ceil(shelf.length / SLICES);
-      await relay.slice(shelf.slice(0, per), false);
-      await relay.slice(shelf.slice(per, 2 * per), false);
+      await relay.slice({ foot: traffic.foot, shelf: shelf.slice(0, per) }, false);
+      await relay.slice({ foot: [], shelf: shelf.slice(per, 2 * per) }, false);
       await eventually(
         "some checkouts",
         async () => (await outputTransactions(kafka, fx)).length > 0,
@@ -157,7 +173,10 @@ Deno.test(
       assert.ok(a.state.commits > 0, "A committed before it stopped");
       assert.ok((await outputTransactions(kafka, fx)).length < expected.length, "midway");
       for (let k = 2; k < SLICES; k++) {
-        await relay.slice(shelf.slice(k * per, (k + 1) * per), k === SLICES - 1);
+        await relay.slice(
+          { foot: [], shelf: shelf.slice(k * per, (k + 1) * per) },
+          k === SLICES - 1,
+        );
       }
       await eventually(
         "every transaction",
@@ -172,6 +191,24 @@ Deno.test(
       const assigned = b.metrics.registry.render().split("\n")
         .filter((l) => l.startsWith('pos_task_assigned{stage="task"') && l.endsWith(" 1"));
       assert.equal(assigned.length, P, "B runs every task");
+      await eventually(
+        "B committed every task's offset",
+        async () => {
+          const admin = kafka.admin();
+          await admin.connect();
+          try {
+            const [o] = await admin.fetchOffsets({
+              groupId: checkoutGroupId(config.applicationId),
+              topics: [repartition],
+            });
+            return o.partitions.length === P && o.partitions.every((p) => Number(p.offset) > 0);
+          } finally {
+            await admin.disconnect();
+          }
+        },
+        20_000,
+        200,
+      );
     } finally {
       a.stop.abort();
       b.stop.abort();

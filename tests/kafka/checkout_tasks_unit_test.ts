@@ -10,7 +10,7 @@ import type { InputRecord } from "../../lib/core/mod.ts";
 import { PriceBook } from "../../lib/core/mod.ts";
 import { parseServiceConfig } from "../../lib/cli/config.ts";
 import { RateLimiter } from "../../lib/observe/log.ts";
-import { controlRecord } from "../../lib/kafka/relay_records.ts";
+import { controlRecord, type RelayProgress } from "../../lib/kafka/relay_records.ts";
 import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
 import {
   coPartitionedAssigner,
@@ -20,7 +20,7 @@ import {
 } from "../../lib/kafka/tasks/assigner.ts";
 import { CheckoutTask } from "../../lib/kafka/tasks/checkout_task.ts";
 import type { TaskContext } from "../../lib/kafka/tasks/task_context.ts";
-import { ShelfProgress, TaskInput } from "../../lib/kafka/tasks/task_input.ts";
+import { RelayedProgress, TaskInput } from "../../lib/kafka/tasks/task_input.ts";
 
 function checkPlan(taskCount: number, members: number, plan: Map<string, number[]>): void {
   const all = [...plan.values()].flat().sort((a, b) => a - b);
@@ -103,76 +103,107 @@ function message(offset: string, value: string, headers: Record<string, string>)
   } as KafkaMessage;
 }
 
-Deno.test("relayed data → the shelf record it was; control → that shelf partition's progress", () => {
+const TOPICS = { foot: "foot-topic", shelf: "shelf-topic" };
+
+Deno.test("relayed data → the foot or shelf record it was, without the pos-src headers", () => {
   const applied: InputRecord[] = [];
-  const shelf = new ShelfProgress(3);
-  const input = new TaskInput({ apply: (r) => applied.push({ ...r }) }, "shelf-topic", shelf);
-  const data = message("17", '{"event_type":"pickup"}', {
+  const progress = new RelayedProgress({ foot: 2, shelf: 3 });
+  const input = new TaskInput({ apply: (r) => applied.push({ ...r }) }, TOPICS, progress);
+  const shelf = message("17", '{"event_type":"pickup"}', {
+    "pos-src-topic": "shelf",
     "pos-src-partition": "2",
     "pos-src-offset": "41",
     "trace": "t-1",
   });
-  assert.equal(input.relayed(data), "data");
-  assert.deepEqual(applied[0], {
+  const foot = message("18", '{"customer_id":"c-1"}', {
+    "pos-src-topic": "foot",
+    "pos-src-partition": "1",
+    "pos-src-offset": "7",
+  });
+  assert.equal(input.relayed(shelf), "data");
+  assert.equal(input.relayed(foot), "data");
+  assert.deepEqual(applied, [{
     source: "shelf",
     topic: "shelf-topic",
     partition: 2,
     offset: "41",
-    value: data.value,
+    value: shelf.value,
     timestampMs: 1700000000000,
     headers: { trace: "t-1" },
-  });
-  const c = controlRecord({
+  }, {
+    source: "foot",
+    topic: "foot-topic",
     partition: 1,
-    caughtUp: true,
-    caughtUpAtMs: 1000,
-    idle: true,
-    endMovedAtMs: 900,
-    watermarkUs: 5e8,
-  });
-  assert.equal(input.relayed(message("18", c.value, c.headers)), "control");
-  assert.equal(input.relayed(message("19", "x", {})), "unknown");
-  assert.equal(applied.length, 1, "control and unknown records are not applied");
-  assert.deepEqual(shelf.signals(), [
+    offset: "7",
+    value: foot.value,
+    timestampMs: 1700000000000,
+    headers: undefined,
+  }]);
+  const unnamed = message("19", "{}", { "pos-src-partition": "0", "pos-src-offset": "3" });
+  assert.equal(input.relayed(unnamed), "data");
+  assert.equal(applied[2].source, "shelf", "no pos-src-topic: a shelf record (older relays)");
+  const odd = { "pos-src-topic": "till", "pos-src-partition": "0", "pos-src-offset": "3" };
+  assert.equal(input.relayed(message("20", "{}", odd)), "unknown");
+  assert.equal(input.relayed(message("21", "x", {})), "unknown");
+  assert.equal(applied.length, 3, "unknown records are not applied");
+});
+
+Deno.test("control records of both inputs → every foot and shelf partition's progress", () => {
+  const progress = new RelayedProgress({ foot: 2, shelf: 3 });
+  const input = new TaskInput({ apply: () => assert.fail("applied") }, TOPICS, progress);
+  const control = (p: RelayProgress, offset: string) => {
+    const c = controlRecord(p);
+    return input.relayed(message(offset, c.value, c.headers));
+  };
+  const report = { caughtUp: true, caughtUpAtMs: 1000, idle: true, endMovedAtMs: 900 };
+  assert.equal(
+    control({ source: "shelf", partition: 1, ...report, watermarkUs: 5e8 }, "1"),
+    "control",
+  );
+  assert.equal(
+    control({ source: "foot", partition: 0, ...report, watermarkUs: 4e8 }, "2"),
+    "control",
+  );
+  assert.deepEqual(progress.signals(), [
+    { source: "foot", partition: 0, ...report, watermarkUs: 4e8 },
+    { source: "foot", partition: 1, caughtUp: false },
     { source: "shelf", partition: 0, caughtUp: false },
-    {
-      source: "shelf",
-      partition: 1,
-      caughtUp: true,
-      caughtUpAtMs: 1000,
-      idle: true,
-      endMovedAtMs: 900,
-      watermarkUs: 5e8,
-    },
+    { source: "shelf", partition: 1, ...report, watermarkUs: 5e8 },
     { source: "shelf", partition: 2, caughtUp: false },
-  ]);
-  const later = controlRecord({ partition: 1, caughtUp: false, idle: false, watermarkUs: 6e8 });
-  input.relayed(message("20", later.value, later.headers));
-  assert.deepEqual(shelf.signals()[1], {
+  ], "partitions not heard from are not caught up");
+  // Same partition number, other input: kept apart; the latest report replaces the earlier.
+  control({ source: "shelf", partition: 0, caughtUp: false, idle: false, watermarkUs: 6e8 }, "3");
+  control({ source: "foot", partition: 0, caughtUp: false, idle: false, watermarkUs: 7e8 }, "4");
+  const signals = progress.signals();
+  assert.deepEqual(signals[0], {
+    source: "foot",
+    partition: 0,
+    caughtUp: false,
+    idle: false,
+    watermarkUs: 7e8,
+  });
+  assert.deepEqual(signals[2], {
     source: "shelf",
-    partition: 1,
+    partition: 0,
     caughtUp: false,
     idle: false,
     watermarkUs: 6e8,
   });
-});
-
-Deno.test("a foot record goes in as today", () => {
-  const applied: InputRecord[] = [];
-  const input = new TaskInput({ apply: (r) => applied.push({ ...r }) }, "s", new ShelfProgress(1));
-  input.foot("foot-topic", 4, message("9", "{}", {}));
-  assert.deepEqual(
-    { ...applied[0], value: null },
-    {
-      source: "foot",
-      topic: "foot-topic",
-      partition: 4,
-      offset: "9",
-      value: null,
-      timestampMs: 1700000000000,
-      headers: undefined,
-    },
-  );
+  // A control record without a source is a shelf partition's (relays before the foot relay).
+  const legacy = {
+    key: null,
+    value: JSON.stringify({ partition: 2, caughtUp: false, idle: false }),
+  };
+  input.relayed(message("5", legacy.value, { "pos-control": "progress" }));
+  assert.deepEqual(progress.get("shelf", 2), {
+    source: "shelf",
+    partition: 2,
+    caughtUp: false,
+    idle: false,
+  });
+  // "Caught up" without a look-up time is not a complete input.
+  control({ source: "foot", partition: 1, caughtUp: true, idle: true }, "6");
+  assert.equal(progress.signals()[1].caughtUp, false);
 });
 
 /** A task context whose Kafka calls log themselves. */
@@ -219,13 +250,12 @@ function fakeContext(log: string[]): { ctx: TaskContext; stop: AbortController }
         return producer;
       },
       admin: {
-        fetchOffsets: () =>
-          step("fetch committed offsets", [{
-            topic: "foot",
+        fetchOffsets: ({ groupId, topics }: { groupId: string; topics: string[] }) =>
+          step(`fetch committed offsets ${groupId} ${topics}`, [{
+            topic: "rep",
             partitions: [{ partition: 2, offset: "5", metadata: null }],
           }]),
         fetchTopicOffsets: (t: string) => step(`ends ${t}`, ends(t)),
-        fetchTopicOffsetsByTimestamp: () => step("quiet", []),
       } as never,
       consumer: {
         pause: (tps) => log.push(`pause ${tps.map((t) => `${t.topic}/${t.partitions}`)}`),
@@ -235,7 +265,7 @@ function fakeContext(log: string[]): { ctx: TaskContext; stop: AbortController }
       },
       restore: () => step("restore changelog 2", { customers: 0, records: 0, ms: 1 }),
     },
-    shelfPartitions: 2,
+    inputPartitions: { foot: 3, shelf: 2 },
     dlqLimiter: new RateLimiter(),
     consumerStopped: () => Promise.resolve(),
     onRunning: () => log.push("running"),
@@ -252,22 +282,28 @@ Deno.test("task start: pause, fence, committed offsets, restore, seek, resume �
   const task = new CheckoutTask(2, ctx);
   assert.equal(await task.start(), true);
   assert.deepEqual(log, [
-    "pause foot/2,rep/2",
+    "pause rep/2",
     "producer app-task-2",
     "producer connect",
     "begin",
     "abort",
-    "fetch committed offsets",
-    "quiet",
-    "ends foot",
+    "fetch committed offsets app-checkout rep",
     "ends rep",
     "restore changelog 2",
     "restored metric",
-    "seek foot/2@5", // the group's committed offset
-    "seek rep/2@0", // none committed: the log's start
-    "resume foot/2,rep/2",
+    "seek rep/2@5", // the checkout group's committed offset
+    "resume rep/2",
   ]);
   assert.equal(task.state, "running");
+  // Nothing heard from the relays yet: every foot and shelf partition holds time back.
+  const signal = task.positions!.signal().partitions;
+  assert.deepEqual(signal.map((p) => `${p.source}/${p.partition}:${p.caughtUp}`), [
+    "foot/0:false",
+    "foot/1:false",
+    "foot/2:false",
+    "shelf/0:false",
+    "shelf/1:false",
+  ]);
 });
 
 Deno.test("task start: revoked while fencing, it stops before reading offsets or the changelog", async () => {
@@ -277,7 +313,7 @@ Deno.test("task start: revoked while fencing, it stops before reading offsets or
   const started = task.start();
   task.revoke();
   assert.equal(await started, false);
-  assert.ok(!log.includes("fetch committed offsets"));
+  assert.ok(!log.some((l) => l.startsWith("fetch committed offsets")));
   assert.ok(!log.some((l) => l.startsWith("resume")));
 });
 
@@ -288,10 +324,16 @@ Deno.test("task: batches before the start are ignored; after it, re-delivered of
   const batch = (offsets: string[]) =>
     ({
       batch: {
-        topic: "foot",
+        topic: "rep",
         partition: 2,
         highWatermark: "9",
-        messages: offsets.map((o) => message(o, "{}", {})),
+        messages: offsets.map((o) =>
+          message(o, "{}", {
+            "pos-src-topic": "foot",
+            "pos-src-partition": "2",
+            "pos-src-offset": o,
+          })
+        ),
       },
       isStale: () => false,
     }) as never;
@@ -300,6 +342,10 @@ Deno.test("task: batches before the start are ignored; after it, re-delivered of
   await task.start();
   await task.consume(batch(["4", "5", "6"]));
   assert.equal(task.gate.pending, 2, "offset 4 is below the committed 5");
-  assert.equal(task.positions!.next("foot"), 7n);
+  assert.equal(task.positions!.next(), 7n);
+  assert.deepEqual(task.positions!.uncommitted(), {
+    foot: [],
+    shelf: [{ partition: 2, offset: "7" }],
+  }, "repartition partition 2 only");
   stop.abort();
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { Consumer, Producer } from "kafkajs";
 import type { Commit } from "../../lib/drive/committer.ts";
 import { ExactlyOnceCommitter } from "../../lib/kafka/exactly_once_committer.ts";
-import { AtLeastOnceCommitter } from "../../lib/kafka/at_least_once_committer.ts";
+import { AtLeastOnceCommitter, carriesCustomers } from "../../lib/kafka/at_least_once_committer.ts";
 import { FencedError } from "../../lib/kafka/fencing.ts";
 import type { InputOffsets } from "../../lib/kafka/input_positions.ts";
 
@@ -94,4 +94,40 @@ Deno.test("at-least-once: outputs and changelog are written before the offsets a
   const consumers = { foot: consumer("g-foot"), shelf: consumer("g-shelf") };
   await new AtLeastOnceCommitter(producer, consumers, outputs, inputs).commit(aCommit());
   assert.deepEqual(log, ["write pos,dlq,state", "g-foot foot@2", "g-shelf shelf@5"]);
+});
+
+Deno.test("at-least-once: the exit fault counts only writes with transactions or customer state", async () => {
+  const { log, producer } = fakeProducer();
+  const consumer = {
+    commitOffsets: () => {
+      log.push("offsets");
+      return Promise.resolve();
+    },
+  } as unknown as Consumer;
+  const exits: string[] = [];
+  const exit = Deno.exit;
+  // The fault exits the process; here it throws instead, after onExit.
+  Deno.exit = (() => {
+    throw new Error("exit");
+  }) as typeof Deno.exit;
+  try {
+    const committer = new AtLeastOnceCommitter(
+      producer,
+      { foot: consumer, shelf: consumer },
+      outputs,
+      inputs,
+      { exitAfterWrites: 1, onExit: () => exits.push(`after ${log.length} steps`) },
+    );
+    const progressOnly = { ...aCommit(), transactions: [], state: new Map([["", "123"]]) };
+    await committer.commit(progressOnly);
+    await committer.commit({ ...progressOnly, state: new Map() });
+    assert.deepEqual(exits, [], "stream time and DLQ alone: not counted");
+    const customerOnly = { ...progressOnly, state: new Map([["", "1"], ["c-1", "{}"]]) };
+    await assert.rejects(committer.commit(customerOnly), /exit/);
+    assert.equal(exits.length, 1, "a write with a customer's state is the first counted");
+    assert.equal(log.at(-1), "write dlq,state", "exits after the write, before its offsets");
+  } finally {
+    Deno.exit = exit;
+  }
+  assert.ok(carriesCustomers(aCommit()), "transactions count");
 });

@@ -1,11 +1,11 @@
 /**
- * One checkout task *p*: foot partition *p* + repartition partition *p* + changelog partition *p*,
- * with its own engine, its own transactional producer and its own commit loop (today's
+ * One checkout task *p*: repartition partition *p* (its customers' foot and shelf records, relayed,
+ * and every input partition's control records) + changelog partition *p*, with its own engine, its own transactional producer and its own commit loop (today's
  * {@link CommitLoop} and committers, on this task's offsets only).
  *
  * The start order is the fencing (KafkaJS has no KIP-447): pause the partitions, initialise the
  * producer (fences the previous owner, completes or aborts its open transaction), then read the
- * group's committed offsets, then restore the changelog partition, then seek and resume. A
+ * checkout group's committed offset, then restore the changelog partition, then seek and resume. A
  * fencing error later means the task moved: it stops, alone (docs/service.md).
  * @module
  */
@@ -25,10 +25,10 @@ import {
 } from "../pipeline.ts";
 import { taskTransactionalId } from "../stage.ts";
 import { WorkGate } from "../work_gate.ts";
-import { ShelfProgress, TaskInput } from "./task_input.ts";
+import { RelayedProgress, TaskInput } from "./task_input.ts";
 import { TaskPositions } from "./task_positions.ts";
 import type { TaskContext } from "./task_context.ts";
-import { seedTask } from "./task_context.ts";
+import { checkoutGroupId, seedTask } from "./task_context.ts";
 
 /** Where a task is in its life. */
 export type TaskState = "starting" | "running" | "stopped";
@@ -46,13 +46,9 @@ export class CheckoutTask {
 
   constructor(readonly task: number, private readonly ctx: TaskContext) {}
 
-  /** The topic-partitions of this task in the input consumer. */
+  /** The topic-partitions of this task in the stage's consumer. */
   get partitions(): { topic: string; partitions: number[] }[] {
-    const { config } = this.ctx.deps;
-    return [config.footTopic, config.repartitionTopic].map((topic) => ({
-      topic,
-      partitions: [this.task],
-    }));
+    return [{ topic: this.ctx.deps.config.repartitionTopic, partitions: [this.task] }];
   }
 
   /** Whether the task was taken from this instance. */
@@ -115,23 +111,20 @@ export class CheckoutTask {
     if (ended.aborted) return false;
     deps.tasks.restored(this.task, restored.ms / 1000);
     deps.log.info("checkout task restored", { task: this.task, ...restored });
-    const shelf = new ShelfProgress(this.ctx.shelfPartitions);
-    const positions = new TaskPositions(
-      this.task,
-      { foot: config.footTopic, repartition: config.repartitionTopic },
-      config.groupIdFoot,
-      config.idleSec * 1000,
-      shelf,
-    );
+    const progress = new RelayedProgress(this.ctx.inputPartitions);
+    const positions = new TaskPositions(this.task, config.repartitionTopic, progress);
     const from = positions.seed(seed);
     this.#engine = engine;
     this.#positions = positions;
-    this.#input = new TaskInput(engine, config.shelfTopic, shelf);
-    io.consumer.seek({ topic: config.footTopic, partition: this.task, offset: String(from.foot) });
+    this.#input = new TaskInput(
+      engine,
+      { foot: config.footTopic, shelf: config.shelfTopic },
+      progress,
+    );
     io.consumer.seek({
       topic: config.repartitionTopic,
       partition: this.task,
-      offset: String(from.repartition),
+      offset: String(from),
     });
     io.consumer.resume(this.partitions);
     this.state = "running";
@@ -145,11 +138,8 @@ export class CheckoutTask {
   keepPosition(): void {
     const pos = this.positions;
     if (!pos) return;
-    const { config } = this.ctx.deps;
-    for (const [topic, which] of [[config.footTopic, "foot"], [config.repartitionTopic, "shelf"]]) {
-      const offset = String(pos.next(which as "foot" | "shelf"));
-      this.ctx.io.consumer.seek({ topic, partition: this.task, offset });
-    }
+    const topic = this.ctx.deps.config.repartitionTopic;
+    this.ctx.io.consumer.seek({ topic, partition: this.task, offset: String(pos.next()) });
   }
 
   /** A fetched batch of one of the task's partitions (ignored unless running). */
@@ -168,38 +158,34 @@ export class CheckoutTask {
   }
 
   /** A batch that KafkaJS processed, maybe empty after filtering (transaction markers). */
-  endBatch(topic: string, lastOffset: string | null | undefined, highWatermark: string): void {
+  endBatch(lastOffset: string | null | undefined, highWatermark: string): void {
     const pos = this.positions;
     if (!pos) return;
-    const which = topic === this.ctx.deps.config.footTopic ? "foot" : "shelf";
-    const tp = pos.inner.topics[which];
+    const tp = pos.repartition;
     const high = BigInt(highWatermark);
     tp.sawHigh(this.task, high, Date.now());
     if (lastOffset === undefined || lastOffset === null) return;
     const last = BigInt(lastOffset);
-    if (last + 1n <= high && last + 1n > pos.next(which)) tp.processed(this.task, last);
+    if (last + 1n <= high && last + 1n > pos.next()) tp.processed(this.task, last);
   }
 
   /** Applies the records from the task's next offset on; returns how many. */
   #apply(batch: EachBatchPayload["batch"]): number {
     const pos = this.#positions!, input = this.#input!;
-    const foot = batch.topic === this.ctx.deps.config.footTopic;
-    const which = foot ? "foot" : "shelf";
     const messages = batch.messages;
-    const next = pos.next(which);
+    const next = pos.next();
     let i = 0;
     while (i < messages.length && BigInt(messages[i].offset) < next) i++; // re-delivered
     let bytes = 0;
     for (let k = i; k < messages.length; k++) {
       const m = messages[k];
-      if (foot) input.foot(batch.topic, batch.partition, m);
-      else if (input.relayed(m) === "unknown") this.ctx.unknownRelayed(this.task, m.offset);
+      if (input.relayed(m) === "unknown") this.ctx.unknownRelayed(this.task, m.offset);
       bytes += m.value?.length ?? 0;
     }
     if (i < messages.length) {
-      pos.inner.topics[which].processed(this.task, BigInt(messages[messages.length - 1].offset));
+      pos.repartition.processed(this.task, BigInt(messages[messages.length - 1].offset));
     }
-    pos.inner.topics[which].sawHigh(this.task, BigInt(batch.highWatermark), Date.now());
+    pos.repartition.sawHigh(this.task, BigInt(batch.highWatermark), Date.now());
     this.ctx.deps.metrics.consumedBytes.inc({ topic: batch.topic }, bytes);
     return messages.length - i;
   }
@@ -230,6 +216,7 @@ export class CheckoutTask {
 
   #committer(): KafkaCommitter {
     const { config } = this.ctx.deps;
+    const group = checkoutGroupId(config.applicationId);
     const consumer = this.ctx.io.consumer as Parameters<
       typeof kafkaCommitter
     >[0]["consumers"]["foot"];
@@ -243,9 +230,10 @@ export class CheckoutTask {
         state: config.stateTopic,
         statePartition: this.task,
       },
+      // The task's offsets are repartition partition p's, in the checkout group (task_positions.ts).
       inputs: {
-        topics: { foot: config.footTopic, shelf: config.repartitionTopic },
-        groups: { foot: config.groupIdFoot, shelf: config.groupIdFoot },
+        topics: { foot: config.repartitionTopic, shelf: config.repartitionTopic },
+        groups: { foot: group, shelf: group },
       },
       transactionalId: taskTransactionalId(config.applicationId, "task", this.task),
       exitBeforeOffsetCommitAfter: this.ctx.deps.exitBeforeOffsetCommitAfter,

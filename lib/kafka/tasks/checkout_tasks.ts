@@ -1,9 +1,12 @@
 /**
  * The checkout stage of the scale-out service (docs/service.md, "Several instances"): one
- * consumer in group `GROUP_ID_FOOT` over the foot topic and the repartition topic, with the
- * co-partitioned assigner, and one {@link CheckoutTask} per assigned partition number. A
- * rebalance starts the tasks that arrive and stops those that leave; the others go on from
- * where they are.
+ * consumer over the repartition topic only, in consumer group `<APPLICATION_ID>-checkout`
+ * ({@link checkoutGroupId}; the input groups GROUP_ID_FOOT and GROUP_ID_SHELF are the relays'),
+ * with the sticky co-partitioned assigner, and one {@link CheckoutTask} per assigned partition.
+ * Both inputs reach the tasks through the relays, routed by murmur2(customer id), so a
+ * customer's session and shelf events meet in one task whatever partitioner the upstream
+ * producers used. A rebalance starts the tasks that arrive and stops those that leave; the
+ * others go on from where they are.
  * @module
  */
 import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
@@ -14,9 +17,15 @@ import { waitForTopics } from "../topics.ts";
 import { coPartitionedAssigner } from "./assigner.ts";
 import { CheckoutTask } from "./checkout_task.ts";
 import { stageMetrics, zeroMetrics } from "./engine_totals.ts";
-import { type CheckoutTasksDeps, kafkaTaskIo, type TaskContext } from "./task_context.ts";
+import {
+  checkoutGroupId,
+  type CheckoutTasksDeps,
+  kafkaTaskIo,
+  type TaskContext,
+} from "./task_context.ts";
+import type { InputPartitions } from "./task_input.ts";
 
-export type { CheckoutTasksDeps } from "./task_context.ts";
+export { checkoutGroupId, type CheckoutTasksDeps } from "./task_context.ts";
 
 /**
  * Runs this instance's checkout tasks until `deps.stop` aborts (each task then commits what it
@@ -70,14 +79,16 @@ class CheckoutStage {
     ];
     await waitForTopics(admin, topics, deps.log, stop);
     if (stop.aborted) return;
-    const shelfPartitions = (await admin.fetchTopicOffsets(config.shelfTopic)).length;
+    // Every partition of both inputs must report (control records) before time passes.
+    const inputs: InputPartitions = {
+      foot: (await admin.fetchTopicOffsets(config.footTopic)).length,
+      shelf: (await admin.fetchTopicOffsets(config.shelfTopic)).length,
+    };
     const consumer = this.#consumer = this.#makeConsumer();
-    const ctx = this.#context(kafkaTaskIo(kafka, admin, consumer, deps), shelfPartitions);
+    const ctx = this.#context(kafkaTaskIo(kafka, admin, consumer, deps), inputs);
     this.#wire(consumer, ctx);
     await consumer.connect();
-    for (const topic of [config.footTopic, config.repartitionTopic]) {
-      await consumer.subscribe({ topic, fromBeginning: true });
-    }
+    await consumer.subscribe({ topic: config.repartitionTopic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
@@ -103,7 +114,7 @@ class CheckoutStage {
 
   #makeConsumer(): Consumer {
     return this.deps.kafka.consumer({
-      groupId: this.deps.config.groupIdFoot,
+      groupId: checkoutGroupId(this.deps.config.applicationId),
       readUncommitted: false,
       maxWaitTimeInMs: 100,
       sessionTimeout: 10_000,
@@ -125,24 +136,15 @@ class CheckoutStage {
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
       const p = ev.payload;
-      this.tasks.get(p.partition)?.endBatch(p.topic, p.lastOffset, p.highWatermark);
+      if (p.topic !== this.deps.config.repartitionTopic) return;
+      this.tasks.get(p.partition)?.endBatch(p.lastOffset, p.highWatermark);
     });
   }
 
   /** A join's assignment: start the tasks that arrive, stop those that left, keep the rest. */
   #assign(assignment: Record<string, number[]>, ctx: TaskContext): void {
     const { config, log, tasks } = this.deps;
-    const foot = new Set(assignment[config.footTopic] ?? []);
-    const rep = new Set(assignment[config.repartitionTopic] ?? []);
-    const wanted = new Set([...foot].filter((p) => rep.has(p)));
-    const stray = [...foot, ...rep].filter((p) => !wanted.has(p));
-    if (stray.length > 0) {
-      log.warn("partitions assigned without their co-partition: not read", { stray });
-      this.#consumer!.pause([
-        { topic: config.footTopic, partitions: [...foot].filter((p) => !wanted.has(p)) },
-        { topic: config.repartitionTopic, partitions: [...rep].filter((p) => !wanted.has(p)) },
-      ]);
-    }
+    const wanted = new Set(assignment[config.repartitionTopic] ?? []);
     for (const [p, task] of this.tasks) {
       if (wanted.has(p)) continue;
       task.revoke();
@@ -170,12 +172,12 @@ class CheckoutStage {
     this.deps.onReady([...this.tasks.values()].every((t) => t.state === "running"));
   }
 
-  #context(io: TaskContext["io"], shelfPartitions: number): TaskContext {
+  #context(io: TaskContext["io"], inputPartitions: InputPartitions): TaskContext {
     const { deps } = this;
     return {
       deps,
       io,
-      shelfPartitions,
+      inputPartitions,
       dlqLimiter: new RateLimiter(5, 10_000),
       consumerStopped: () => this.#consumerStopped ??= this.#consumer!.stop(),
       onRunning: () => this.#ready(),
@@ -210,13 +212,13 @@ class CheckoutStage {
     });
   }
 
-  /** A batch goes to its task (by partition number: task *p* reads partition *p* of both). */
+  /** A batch goes to its task (task *p* reads repartition partition *p*). */
   #route(payload: EachBatchPayload): Promise<void> {
     const task = this.tasks.get(payload.batch.partition);
     return task ? task.consume(payload) : Promise.resolve();
   }
 
-  /** Ends of both topics every 100 ms: the foot partitions' caught-up proofs, lag, metrics. */
+  /** The repartition topic's ends every 100 ms: the tasks' lag, and the engine metrics. */
   async #poll(): Promise<void> {
     const { deps } = this;
     while (!deps.stop.aborted && !this.#fatal) {
@@ -232,21 +234,17 @@ class CheckoutStage {
 
   async #pollOnce(): Promise<void> {
     const { config, metrics, tasks } = this.deps;
-    const admin = this.#admin!;
-    const askedAt = Date.now();
-    const foot = await admin.fetchTopicOffsets(config.footTopic);
-    const rep = await admin.fetchTopicOffsets(config.repartitionTopic);
+    const rep = await this.#admin!.fetchTopicOffsets(config.repartitionTopic);
     const answeredAt = Date.now();
     const live = [];
     for (const [p, task] of this.tasks) {
       const pos = task.positions;
-      const f = foot.find((e) => e.partition === p), r = rep.find((e) => e.partition === p);
-      if (!pos || !f || !r) continue;
-      pos.verify(BigInt(f.high), BigInt(r.high), askedAt, answeredAt);
+      const r = rep.find((e) => e.partition === p);
+      if (!pos || !r) continue;
+      pos.verify(BigInt(r.high), answeredAt);
       const lag = pos.lag();
-      tasks.lag("task", p, lag.foot + lag.repartition);
-      metrics.lag.set({ topic: config.footTopic, partition: String(p) }, lag.foot);
-      metrics.lag.set({ topic: config.repartitionTopic, partition: String(p) }, lag.repartition);
+      tasks.lag("task", p, lag);
+      metrics.lag.set({ topic: config.repartitionTopic, partition: String(p) }, lag);
       const m = task.metrics();
       if (m) {
         tasks.openCarts(p, m.openCarts);

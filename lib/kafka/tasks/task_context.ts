@@ -9,7 +9,17 @@ import type { RateLimiter } from "../../observe/log.ts";
 import { TRANSACTION_TIMEOUT_MS } from "../fencing.ts";
 import type { StageDeps } from "../stage.ts";
 import { type PartitionRestore, restorePartition } from "./changelog_partition.ts";
+import type { InputPartitions } from "./task_input.ts";
 import type { TaskSeed } from "./task_positions.ts";
+
+/**
+ * The checkout tasks' consumer group: `<applicationId>-checkout`. It reads the repartition
+ * topic only, and is where the tasks' offsets (and so their lag) live; the input groups
+ * (GROUP_ID_FOOT, GROUP_ID_SHELF) belong to the relays.
+ */
+export function checkoutGroupId(applicationId: string): string {
+  return `${applicationId}-checkout`;
+}
 
 /** What {@link runCheckoutTasks} needs: the stage's deps, the price book, readiness. */
 export type CheckoutTasksDeps = StageDeps & {
@@ -27,7 +37,7 @@ export type CheckoutTasksDeps = StageDeps & {
 export interface TaskIo {
   /** A new producer: transactional with `transactionalId`, else idempotent. */
   producer(transactionalId: string | undefined): Producer;
-  admin: Pick<Admin, "fetchOffsets" | "fetchTopicOffsets" | "fetchTopicOffsetsByTimestamp">;
+  admin: Pick<Admin, "fetchOffsets" | "fetchTopicOffsets">;
   consumer: Pick<Consumer, "pause" | "resume" | "seek" | "commitOffsets">;
   /** Restores changelog partition `task` into `engine`. */
   restore(task: number, engine: Engine, signal: AbortSignal): Promise<PartitionRestore>;
@@ -37,8 +47,8 @@ export interface TaskIo {
 export interface TaskContext {
   deps: CheckoutTasksDeps;
   io: TaskIo;
-  /** The shelf topic's partition count (every one must report before time passes). */
-  shelfPartitions: number;
+  /** The foot and shelf topics' partition counts (every one must report before time passes). */
+  inputPartitions: InputPartitions;
   dlqLimiter: RateLimiter;
   /** Resolves once the stage's consumer has stopped (after `deps.stop`). */
   consumerStopped(): Promise<unknown>;
@@ -85,42 +95,23 @@ export function kafkaTaskIo(
 }
 
 /**
- * Where task `task` starts: the group's committed offsets (read after the producer fenced the
- * previous owner, so they are final), the partitions' ends, and since when the foot partition
- * has been quiet.
+ * Where task `task` starts: the checkout group's committed offset of repartition partition
+ * `task` (read after the producer fenced the previous owner, so it is final) and the
+ * partition's ends.
  */
 export async function seedTask(ctx: TaskContext, task: number): Promise<TaskSeed> {
   const { admin } = ctx.io;
-  const { config, log } = ctx.deps;
+  const { config } = ctx.deps;
+  const topic = config.repartitionTopic;
   const committed = await admin.fetchOffsets({
-    groupId: config.groupIdFoot,
-    topics: [config.footTopic, config.repartitionTopic],
+    groupId: checkoutGroupId(config.applicationId),
+    topics: [topic],
   });
-  const offsetOf = (topic: string): bigint | null => {
-    const o = committed.find((t) => t.topic === topic)?.partitions.find((p) =>
-      p.partition === task
-    );
-    return o && BigInt(o.offset) >= 0n ? BigInt(o.offset) : null;
-  };
-  const endsOf = async (topic: string) => {
-    const e = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === task);
-    return { low: BigInt(e?.low ?? 0), high: BigInt(e?.high ?? 0) };
-  };
-  const quietSince = Date.now() - config.idleSec * 1000;
-  const quiet = await admin.fetchTopicOffsetsByTimestamp(config.footTopic, quietSince).catch(
-    (e) => {
-      // Only an optimisation: without it a backlog's last carts wait one idle time.
-      log.warn("offsets by timestamp unavailable", { topic: config.footTopic, error: e });
-      return [];
-    },
-  );
-  const q = quiet.find((p) => p.partition === task);
+  const o = committed.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === task);
+  const e = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === task);
   return {
-    foot: { committed: offsetOf(config.footTopic), ...await endsOf(config.footTopic) },
-    repartition: {
-      committed: offsetOf(config.repartitionTopic),
-      ...await endsOf(config.repartitionTopic),
-    },
-    footQuiet: q ? { from: BigInt(q.offset), sinceMs: quietSince } : null,
+    committed: o && BigInt(o.offset) >= 0n ? BigInt(o.offset) : null,
+    low: BigInt(e?.low ?? 0),
+    high: BigInt(e?.high ?? 0),
   };
 }

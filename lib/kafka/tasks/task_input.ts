@@ -1,9 +1,9 @@
 /**
- * What a checkout task reads, as the engine wants it. A foot record goes in as it is. A record
- * of the repartition topic is either a shelf record relayed unchanged (it goes in as the shelf
- * record it was: the shelf topic, its source partition and offset, its own headers), or a control
- * record: how far one shelf partition has got upstream, kept here and handed to the engine as
- * that partition's progress (lib/kafka/relay_records.ts). Pure: no client here.
+ * What a checkout task reads, as the engine wants it. Every record comes from the repartition
+ * topic: either a foot or shelf record relayed unchanged (it goes in as the record it was: its
+ * input topic, source partition and offset, its own headers), or a control record: how far one
+ * foot or shelf partition has got upstream, kept here and handed to the engine as that
+ * partition's progress (lib/kafka/relay_records.ts). Pure: no client here.
  * @module
  */
 import type { KafkaMessage } from "kafkajs";
@@ -11,6 +11,8 @@ import type { InputRecord, PartitionSignal } from "../../core/mod.ts";
 import {
   readRelayed,
   type RelayProgress,
+  type RelaySource,
+  SOURCE_HEADER,
   SOURCE_OFFSET_HEADER,
   SOURCE_PARTITION_HEADER,
 } from "../relay_records.ts";
@@ -23,39 +25,56 @@ export interface RecordSink {
 /** What one repartition message turned out to be. */
 export type RelayedOutcome = "data" | "control" | "unknown";
 
-/** The latest progress of every shelf partition, as the relay tasks reported it. */
-export class ShelfProgress {
-  readonly #latest = new Map<number, RelayProgress>();
+/** The partition counts of both inputs (from the topology, read at the stage's start). */
+export type InputPartitions = Record<RelaySource, number>;
 
-  /** `shelfPartitions`: the shelf topic's partition count (those not heard of are behind). */
-  constructor(private readonly shelfPartitions: number) {}
+/**
+ * The latest progress of every foot and shelf partition, as the relay tasks reported it. A
+ * task's own records are only its customers' share of each input partition, so the relay's
+ * control records are the only way it learns how far an input partition has got.
+ */
+export class RelayedProgress {
+  readonly #latest: Record<RelaySource, Map<number, RelayProgress>> = {
+    foot: new Map(),
+    shelf: new Map(),
+  };
+
+  /** `counts`: the inputs' partition counts (those not heard of are behind). */
+  constructor(private readonly counts: InputPartitions) {}
 
   /** A control record was read (later ones replace earlier ones). */
   update(p: RelayProgress): void {
-    this.#latest.set(p.partition, p);
+    this.#latest[p.source].set(p.partition, p);
   }
 
-  /** The latest report of `partition`, if any. */
-  get(partition: number): RelayProgress | undefined {
-    return this.#latest.get(partition);
+  /** The latest report of `partition` of `source`, if any. */
+  get(source: RelaySource, partition: number): RelayProgress | undefined {
+    return this.#latest[source].get(partition);
   }
 
   /**
-   * Every shelf partition's signal. One not heard of yet is not caught up: the task must not
-   * pass a time its relay has not proved.
+   * Every foot partition's signal, then every shelf partition's. One not heard of yet is not
+   * caught up: the task must not pass a time its relay has not proved.
    */
   signals(): PartitionSignal[] {
     const out: PartitionSignal[] = [];
-    const n = Math.max(this.shelfPartitions, ...[...this.#latest.keys()].map((p) => p + 1));
-    for (let s = 0; s < n; s++) out.push(shelfSignal(s, this.#latest.get(s)));
+    for (const source of ["foot", "shelf"] as const) {
+      const latest = this.#latest[source];
+      const n = Math.max(this.counts[source], ...[...latest.keys()].map((p) => p + 1));
+      for (let s = 0; s < n; s++) out.push(relayedSignal(source, s, latest.get(s)));
+    }
     return out;
   }
 }
 
-/** A shelf partition's signal from its relay's report (none: not caught up). */
-export function shelfSignal(partition: number, p: RelayProgress | undefined): PartitionSignal {
-  if (p === undefined) return { source: "shelf", partition, caughtUp: false };
-  const s: PartitionSignal = { source: "shelf", partition, caughtUp: p.caughtUp, idle: p.idle };
+/** An input partition's signal from its relay's report (none: not caught up). */
+export function relayedSignal(
+  source: RelaySource,
+  partition: number,
+  p: RelayProgress | undefined,
+): PartitionSignal {
+  if (p === undefined) return { source, partition, caughtUp: false };
+  const s: PartitionSignal = { source, partition, caughtUp: p.caughtUp, idle: p.idle };
   if (p.caughtUpAtMs !== undefined) s.caughtUpAtMs = p.caughtUpAtMs;
   if (p.endMovedAtMs !== undefined) s.endMovedAtMs = p.endMovedAtMs;
   if (p.watermarkUs !== undefined) s.watermarkUs = p.watermarkUs;
@@ -79,36 +98,24 @@ export class TaskInput {
     timestampMs: 0,
   };
 
+  /** `topics`: the input topics' names, which relayed records go in as. */
   constructor(
     private readonly sink: RecordSink,
-    private readonly shelfTopic: string,
-    readonly shelf: ShelfProgress,
+    private readonly topics: Record<RelaySource, string>,
+    readonly progress: RelayedProgress,
   ) {}
 
-  /** A foot record, as today's consumers apply it. */
-  foot(topic: string, partition: number, m: KafkaMessage): void {
-    const rec = this.#rec;
-    rec.source = "foot";
-    rec.topic = topic;
-    rec.partition = partition;
-    rec.offset = m.offset;
-    rec.value = m.value;
-    rec.timestampMs = Number(m.timestamp);
-    rec.headers = headerStrings(m.headers, this.#decoder);
-    this.sink.apply(rec);
-  }
-
-  /** A repartition record: a relayed shelf record, a control record, or neither. */
+  /** A repartition record: a relayed foot or shelf record, a control record, or neither. */
   relayed(m: KafkaMessage): RelayedOutcome {
     const r = readRelayed(m.headers, m.value);
     if (r.kind === "control") {
-      this.shelf.update(r.progress);
+      this.progress.update(r.progress);
       return "control";
     }
     if (r.kind === "unknown") return "unknown";
     const rec = this.#rec;
-    rec.source = "shelf";
-    rec.topic = this.shelfTopic;
+    rec.source = r.source;
+    rec.topic = this.topics[r.source];
     rec.partition = r.partition;
     rec.offset = r.offset;
     rec.value = m.value;
@@ -121,7 +128,8 @@ export class TaskInput {
 
 /** The relay's own headers, not the record's. */
 function isRelayHeader(k: string): boolean {
-  return k === SOURCE_PARTITION_HEADER || k === SOURCE_OFFSET_HEADER || k.startsWith("pos-src-");
+  return k === SOURCE_HEADER || k === SOURCE_PARTITION_HEADER || k === SOURCE_OFFSET_HEADER ||
+    k.startsWith("pos-src-");
 }
 
 /** Headers as strings (undefined when none); `dropRelay`: without the pos-src-* ones. */

@@ -1,103 +1,82 @@
 /**
- * Where one checkout task stands: foot partition *p* and repartition partition *p* (offsets in
- * the foot consumer group, lag, the foot partition's caught-up proofs), and the shelf
- * partitions' progress as their relay tasks reported it. Offsets travel as today's
- * {@link InputOffsets}, with `shelf` meaning the repartition topic, so today's committers send
- * them unchanged.
+ * Where one checkout task stands: repartition partition *p* (its offset in the checkout group,
+ * its lag), and every foot and shelf partition's progress as its relay task reported it. The
+ * task reads nothing else, so its offsets are one partition's. They travel as today's
+ * {@link InputOffsets} so that today's committers send them unchanged: in the `shelf` slot
+ * (`foot` is always empty), with the repartition topic and the checkout group for both slots.
  * @module
  */
 import type { Progress } from "../../core/mod.ts";
 import type { CommitPositions } from "../commit_loop.ts";
-import { type InputOffsets, InputPositions, noOffsets } from "../input_positions.ts";
-import type { ShelfProgress } from "./task_input.ts";
+import { type InputOffsets, noOffsets } from "../input_positions.ts";
+import { TopicProgress } from "../progress.ts";
+import type { RelayedProgress } from "./task_input.ts";
 
-/** What a task's positions start from: committed offsets (null: none) and the logs' ends. */
+/** What a task's position starts from: the committed offset (null: none) and the log's ends. */
 export interface TaskSeed {
-  foot: { committed: bigint | null; low: bigint; high: bigint };
-  repartition: { committed: bigint | null; low: bigint; high: bigint };
-  /** The first foot offset stamped at or after `sinceMs` (null: unknown). */
-  footQuiet: { from: bigint; sinceMs: number } | null;
+  committed: bigint | null;
+  low: bigint;
+  high: bigint;
 }
 
 /** The positions of task `task`. */
 export class TaskPositions implements CommitPositions<InputOffsets> {
-  readonly inner: InputPositions;
+  /** Repartition partition *p*'s position (only that partition is ever tracked). */
+  readonly repartition: TopicProgress;
 
   constructor(
     readonly task: number,
-    topics: { foot: string; repartition: string },
-    group: string,
-    readonly idleMs: number,
-    readonly shelf: ShelfProgress,
+    topic: string,
+    readonly relayed: RelayedProgress,
     readonly startedMs = Date.now(),
   ) {
-    this.inner = new InputPositions(
-      { foot: topics.foot, shelf: topics.repartition },
-      { foot: group, shelf: group },
-      idleMs,
-      startedMs,
-    );
+    this.repartition = new TopicProgress(topic, startedMs);
   }
 
-  /** Seeds both partitions; returns where to start reading each (the next offsets). */
-  seed(s: TaskSeed): { foot: bigint; repartition: bigint } {
-    const p = this.task;
-    const foot = s.foot.committed !== null && s.foot.committed >= 0n
-      ? s.foot.committed
-      : s.foot.low;
-    const rep = s.repartition.committed !== null && s.repartition.committed >= 0n
-      ? s.repartition.committed
-      : s.repartition.low;
-    this.inner.topics.foot.seed(p, foot, s.foot.high);
-    this.inner.topics.shelf.seed(p, rep, s.repartition.high);
-    // A foot partition quiet since before the start is idle once read (as today).
-    if (s.footQuiet !== null) {
-      this.inner.topics.foot.endQuietSince(p, s.footQuiet.from, s.footQuiet.sinceMs);
-    }
-    return { foot, repartition: rep };
+  /** Seeds the partition; returns where to start reading it (the next offset). */
+  seed(s: TaskSeed): bigint {
+    const from = s.committed !== null && s.committed >= 0n ? s.committed : s.low;
+    this.repartition.seed(this.task, from, s.high);
+    return from;
   }
 
-  /** The next offset to read of the foot (`foot`) or repartition (`shelf`) partition. */
-  next(which: "foot" | "shelf"): bigint {
-    return this.inner.topics[which].partitions.get(this.task)?.next ?? 0n;
+  /** The next offset to read of the repartition partition. */
+  next(): bigint {
+    return this.repartition.partitions.get(this.task)?.next ?? 0n;
   }
 
-  /** Foot partition *p* as today, every shelf partition as its relay reported it. */
+  /**
+   * Every foot and shelf partition as its relay reported it. The repartition partition's own
+   * end proves nothing about an input: only a control record, read after the records it
+   * covers, does.
+   */
   signal(): Progress {
-    const foot = this.inner.topics.foot.signal(this.task, this.idleMs);
-    return {
-      wallMs: Date.now(),
-      partitions: [{ source: "foot", partition: this.task, ...foot }, ...this.shelf.signals()],
-    };
+    return { wallMs: Date.now(), partitions: this.relayed.signals() };
   }
 
   uncommitted(): InputOffsets {
-    return this.inner.uncommitted();
+    return { foot: [], shelf: this.repartition.uncommitted() };
   }
 
   committed(): InputOffsets {
-    return this.inner.committed();
+    return { foot: [], shelf: this.repartition.committedOffsets() };
   }
 
   markCommitted(offsets: InputOffsets): void {
-    this.inner.markCommitted(offsets);
+    this.repartition.markCommitted(offsets.shelf);
   }
 
   isEmpty(offsets: InputOffsets): boolean {
     return noOffsets(offsets);
   }
 
-  /** An end look-up of the foot topic (began at `askedAt`) and of the repartition topic. */
-  verify(footHigh: bigint, repartitionHigh: bigint, askedAt: number, answeredAt: number): void {
-    this.inner.topics.foot.verify(this.task, footHigh, askedAt, answeredAt);
-    this.inner.topics.shelf.sawHigh(this.task, repartitionHigh, answeredAt);
+  /** An end look-up of the repartition partition (lag). */
+  verify(high: bigint, answeredAt: number): void {
+    this.repartition.sawHigh(this.task, high, answeredAt);
   }
 
-  /** Records not yet read: foot, repartition. */
-  lag(): { foot: number; repartition: number } {
-    return {
-      foot: Number(this.inner.topics.foot.lag().get(this.task) ?? 0n),
-      repartition: Number(this.inner.topics.shelf.lag().get(this.task) ?? 0n),
-    };
+  /** Records of the repartition partition not yet read. */
+  lag(): number {
+    return Number(this.repartition.lag().get(this.task) ?? 0n);
   }
 }
