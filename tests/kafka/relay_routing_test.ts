@@ -1,6 +1,6 @@
 /**
- * The relay's routing and progress without a broker: where each kind of shelf record goes, what
- * moves a task's watermark, and when control records are written (lib/kafka/relay/).
+ * The relay's routing and progress without a broker: where each kind of foot and shelf record
+ * goes, what moves a task's watermark, and when control records are written (lib/kafka/relay/).
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -10,11 +10,14 @@ import { jsonLogger } from "../../lib/observe/log.ts";
 import { partitionForKey } from "../../lib/kafka/partitioner.ts";
 import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
 import type { StageDeps } from "../../lib/kafka/stage.ts";
-import { readRelayed } from "../../lib/kafka/relay_records.ts";
+import { readRelayed, type RelayProgress } from "../../lib/kafka/relay_records.ts";
+import type { RelayInput } from "../../lib/kafka/relay/input.ts";
 import { ControlTracker, Router, TaskWork } from "../../lib/kafka/relay/routing.ts";
 import { RelayTask } from "../../lib/kafka/relay/relay_task.ts";
 
 const P = 4;
+const SHELF = { source: "shelf", topic: "shelf_events", groupId: "gs" } as const;
+const FOOT = { source: "foot", topic: "foot_traffic", groupId: "gf" } as const;
 const shelf = (offset: number, value: object | string, timestamp = "1000", headers = {}) => ({
   offset: String(offset),
   value: Buffer.from(typeof value === "string" ? value : JSON.stringify(value)),
@@ -36,7 +39,7 @@ Deno.test("a pickup goes, unchanged, to its customer's partition with its source
     "1762509600123",
     { trace: Buffer.from("t1") },
   );
-  new Router(P).route(2, rec, work);
+  new Router("shelf", P).route(2, rec, work);
   assert.equal(work.records.length, 1);
   const r = work.records[0];
   assert.equal(r.partition, partitionForKey("c-17", P));
@@ -46,6 +49,7 @@ Deno.test("a pickup goes, unchanged, to its customer's partition with its source
   assert.deepEqual(r.headers.trace, Buffer.from("t1"), "the original headers");
   assert.deepEqual(readRelayed(r.headers, r.value as Buffer), {
     kind: "data",
+    source: "shelf",
     partition: 2,
     offset: "41",
   });
@@ -54,7 +58,7 @@ Deno.test("a pickup goes, unchanged, to its customer's partition with its source
 
 Deno.test("customers spread over partitions by Kafka's default partitioner", () => {
   const work = new TaskWork();
-  const router = new Router(P);
+  const router = new Router("shelf", P);
   for (let i = 0; i < 200; i++) {
     router.route(0, shelf(i, { event_type: "putback", customer_id: `c${i}`, item_id: "A" }), work);
   }
@@ -65,7 +69,7 @@ Deno.test("customers spread over partitions by Kafka's default partitioner", () 
 
 Deno.test("a skipped event type is counted, not relayed, and moves the watermark", () => {
   const work = new TaskWork();
-  const router = new Router(P);
+  const router = new Router("shelf", P);
   router.route(
     1,
     shelf(0, { event_type: "weight_change", timestamp: "2025-11-07T10:00:05Z" }),
@@ -92,7 +96,7 @@ Deno.test("a skipped event type is counted, not relayed, and moves the watermark
 
 Deno.test("an invalid record goes unchanged, keyless, to partition s mod P", () => {
   const work = new TaskWork();
-  const router = new Router(P);
+  const router = new Router("shelf", P);
   router.route(6, shelf(3, "{not json"), work);
   router.route(5, shelf(4, { event_type: "pickup", item_id: "A" }), work); // no customer
   assert.deepEqual(work.records.map((r) => [r.partition, r.key]), [[2, null], [1, null]]);
@@ -100,9 +104,58 @@ Deno.test("an invalid record goes unchanged, keyless, to partition s mod P", () 
   assert.equal(work.watermarkUs, -Infinity, "invalid records have no event time");
 });
 
+Deno.test("a foot session goes to murmur2(customer)'s partition, whatever partition it was in", () => {
+  const work = new TaskWork();
+  const session = {
+    event_type: "foot_traffic",
+    customer_id: "c-17",
+    entry_time: "2025-11-07T09:00:00Z",
+    exit_time: "2025-11-07T09:30:00Z",
+  };
+  const rec = shelf(8, session, "1762509600123", { trace: Buffer.from("t") });
+  new Router("foot", P).route(3, rec, work);
+  const [r] = work.records;
+  assert.equal(r.partition, partitionForKey("c-17", P));
+  assert.equal(r.key, "c-17");
+  assert.equal(r.value, rec.value, "the original bytes");
+  assert.equal(r.timestamp, "1762509600123");
+  assert.deepEqual(r.headers.trace, Buffer.from("t"));
+  assert.equal(r.headers["pos-src-topic"], "foot");
+  assert.deepEqual(readRelayed(r.headers, r.value as Buffer), {
+    kind: "data",
+    source: "foot",
+    partition: 3,
+    offset: "8",
+  });
+  assert.equal(work.watermarkUs, us("2025-11-07T09:00:00Z"), "the entry time, as the engine's");
+});
+
+Deno.test("foot: a skipped record moves the watermark by its entry_time only; invalid goes to s mod P", () => {
+  const work = new TaskWork();
+  const router = new Router("foot", P);
+  router.route(1, shelf(0, { event_type: "heartbeat", entry_time: "2025-11-07T09:05:00Z" }), work);
+  assert.equal(work.watermarkUs, us("2025-11-07T09:05:00Z"));
+  // No entry time: no foot event time (the Kafka timestamp is not one for the engine).
+  router.route(1, shelf(1, { event_type: "heartbeat" }, String(Date.parse("2025-11-08"))), work);
+  assert.equal(work.watermarkUs, us("2025-11-07T09:05:00Z"));
+  router.route(6, shelf(2, { event_type: "foot_traffic", entry_time: "x" }), work);
+  router.route(5, shelf(3, "[]"), work);
+  assert.deepEqual(work.records.map((r) => [r.partition, r.key]), [[2, null], [1, null]]);
+  assert.ok(work.records.every((r) => r.headers["pos-src-topic"] === "foot"));
+  assert.deepEqual([...work.take().skipped], [["heartbeat", 2]]);
+  assert.equal(work.watermarkUs, us("2025-11-07T09:05:00Z"), "invalid records have no time");
+});
+
 Deno.test("control records go to every partition, when the progress changed; a look-up alone every 500 ms", () => {
   const t = new ControlTracker();
-  const p = { partition: 1, caughtUp: true, caughtUpAtMs: 5, idle: false, watermarkUs: 9 };
+  const p: RelayProgress = {
+    source: "foot",
+    partition: 1,
+    caughtUp: true,
+    caughtUpAtMs: 5,
+    idle: false,
+    watermarkUs: 9,
+  };
   const recs = t.records(p, P);
   assert.deepEqual(recs.map((r) => r.partition), [0, 1, 2, 3]);
   for (const r of recs) {
@@ -118,7 +171,7 @@ Deno.test("control records go to every partition, when the progress changed; a l
 });
 
 /** A task with a fake producer that records what each transaction did. */
-function fakeTask(s: number) {
+function fakeTask(s: number, input: RelayInput = SHELF) {
   const calls: string[] = [];
   const sent: { partition?: number; headers?: unknown }[] = [];
   const tx = {
@@ -132,7 +185,10 @@ function fakeTask(s: number) {
     abort: () => (calls.push("abort"), Promise.resolve()),
   };
   const producer = { transaction: () => Promise.resolve(tx), disconnect: () => Promise.resolve() };
-  const kafka = { producer: () => producer } as unknown as Kafka;
+  const ids: string[] = [];
+  const kafka = {
+    producer: (o: { transactionalId: string }) => (ids.push(o.transactionalId), producer),
+  } as unknown as Kafka;
   const { config } = parseServiceConfig(["--idle-sec", "1"], () => undefined);
   const deps: StageDeps = {
     kafka,
@@ -143,15 +199,16 @@ function fakeTask(s: number) {
     stop: new AbortController().signal,
     taskCount: P,
   };
-  const task = new RelayTask(s, kafka, deps);
+  const task = new RelayTask(s, kafka, deps, input);
   task.progress.seed(s, 10n, 12n);
   task.state = "running";
-  return { task, calls, sent, config };
+  return { task, calls, sent, config, ids };
 }
 
 Deno.test("a task's transaction: records, control records to every partition, offset, commit", async () => {
-  const { task, calls, sent, config } = fakeTask(1);
-  const router = new Router(P);
+  const { task, calls, sent, ids } = fakeTask(1);
+  assert.deepEqual(ids, ["pos-producer-shelf-relay-1"]);
+  const router = new Router("shelf", P);
   const batch = (first: number, values: object[]) => ({
     firstOffset: () => String(first),
     lastOffset: () => String(first + values.length - 1),
@@ -174,6 +231,7 @@ Deno.test("a task's transaction: records, control records to every partition, of
   const t = task.take()!;
   assert.equal(t.offset, "12");
   assert.deepEqual(t.progress, {
+    source: "shelf",
     partition: 1,
     caughtUp: true,
     caughtUpAtMs: t0 + 100,
@@ -187,8 +245,8 @@ Deno.test("a task's transaction: records, control records to every partition, of
     "send",
     `offsets ${
       JSON.stringify({
-        consumerGroupId: config.groupIdShelf,
-        topics: [{ topic: config.shelfTopic, partitions: [{ partition: 1, offset: "12" }] }],
+        consumerGroupId: SHELF.groupId,
+        topics: [{ topic: SHELF.topic, partitions: [{ partition: 1, offset: "12" }] }],
       })
     }`,
     "commit",
@@ -204,4 +262,43 @@ Deno.test("a task's transaction: records, control records to every partition, of
   assert.equal(again.offset, undefined);
   assert.equal(again.records.length, P);
   assert.equal(again.progress.idle, true, "nothing produced for the idle time (1 s)");
+});
+
+Deno.test("a foot task: its own transactional id, offsets in the foot group, controls name foot", async () => {
+  const { task, calls, sent, ids } = fakeTask(2, FOOT);
+  assert.deepEqual(ids, ["pos-producer-foot-relay-2"]);
+  const session = {
+    event_type: "foot_traffic",
+    customer_id: "c9",
+    entry_time: "2025-11-07T09:00:00Z",
+    exit_time: "2025-11-07T09:10:00Z",
+  };
+  const batch = {
+    firstOffset: () => "10",
+    lastOffset: () => "11",
+    highWatermark: "12",
+    messages: [shelf(10, session), shelf(11, { ...session, customer_id: "c10" })],
+  };
+  // deno-lint-ignore no-explicit-any
+  assert.equal(task.read(batch as any, new Router("foot", P)), 2);
+  const t = task.take()!;
+  assert.equal(t.progress.source, "foot");
+  assert.equal(t.progress.watermarkUs, us("2025-11-07T09:00:00Z"));
+  // deno-lint-ignore no-explicit-any
+  await task.commit(t, {} as any);
+  const offsets = { partition: 2, offset: "12" };
+  const group = {
+    consumerGroupId: "gf",
+    topics: [{ topic: "foot_traffic", partitions: [offsets] }],
+  };
+  assert.deepEqual(calls, ["send", `offsets ${JSON.stringify(group)}`, "commit"]);
+  const kinds = sent.map((m) => readRelayed(m.headers as never, (m as { value: Buffer }).value));
+  assert.deepEqual(kinds.slice(0, 2).map((k) => k.kind === "data" && k.source), ["foot", "foot"]);
+  assert.deepEqual(sent.slice(0, 2).map((m) => m.partition), [
+    partitionForKey("c9", P),
+    partitionForKey("c10", P),
+  ]);
+  const controls = kinds.slice(2);
+  assert.equal(controls.length, P);
+  for (const c of controls) assert.ok(c.kind === "control" && c.progress.source === "foot");
 });

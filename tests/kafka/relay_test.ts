@@ -1,30 +1,33 @@
 /**
- * The relay stage on a real broker: unkeyed shelf records produced by kcat over three
+ * The relay stages on a real broker: unkeyed shelf records produced by kcat over three
  * partitions come out of the repartition topic exactly once (read_committed), each in its
  * customer's partition; once the input is idle, every repartition partition carries control
  * records saying each shelf partition is caught up; two relays in one group split the shelf
- * partitions and still relay each record once.
+ * partitions and still relay each record once (foot sessions: relay_foot_test.ts).
  */
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
-import { parseServiceConfig } from "../../lib/cli/config.ts";
-import { createKafka } from "../../lib/kafka/client.ts";
 import { partitionForKey } from "../../lib/kafka/partitioner.ts";
-import { readRelayed, type RelayProgress } from "../../lib/kafka/relay_records.ts";
-import { runRelay } from "../../lib/kafka/relay/mod.ts";
-import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
-import type { StageDeps } from "../../lib/kafka/stage.ts";
-import { jsonLogger } from "../../lib/observe/log.ts";
-import { testBroker, uniqueName } from "../support/kafka.ts";
+import { readRelayed } from "../../lib/kafka/relay_records.ts";
+import { testBroker } from "../support/kafka.ts";
 import { createTopics, testKafka } from "../support/kafka_client.ts";
 import { eventually } from "../support/service_process.ts";
-import { kcat, type Read, readTopic } from "../support/relay_topics.ts";
+import {
+  hasKcat,
+  kcat,
+  latestControls,
+  type Read,
+  readTopic,
+  type RelayNames,
+  relayNames,
+  startRelay as startRelayOf,
+} from "../support/relay_topics.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const SHELF_PARTITIONS = 3;
 const P = 4;
-const hasKcat = await new Deno.Command("kcat", { args: ["-V"], stdout: "null", stderr: "null" })
-  .output().then((o) => o.success, () => false);
+const startRelay = (bootstrap: string, names: RelayNames, extra: string[] = []) =>
+  startRelayOf(bootstrap, names, P, extra);
 
 /** Shelf lines: pickups of 40 customers, weight changes (skipped), and garbage (invalid). */
 function shelfLines(from: number, n: number): string[] {
@@ -47,67 +50,17 @@ function shelfLines(from: number, n: number): string[] {
   return lines;
 }
 
-/** One relay "instance": its own client, the shared names, a stop, and its task changes. */
-function startRelay(bootstrap: string, names: Record<string, string>, extra: string[] = []) {
-  const { config } = parseServiceConfig([
-    "--broker",
-    bootstrap,
-    "--shelf-topic",
-    names.shelf,
-    "--group-id-shelf",
-    names.group,
-    "--application-id",
-    names.app,
-    "--repartition-topic",
-    names.repartition,
-    "--commit-interval-ms",
-    "100",
-    "--idle-sec",
-    "1",
-    "--log-level",
-    "warn",
-    ...extra,
-  ], () => undefined);
-  const log = jsonLogger("warn");
-  const stop = new AbortController();
-  const owned = new Set<number>();
-  const metrics = new ServiceMetrics();
-  const deps: StageDeps = {
-    kafka: createKafka(config, log),
-    config,
-    log,
-    metrics,
-    tasks: {
-      assigned: (_stage, task, on) => on ? owned.add(task) : owned.delete(task),
-      lag() {},
-      restored() {},
-      openCarts() {},
-    },
-    stop: stop.signal,
-    taskCount: P,
-  };
-  const done = runRelay(deps);
-  done.catch(() => {});
-  return { done, stop: () => (stop.abort(), done), owned, metrics };
-}
-
 async function setUp() {
   const { bootstrap } = await testBroker();
   const kafka = testKafka(bootstrap);
-  const id = uniqueName("relay");
-  const names = {
-    shelf: `${id}-shelf`,
-    repartition: `${id}-repartition`,
-    group: `${id}-gs`,
-    app: id,
-  };
+  const names = relayNames();
   await createTopics(kafka, [names.shelf], SHELF_PARTITIONS);
-  await createTopics(kafka, [names.repartition], P);
+  await createTopics(kafka, [names.repartition, names.foot], P);
   return { bootstrap, kafka, names };
 }
 
 /** Checks the repartition topic against the shelf topic: every relayable record exactly once. */
-async function relayedExactlyOnce(kafka: Kafka, names: Record<string, string>, total: number) {
+async function relayedExactlyOnce(kafka: Kafka, names: RelayNames, total: number) {
   const shelf = await readTopic(kafka, names.shelf);
   assert.equal(shelf.length, total);
   assert.equal(new Set(shelf.map((r) => r.partition)).size, SHELF_PARTITIONS, "kcat spread them");
@@ -116,9 +69,10 @@ async function relayedExactlyOnce(kafka: Kafka, names: Record<string, string>, t
   await eventually(
     "every relayable record relayed",
     async () => {
-      data = (await readTopic(kafka, names.repartition)).filter((r) =>
-        readRelayed(r.headers, r.value).kind === "data"
-      );
+      data = (await readTopic(kafka, names.repartition)).filter((r) => {
+        const k = readRelayed(r.headers, r.value);
+        return k.kind === "data" && k.source === "shelf";
+      });
       return data.length >= relayable.length;
     },
     60_000,
@@ -148,16 +102,6 @@ async function relayedExactlyOnce(kafka: Kafka, names: Record<string, string>, t
   assert.equal(data.length, relayable.length);
 }
 
-/** The latest control record per (repartition partition, shelf partition). */
-async function latestControls(kafka: Kafka, topic: string) {
-  const latest = new Map<string, RelayProgress>();
-  for (const r of await readTopic(kafka, topic)) {
-    const c = readRelayed(r.headers, r.value);
-    if (c.kind === "control") latest.set(`${r.partition}/${c.progress.partition}`, c.progress);
-  }
-  return latest;
-}
-
 Deno.test({
   name: "the relay writes each shelf record once, by customer, says when it is caught up, " +
     "and a restart goes on from its commits",
@@ -176,7 +120,7 @@ Deno.test({
           const latest = await latestControls(kafka, names.repartition);
           for (let p = 0; p < P; p++) {
             for (let s = 0; s < SHELF_PARTITIONS; s++) {
-              const c = latest.get(`${p}/${s}`);
+              const c = latest.get(`${p}/shelf/${s}`);
               if (!c?.caughtUp || !c.idle || c.watermarkUs === undefined) return false;
             }
           }
@@ -250,7 +194,7 @@ Deno.test({
     await kcat(bootstrap, names.shelf, first);
     const relay = startRelay(bootstrap, names);
     const zombie = kafka.producer({
-      transactionalId: `${names.app}-relay-0`,
+      transactionalId: `${names.app}-shelf-relay-0`,
       idempotent: true,
       maxInFlightRequests: 1,
     });
