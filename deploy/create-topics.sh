@@ -2,7 +2,7 @@
 # Creates pos-producer's topics (idempotent), as `pos-producer --create-topics` would: the four
 # data topics with TOPIC_PARTITIONS partitions, then the internal topics with as many partitions
 # as the foot topic has (P, however it was made): the repartition topic (REPARTITION_TOPIC,
-# default <APPLICATION_ID>-shelf-by-customer, not compacted) and the compacted state changelog.
+# default <APPLICATION_ID>-by-customer, not compacted) and the compacted state changelog.
 # P is also the most instances that get work (docs/service.md, "Several instances"). Runs in the
 # apache/kafka image (docker-compose.yml, service `topics`); any shell with kafka-topics.sh works:
 #   KAFKA_BROKER=host:9092 deploy/create-topics.sh
@@ -15,7 +15,7 @@ topics_sh=${KAFKA_TOPICS_SH:-$(command -v kafka-topics.sh || echo /opt/kafka/bin
 foot=${FOOT_TOPIC:-foot_traffic}
 # As the service: APPLICATION_ID, else the deprecated TRANSACTIONAL_ID, else pos-producer.
 app=${APPLICATION_ID:-${TRANSACTIONAL_ID:-pos-producer}}
-repartition=${REPARTITION_TOPIC:-$app-shelf-by-customer}
+repartition=${REPARTITION_TOPIC:-$app-by-customer}
 
 # Wait for the broker (compose also waits for its health check; this covers plain use).
 for i in $(seq 1 60); do

@@ -77,14 +77,15 @@ export const SERVICE_OPTIONS = {
     flag: "group-id-shelf",
     env: "GROUP_ID_SHELF",
     default: "pos-simulator-shelf",
-    help: "consumer group of the shelf topic",
+    help: "consumer group of the shelf topic (its relay: this group's lag is the shelf input's)",
     parse: nonEmpty,
   },
   groupIdFoot: {
     flag: "group-id-foot",
     env: "GROUP_ID_FOOT",
     default: "pos-simulator-foot",
-    help: "consumer group of the foot-traffic topic",
+    help:
+      "consumer group of the foot-traffic topic (its relay: this group's lag is the foot input's)",
     parse: nonEmpty,
   },
   storeParquet: {
@@ -166,7 +167,8 @@ export const SERVICE_OPTIONS = {
     env: "APPLICATION_ID",
     default: "pos-producer",
     help: "shared by every instance: prefix of the per-task transactional ids " +
-      "(<id>-relay-<s>, <id>-task-<p>) and of the default repartition topic " +
+      "(<id>-foot-relay-<s>, <id>-shelf-relay-<s>, <id>-task-<p>), of the checkout tasks' " +
+      "consumer group (<id>-checkout) and of the default repartition topic " +
       "(unset: TRANSACTIONAL_ID if set, so an upgrade keeps its ids' prefix)",
     parse: nonEmpty,
   },
@@ -175,7 +177,7 @@ export const SERVICE_OPTIONS = {
     env: "REPARTITION_TOPIC",
     default: "",
     help: "internal topic of shelf events keyed by customer, as many partitions as the foot " +
-      "topic (empty: <APPLICATION_ID>-shelf-by-customer)",
+      "topic (empty: <APPLICATION_ID>-by-customer)",
     parse: string,
   },
   transactionalId: {
@@ -277,7 +279,7 @@ export function parseServiceConfig(
 /**
  * Fills in the names that default to others: the application id (`APPLICATION_ID`, else the
  * deprecated `TRANSACTIONAL_ID`, else `pos-producer`), the repartition topic
- * (`<application id>-shelf-by-customer` when empty) and `transactionalId` (the application id when
+ * (`<application id>-by-customer` when empty) and `transactionalId` (the application id when
  * unset), so every field of the result is the final name.
  */
 export function resolveNames(values: ServiceConfig): ServiceConfig {
@@ -285,7 +287,7 @@ export function resolveNames(values: ServiceConfig): ServiceConfig {
     SERVICE_OPTIONS.applicationId.default;
   const repartitionTopic = values.repartitionTopic?.trim()
     ? values.repartitionTopic.trim()
-    : `${applicationId}-shelf-by-customer`;
+    : `${applicationId}-by-customer`;
   return {
     ...values,
     applicationId,

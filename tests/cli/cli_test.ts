@@ -109,18 +109,18 @@ Deno.test("APPLICATION_ID, its TRANSACTIONAL_ID stand-in, and the repartition to
   };
   assert.deepEqual(parse({}), [
     "pos-producer",
-    "pos-producer-shelf-by-customer",
+    "pos-producer-by-customer",
     "pos-producer",
   ]);
   // An upgrade that set TRANSACTIONAL_ID keeps its ids' prefix.
   assert.deepEqual(parse({ TRANSACTIONAL_ID: "store-7" }), [
     "store-7",
-    "store-7-shelf-by-customer",
+    "store-7-by-customer",
     "store-7",
   ]);
   assert.deepEqual(parse({ TRANSACTIONAL_ID: "old", APPLICATION_ID: "app" }), [
     "app",
-    "app-shelf-by-customer",
+    "app-by-customer",
     "old",
   ]);
   assert.deepEqual(parse({ APPLICATION_ID: "app" }, ["--application-id", "flag"])[0], "flag");

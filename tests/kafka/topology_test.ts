@@ -111,7 +111,7 @@ Deno.test(
     const { bootstrap } = await testBroker();
     // The repartition topic's default name follows the application id.
     const { config } = names("topo-make", { APPLICATION_ID: `app-${crypto.randomUUID()}` });
-    assert.equal(config.repartitionTopic, `${config.applicationId}-shelf-by-customer`);
+    assert.equal(config.repartitionTopic, `${config.applicationId}-by-customer`);
     await inputs(bootstrap, config, 5, 2);
     await withAdmin(bootstrap, async (admin) => {
       assert.deepEqual(await checkTopology(admin, config, quiet), {

@@ -160,7 +160,7 @@ Deno.test("create-topics.sh: data topics with TOPIC_PARTITIONS, internal ones wi
     for (const t of ["foot_traffic", "shelf_events", "pos_transactions", "pos_dlq"]) {
       assert.equal(partitions(t)[0], dataCount, t);
     }
-    const [rep, repLine] = partitions("pos-producer-shelf-by-customer");
+    const [rep, repLine] = partitions("pos-producer-by-customer");
     assert.equal(rep, 6);
     assert.match(repLine, /cleanup\.policy=delete/);
     const [state, stateLine] = partitions("pos_producer_state");
