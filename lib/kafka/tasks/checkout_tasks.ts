@@ -89,12 +89,14 @@ class CheckoutStage {
     this.#wire(consumer, ctx);
     await consumer.connect();
     await consumer.subscribe({ topic: config.repartitionTopic, fromBeginning: true });
-    await consumer.run({
+    const joined = consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.#route(payload),
-    });
+    }).catch((e) => this.fail(e));
+    // The first join waits out a killed member's session timeout: a stop must not wait for it.
+    await Promise.race([joined, untilAborted(stop), this.#failed.promise]);
     const polling = this.#poll();
     await Promise.race([untilAborted(stop), this.#failed.promise]);
     // SIGINT/SIGTERM: stop fetching; every running task commits what it applied.
