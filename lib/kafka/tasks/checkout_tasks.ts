@@ -27,6 +27,9 @@ import type { InputPartitions } from "./task_input.ts";
 
 export { checkoutGroupId, type CheckoutTasksDeps } from "./task_context.ts";
 
+/** How long a stop waits for the consumer to leave the group. */
+const DISCONNECT_BOUND_MS = 2000;
+
 /**
  * Runs this instance's checkout tasks until `deps.stop` aborts (each task then commits what it
  * applied) and resolves; rejects on a failure that is not one task's fencing.
@@ -110,7 +113,12 @@ class CheckoutStage {
   async close(): Promise<void> {
     for (const t of this.tasks.values()) t.revoke();
     await Promise.allSettled([...this.#lives]);
-    await this.#consumer?.disconnect().catch(() => {});
+    // KafkaJS's disconnect waits for pending requests, a first JoinGroup among them (up to a
+    // killed member's session timeout): past the bound the process's exit ends it.
+    const bound = new AbortController();
+    const gone = this.#consumer?.disconnect().catch(() => {});
+    await Promise.race([gone, sleep(DISCONNECT_BOUND_MS, bound.signal)]);
+    bound.abort();
     await this.#admin?.disconnect().catch(() => {});
   }
 
