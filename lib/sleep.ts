@@ -29,6 +29,32 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Resolves when `signal` aborts (at once if it has). */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((r) => signal.addEventListener("abort", () => r(), { once: true }));
+}
+
+/** Waits for `work`, but at most `ms` (it goes on; the caller stops waiting). */
+export async function atMost(ms: number, work: Promise<unknown>): Promise<void> {
+  const bound = new AbortController();
+  await Promise.race([work.catch(() => {}), sleep(ms, bound.signal)]);
+  bound.abort(); // no timer outlives the wait
+}
+
+/** `work`, or an error naming `what` once `ms` have passed (a hang becomes a retry). */
+export async function withDeadline<T>(ms: number, work: Promise<T>, what: string): Promise<T> {
+  const bound = new AbortController();
+  const late = sleep(ms, bound.signal).then(() => {
+    if (!bound.signal.aborted) throw new Error(`${what}: no answer in ${ms / 1000} s`);
+  });
+  try {
+    return await Promise.race([work, late as Promise<never>]);
+  } finally {
+    bound.abort(); // no timer outlives the wait
+  }
+}
+
 /**
  * Capped exponential back-off: each retry waits twice as long as the one before, up to `maxMs`;
  * a try that ran well for `resetAfterMs` starts again from `firstMs` (a fault long after a good

@@ -22,6 +22,19 @@ import { sleep } from "../sleep.ts";
 import { type PipelineFailure, RebalanceError } from "./failure.ts";
 import type { WorkGate } from "./work_gate.ts";
 
+/**
+ * How often the ends of the input partitions are looked up: a caught-up partition passes the
+ * wall clock of its latest look-up, so this bounds the checkout delay of a quiet store.
+ */
+export const OFFSETS_POLL_MS = 100;
+/**
+ * Records applied but not yet in a commit, at most: bounds the work per transaction (about one
+ * 100 ms interval of a backlog) and the memory between commits.
+ */
+export const MAX_UNCOMMITTED_RECORDS = 20_000;
+/** With nothing to commit for this long, a commit of unchanged offsets checks for fencing. */
+export const FENCING_PROBE_MS = 3000;
+
 /** Where the inputs stand, as the commit loop needs it (lib/kafka/input_positions.ts). */
 export interface CommitPositions<O> {
   /** The engine's progress signal now. */

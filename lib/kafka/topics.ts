@@ -11,36 +11,23 @@ import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
 
 /**
- * Creates the missing topics: the four data topics (unless `stateOnly`) and the state changelog
- * (unless `dataOnly`), which is compacted and must never lose the latest state of a customer.
- * The changelog is made with `topicPartitions` here; {@link checkTopology} makes it (and the
- * repartition topic) with the foot topic's count, and is what the scale-out service calls.
+ * Creates the missing data topics (inputs and outputs) with `topicPartitions`. The internal
+ * topics are {@link checkTopology}'s: it makes them with the foot topic's count.
  */
 export async function ensureTopics(
   admin: Admin,
   config: ServiceConfig,
   log: Logger,
-  opts: { stateOnly?: boolean; dataOnly?: boolean } = {},
 ): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const wanted: {
     topic: string;
     numPartitions: number;
-    configEntries?: { name: string; value: string }[];
   }[] = [];
-  if (!opts.stateOnly) {
-    for (const topic of [config.footTopic, config.shelfTopic, config.posTopic, config.dlqTopic]) {
-      if (topic && !existing.has(topic)) {
-        wanted.push({ topic, numPartitions: config.topicPartitions });
-      }
+  for (const topic of [config.footTopic, config.shelfTopic, config.posTopic, config.dlqTopic]) {
+    if (topic && !existing.has(topic)) {
+      wanted.push({ topic, numPartitions: config.topicPartitions });
     }
-  }
-  if (!opts.dataOnly && !existing.has(config.stateTopic)) {
-    wanted.push({
-      topic: config.stateTopic,
-      numPartitions: config.topicPartitions,
-      configEntries: CHANGELOG_CONFIG,
-    });
   }
   if (wanted.length === 0) return;
   try {
@@ -124,7 +111,7 @@ export async function checkTopology(
   stop: AbortSignal = new AbortController().signal,
 ): Promise<Topology> {
   checkNames(config);
-  if (config.createTopics) await ensureTopics(admin, config, log, { dataOnly: true });
+  if (config.createTopics) await ensureTopics(admin, config, log);
   await waitForTopics(admin, [config.footTopic, config.shelfTopic], log, stop);
   if (stop.aborted) return { taskCount: 0, shelfPartitions: 0 };
   const counts = await partitionCounts(admin, [config.footTopic, config.shelfTopic]);

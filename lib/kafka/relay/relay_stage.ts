@@ -14,16 +14,15 @@ import type { StageDeps, StageKind } from "../stage.ts";
 import { FencedError } from "../fencing.ts";
 import { PipelineFailure } from "../failure.ts";
 import { WorkGate } from "../work_gate.ts";
-import { sleep } from "../../sleep.ts";
+import { MAX_UNCOMMITTED_RECORDS, OFFSETS_POLL_MS } from "../commit_loop.ts";
+import { atMost, sleep, untilAborted } from "../../sleep.ts";
 import { Router } from "./routing.ts";
 import type { RelayTask, TakenWork } from "./relay_task.ts";
 import { RelayTasks } from "./relay_tasks.ts";
 import { type RelayInput, relayStageKind } from "./input.ts";
 
-/** Records read and not yet in a commit, at most (as the single pipeline's). */
-const MAX_UNCOMMITTED_RECORDS = 20_000;
-/** How often the input partitions' ends are looked up (bounds an idle store's checkout delay). */
-const OFFSETS_POLL_MS = 100;
+/** How long a stop waits for the consumer to leave its group. */
+const DISCONNECT_BOUND_MS = 2000;
 
 /**
  * Runs the relay of `input` (foot or shelf: both are relayed, since upstream partitioners
@@ -87,12 +86,14 @@ class RelayStage {
     await this.consumer.connect();
     this.#connected = true;
     await this.consumer.subscribe({ topic: this.input.topic, fromBeginning: true });
-    await this.consumer.run({
+    const joined = this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.#eachBatch(payload),
-    });
+    }).catch((e) => this.failure.fail(e));
+    // The first join waits out a killed member's session timeout: a stop must not wait for it.
+    await Promise.race([joined, untilAborted(stop), this.failure.promise]);
     this.#polling = this.#pollEnds();
     while (!stop.aborted) {
       await this.#untilNext();
@@ -109,7 +110,9 @@ class RelayStage {
   async close(): Promise<void> {
     await this.#polling.catch(() => {});
     await this.tasks.stopAll().catch(() => {});
-    if (this.#connected) await this.consumer.disconnect().catch(() => {});
+    // KafkaJS's disconnect waits for pending requests, a first JoinGroup among them (up to a
+    // killed member's session timeout): past the bound the process's exit ends it.
+    if (this.#connected) await atMost(DISCONNECT_BOUND_MS, this.consumer.disconnect());
     await this.admin.disconnect().catch(() => {});
   }
 

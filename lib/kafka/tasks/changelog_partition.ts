@@ -12,7 +12,6 @@ import { AssignerProtocol } from "kafkajs";
 import type { Engine } from "../../core/mod.ts";
 import type { Logger } from "../../observe/log.ts";
 import { sleep } from "../../sleep.ts";
-import { restoreInto } from "../state_restore.ts";
 
 /** Gives up when the partition makes no progress for this long. */
 const STALL_MS = 60_000;
@@ -144,4 +143,23 @@ async function untilRead(
     }
     await sleep(CHECK_MS, signal);
   }
+}
+
+/** Restores every live key into `engine`; an unreadable one is logged and skipped. */
+function restoreInto(
+  engine: Engine,
+  latest: Map<string, string | null>,
+  log: Logger,
+): number {
+  let customers = 0;
+  for (const [key, value] of latest) {
+    if (value === null) continue;
+    try {
+      engine.restore(key, value);
+      customers++;
+    } catch (e) {
+      log.error("unreadable state record skipped", { key, error: e });
+    }
+  }
+  return customers;
 }

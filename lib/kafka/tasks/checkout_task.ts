@@ -12,23 +12,22 @@
 import type { EachBatchPayload, Producer } from "kafkajs";
 import { Engine, type EngineMetrics } from "../../core/mod.ts";
 import { EngineDriver } from "../../drive/driver.ts";
-import { CommitLoop } from "../commit_loop.ts";
+import { CommitLoop, FENCING_PROBE_MS, MAX_UNCOMMITTED_RECORDS } from "../commit_loop.ts";
 import { type KafkaCommitter, kafkaCommitter } from "../committer.ts";
 import { PipelineFailure } from "../failure.ts";
 import { FencedError } from "../fencing.ts";
 import type { InputOffsets } from "../input_positions.ts";
-import {
-  FENCING_PROBE_MS,
-  logDlq,
-  MAX_UNCOMMITTED_RECORDS,
-  observeCheckoutDelays,
-} from "../pipeline.ts";
+import { logDlq, observeCheckoutDelays } from "./commit_reports.ts";
 import { taskTransactionalId } from "../stage.ts";
 import { WorkGate } from "../work_gate.ts";
+import { withDeadline } from "../../sleep.ts";
 import { RelayedProgress, TaskInput } from "./task_input.ts";
 import { TaskPositions } from "./task_positions.ts";
 import type { TaskContext } from "./task_context.ts";
 import { checkoutGroupId, seedTask } from "./task_context.ts";
+
+/** How long a task's fencing or committed-offset look-up may take before the stage restarts. */
+const START_BOUND_MS = 30_000;
 
 /** Where a task is in its life. */
 export type TaskState = "starting" | "running" | "stopped";
@@ -102,9 +101,19 @@ export class CheckoutTask {
     const { config } = deps;
     io.consumer.pause(this.partitions); // synchronously, in the join that assigned the task
     const ended = AbortSignal.any([this.#revoked.signal, deps.stop]);
-    this.#producer = await this.#connectProducer();
+    // Fencing waits for the previous owner's transaction; past the bound the stage fails and
+    // the instance starts again rather than hold the task for ever.
+    this.#producer = await withDeadline(
+      START_BOUND_MS,
+      this.#connectProducer(),
+      `task ${this.task}: fencing`,
+    );
     if (ended.aborted) return false;
-    const seed = await seedTask(this.ctx, this.task);
+    const seed = await withDeadline(
+      START_BOUND_MS,
+      seedTask(this.ctx, this.task),
+      `task ${this.task}: committed offsets`,
+    );
     if (ended.aborted) return false;
     const engine = this.#newEngine();
     const restored = await io.restore(this.task, engine, ended);

@@ -11,8 +11,8 @@
  */
 import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
 import { RateLimiter } from "../../observe/log.ts";
-import { sleep } from "../../sleep.ts";
-import { OFFSETS_POLL_MS } from "../pipeline.ts";
+import { atMost, sleep, untilAborted } from "../../sleep.ts";
+import { OFFSETS_POLL_MS } from "../commit_loop.ts";
 import { waitForTopics } from "../topics.ts";
 import { coPartitionedAssigner } from "./assigner.ts";
 import { CheckoutTask } from "./checkout_task.ts";
@@ -115,10 +115,7 @@ class CheckoutStage {
     await Promise.allSettled([...this.#lives]);
     // KafkaJS's disconnect waits for pending requests, a first JoinGroup among them (up to a
     // killed member's session timeout): past the bound the process's exit ends it.
-    const bound = new AbortController();
-    const gone = this.#consumer?.disconnect().catch(() => {});
-    await Promise.race([gone, sleep(DISCONNECT_BOUND_MS, bound.signal)]);
-    bound.abort();
+    if (this.#consumer) await atMost(DISCONNECT_BOUND_MS, this.#consumer.disconnect());
     await this.#admin?.disconnect().catch(() => {});
   }
 
@@ -264,10 +261,4 @@ class CheckoutStage {
     metrics.observeEngine(stageMetrics(this.#retired, live));
     metrics.observeMemory();
   }
-}
-
-/** Resolves when `signal` aborts (at once if it has). */
-function untilAborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((r) => signal.addEventListener("abort", () => r(), { once: true }));
 }
