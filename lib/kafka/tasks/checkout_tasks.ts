@@ -189,10 +189,12 @@ class CheckoutStage {
       consumerStopped: () => this.#consumerStopped ??= this.#consumer!.stop(),
       onRunning: () => this.#ready(),
       onFenced: (t) => {
-        if (this.tasks.get(t.task) !== t) return;
+        if (this.tasks.get(t.task) !== t) return; // revoked meanwhile: the move was announced
         this.tasks.delete(t.task);
         deps.tasks.assigned("task", t.task, false);
-        this.#ready();
+        // Still ours by the last assignment, yet another owner fenced it: this instance's view
+        // of the group is stale (it was paused past its session). Starting over rejoins.
+        this.fail(new Error(`checkout task ${t.task} was taken over while assigned here`));
       },
       retire: (m) => this.#retire(m),
       unknownRelayed: (task, offset) => {
