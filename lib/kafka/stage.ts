@@ -4,7 +4,7 @@
  * their own consumer group and their own per-task transactional producers on one Kafka client.
  * @module
  */
-import type { Kafka } from "kafkajs";
+import type { ConsumerConfig, Kafka } from "kafkajs";
 import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
@@ -41,4 +41,23 @@ export interface StageDeps {
 /** The transactional id of a task: fences the task's previous owner when a new one starts it. */
 export function taskTransactionalId(applicationId: string, stage: StageKind, task: number): string {
   return `${applicationId}-${stage}-${task}`;
+}
+
+/**
+ * The consumer settings both stages use: read_committed, a 10 s session (a killed instance's
+ * tasks move that fast), bounded fetches (memory), and no restart behind the tasks' backs (it
+ * would re-deliver what they hold).
+ */
+export function stageConsumerConfig(groupId: string): ConsumerConfig {
+  return {
+    groupId,
+    readUncommitted: false,
+    maxWaitTimeInMs: 100,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 20_000,
+    heartbeatInterval: 1000,
+    maxBytesPerPartition: 512 * 1024,
+    maxBytes: 2 * 1024 * 1024,
+    retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
+  };
 }

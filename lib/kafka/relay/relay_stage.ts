@@ -10,7 +10,7 @@
  * @module
  */
 import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
-import type { StageDeps, StageKind } from "../stage.ts";
+import { stageConsumerConfig, type StageDeps, type StageKind } from "../stage.ts";
 import { FencedError } from "../fencing.ts";
 import { PipelineFailure } from "../failure.ts";
 import { WorkGate } from "../work_gate.ts";
@@ -57,18 +57,7 @@ class RelayStage {
     this.kind = relayStageKind(input.source);
     this.router = new Router(input.source, deps.taskCount);
     this.admin = deps.kafka.admin();
-    this.consumer = deps.kafka.consumer({
-      groupId: input.groupId,
-      readUncommitted: false,
-      maxWaitTimeInMs: 100,
-      sessionTimeout: 10_000,
-      rebalanceTimeout: 20_000,
-      heartbeatInterval: 1000,
-      maxBytesPerPartition: 512 * 1024,
-      maxBytes: 2 * 1024 * 1024,
-      // Never restart behind our back: the tasks hold what the consumer delivered.
-      retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
-    });
+    this.consumer = deps.kafka.consumer(stageConsumerConfig(input.groupId));
     this.tasks = new RelayTasks(
       deps,
       deps.kafka,

@@ -14,6 +14,7 @@ import { RateLimiter } from "../../observe/log.ts";
 import { atMost, sleep, untilAborted } from "../../sleep.ts";
 import { OFFSETS_POLL_MS } from "../commit_loop.ts";
 import { waitForTopics } from "../topics.ts";
+import { stageConsumerConfig } from "../stage.ts";
 import { coPartitionedAssigner } from "./assigner.ts";
 import { CheckoutTask } from "./checkout_task.ts";
 import { stageMetrics, zeroMetrics } from "./engine_totals.ts";
@@ -121,18 +122,9 @@ class CheckoutStage {
 
   #makeConsumer(): Consumer {
     return this.deps.kafka.consumer({
-      groupId: checkoutGroupId(this.deps.config.applicationId),
-      readUncommitted: false,
-      maxWaitTimeInMs: 100,
-      sessionTimeout: 10_000,
-      rebalanceTimeout: 20_000,
-      heartbeatInterval: 1000,
-      maxBytesPerPartition: 512 * 1024,
-      maxBytes: 2 * 1024 * 1024,
+      ...stageConsumerConfig(checkoutGroupId(this.deps.config.applicationId)),
       // Sticky: this member says which tasks it runs, so a rebalance leaves them here.
       partitionAssigners: [coPartitionedAssigner(() => [...this.tasks.keys()])],
-      // Never restart behind the tasks' backs: it would re-deliver what their engines hold.
-      retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
     });
   }
 
