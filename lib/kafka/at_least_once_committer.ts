@@ -7,7 +7,7 @@
 import type { Consumer, Producer } from "kafkajs";
 import { PROGRESS_KEY, type Source } from "../core/mod.ts";
 import type { Commit } from "../drive/committer.ts";
-import { type InputOffsets, SOURCES } from "./input_positions.ts";
+import { type InputOffsets, SOURCES } from "./input_offsets.ts";
 import { chunked, outputBatches, type OutputTopics } from "./output_messages.ts";
 import type { InputGroups, KafkaCommitter } from "./committer.ts";
 

@@ -35,7 +35,7 @@ export const MAX_UNCOMMITTED_RECORDS = 20_000;
 /** With nothing to commit for this long, a commit of unchanged offsets checks for fencing. */
 export const FENCING_PROBE_MS = 3000;
 
-/** Where the inputs stand, as the commit loop needs it (lib/kafka/input_positions.ts). */
+/** Where the inputs stand, as the commit loop needs it (lib/kafka/input_offsets.ts). */
 export interface CommitPositions<O> {
   /** The engine's progress signal now. */
   signal(): Progress;

@@ -7,7 +7,7 @@
 import type { Consumer, Producer } from "kafkajs";
 import type { Source } from "../core/mod.ts";
 import type { Committer } from "../drive/committer.ts";
-import type { InputOffsets } from "./input_positions.ts";
+import type { InputOffsets } from "./input_offsets.ts";
 import type { OutputTopics } from "./output_messages.ts";
 import { ExactlyOnceCommitter } from "./exactly_once_committer.ts";
 import { AtLeastOnceCommitter } from "./at_least_once_committer.ts";

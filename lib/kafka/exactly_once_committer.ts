@@ -6,8 +6,8 @@
  */
 import type { Producer, Transaction } from "kafkajs";
 import type { Commit } from "../drive/committer.ts";
-import type { InputOffsets } from "./input_positions.ts";
-import { SOURCES } from "./input_positions.ts";
+import type { InputOffsets } from "./input_offsets.ts";
+import { SOURCES } from "./input_offsets.ts";
 import { chunked, outputBatches, type OutputTopics } from "./output_messages.ts";
 import { asFenced } from "./fencing.ts";
 import type { InputGroups, KafkaCommitter } from "./committer.ts";

@@ -16,7 +16,7 @@ import { CommitLoop, FENCING_PROBE_MS, MAX_UNCOMMITTED_RECORDS } from "../commit
 import { type KafkaCommitter, kafkaCommitter } from "../committer.ts";
 import { PipelineFailure } from "../failure.ts";
 import { FencedError } from "../fencing.ts";
-import type { InputOffsets } from "../input_positions.ts";
+import type { InputOffsets } from "../input_offsets.ts";
 import { logDlq, observeCheckoutDelays } from "./commit_reports.ts";
 import { taskTransactionalId } from "../stage.ts";
 import { WorkGate } from "../work_gate.ts";

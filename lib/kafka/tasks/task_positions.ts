@@ -8,7 +8,7 @@
  */
 import type { Progress } from "../../core/mod.ts";
 import type { CommitPositions } from "../commit_loop.ts";
-import { type InputOffsets, noOffsets } from "../input_positions.ts";
+import { type InputOffsets, noOffsets } from "../input_offsets.ts";
 import { TopicProgress } from "../progress.ts";
 import type { RelayedProgress } from "./task_input.ts";
 
