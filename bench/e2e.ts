@@ -15,20 +15,18 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { createTopics, testKafka } from "../tests/support/kafka_client.ts";
-import {
-  simulatedTraffic,
-  type TrafficRecord,
-  writeTestCatalog,
-} from "../tests/support/test_store.ts";
+import { createTopics } from "../tests/support/kafka_client.ts";
+import type { TrafficRecord } from "../tests/support/test_store.ts";
 import { eventually, startService } from "../tests/support/service_process.ts";
 import {
   allCheckedOut,
-  benchBroker,
+  backfill,
+  benchContext,
   kcatPassThrough,
   kcatProduce as kcatProduceTo,
   lastCommit,
   metric,
+  openCarts,
   ready,
   rss,
   shelfProcessed,
@@ -62,10 +60,7 @@ Starts its own broker on loopback, or uses KAFKA_TEST_BROKER=host:port.`);
 }
 const skip = new Set(values.skip!.split(",").filter(Boolean));
 
-const { bootstrap, broker } = await benchBroker();
-const kafka = testKafka(bootstrap);
-const dir = await Deno.makeTempDir({ prefix: "pos-e2e-" });
-const catalog = await writeTestCatalog(dir);
+const { bootstrap, broker, kafka, dir, catalog } = await benchContext("pos-e2e-");
 const results: Record<string, unknown> = {};
 
 function names(tag: string) {
@@ -100,13 +95,7 @@ const kcatProduce = (topic: string, records: TrafficRecord[]) =>
 
 // ---------------------------------------------------------------- 1. throughput
 if (!skip.has("throughput")) {
-  const target = Number(values.events);
-  const traffic = simulatedTraffic({
-    customers: Math.ceil(target / 6),
-    seed: 7,
-    spacingUs: 500_000,
-  });
-  const shelf = traffic.shelf.slice(0, target);
+  const { traffic, shelf } = backfill(Number(values.events));
   const input = names("in");
   await createTopics(kafka, [input.foot, input.shelf], 3);
   await kcatProduce(input.foot, traffic.foot);
@@ -280,24 +269,7 @@ if (!skip.has("memory")) {
   const carts = Number(values.carts);
   const t = names("mem");
   await createTopics(kafka, [t.foot, t.shelf], 3);
-  const now = Date.now() * 1000;
-  const foot: TrafficRecord[] = [];
-  const shelf: TrafficRecord[] = [];
-  for (let c = 0; c < carts; c++) {
-    const id = `cust-${c}`;
-    foot.push({
-      key: id,
-      us: now,
-      value: sessionValue(id, now, now + 3_000_000_000), // leaves in 50 minutes: stays open
-    });
-    for (let i = 0; i < 10; i++) {
-      shelf.push({
-        key: null,
-        us: now + i,
-        value: pickupValue(id, `ITEM${String((c + i) % 36).padStart(3, "0")}`, now + i * 1000),
-      });
-    }
-  }
+  const { foot, shelf } = openCarts(carts);
   await kcatProduce(t.foot, foot);
   await kcatProduce(t.shelf, shelf);
   const svc = await startService(t.args(t));

@@ -15,15 +15,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { createTopics, testKafka } from "../tests/support/kafka_client.ts";
-import {
-  simulatedTraffic,
-  type TrafficRecord,
-  writeTestCatalog,
-} from "../tests/support/test_store.ts";
 import { eventually, type ServiceProcess, startService } from "../tests/support/service_process.ts";
-import { pickupValue, serviceArgs, sessionValue } from "../tests/support/service_fixture.ts";
-import { benchBroker, kcatProduce, metric, ready } from "./support.ts";
+import { createFixtureTopics, serviceArgs } from "../tests/support/service_fixture.ts";
+import { backfill, benchContext, kcatProduce, metric, openCarts, ready } from "./support.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -35,24 +29,14 @@ const { values } = parseArgs({
   },
 });
 const skip = new Set(values.skip!.split(",").filter(Boolean));
-const { bootstrap, broker } = await benchBroker();
-const kafka = testKafka(bootstrap);
-const dir = await Deno.makeTempDir({ prefix: "pos-scale-" });
-const catalog = await writeTestCatalog(dir);
+const { bootstrap, broker, kafka, dir, catalog } = await benchContext("pos-scale-");
 const results: Record<string, unknown> = {};
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** Fresh topics with `partitions` each and the service arguments that use them. */
 async function setup(tag: string, partitions: number) {
   const id = `${tag}-${crypto.randomUUID().slice(0, 6)}`;
-  const topics = {
-    foot: `foot-${id}`,
-    shelf: `shelf-${id}`,
-    pos: `pos-${id}`,
-    dlq: `dlq-${id}`,
-    state: `state-${id}`,
-  };
-  await createTopics(kafka, [topics.foot, topics.shelf, topics.pos, topics.dlq], partitions);
+  const topics = await createFixtureTopics(kafka, id, partitions);
   const args = [...serviceArgs(bootstrap, topics, id, catalog), "--log-level", "warn"];
   return { topics, args };
 }
@@ -90,13 +74,7 @@ async function stopAll(svcs: ServiceProcess[]): Promise<void> {
 }
 
 if (!skip.has("scaling")) {
-  const target = Number(values.events);
-  const traffic = simulatedTraffic({
-    customers: Math.ceil(target / 6),
-    seed: 7,
-    spacingUs: 500_000,
-  });
-  const shelf = traffic.shelf.slice(0, target);
+  const { traffic, shelf } = backfill(Number(values.events));
   for (const n of values.instances!.split(",").map(Number)) {
     const { topics, args } = await setup(`x${n}`, 6);
     await kcatProduce(bootstrap, dir, topics.foot, traffic.foot);
@@ -124,21 +102,6 @@ if (!skip.has("scaling")) {
       (rb.cpu_seconds_per_million_events / ra.cpu_seconds_per_million_events).toFixed(2),
     );
   }
-}
-
-/** `carts` shoppers in the store now (leaving in 50 minutes), 10 pickups each. */
-function openCarts(carts: number): { foot: TrafficRecord[]; shelf: TrafficRecord[] } {
-  const now = Date.now() * 1000;
-  const foot: TrafficRecord[] = [], shelf: TrafficRecord[] = [];
-  for (let c = 0; c < carts; c++) {
-    const id = `cust-${c}`;
-    foot.push({ key: id, us: now, value: sessionValue(id, now, now + 3_000_000_000) });
-    for (let i = 0; i < 10; i++) {
-      const item = `ITEM${String((c + i) % 36).padStart(3, "0")}`;
-      shelf.push({ key: null, us: now + i, value: pickupValue(id, item, now + i * 1000) });
-    }
-  }
-  return { foot, shelf };
 }
 
 if (!skip.has("restore")) {

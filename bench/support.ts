@@ -3,8 +3,16 @@
  * service's metrics, and its memory from /proc.
  * @module
  */
-import type { TrafficRecord } from "../tests/support/test_store.ts";
+import type { Kafka } from "kafkajs";
+import {
+  simulatedTraffic,
+  type Traffic,
+  type TrafficRecord,
+  writeTestCatalog,
+} from "../tests/support/test_store.ts";
 import { type Broker, startBroker } from "../tests/support/kafka.ts";
+import { testKafka } from "../tests/support/kafka_client.ts";
+import { pickupValue, sessionValue } from "../tests/support/service_fixture.ts";
 import { eventually, type ServiceProcess } from "../tests/support/service_process.ts";
 
 /** The broker: `KAFKA_TEST_BROKER` when set, else one started on loopback (`broker`: stop it). */
@@ -13,6 +21,45 @@ export async function benchBroker(): Promise<{ bootstrap: string; broker?: Broke
   if (env) return { bootstrap: env };
   const broker = await startBroker();
   return { bootstrap: broker.bootstrap, broker };
+}
+
+/** What a benchmark run needs: the broker, a client, a temp dir and a test catalog in it. */
+export async function benchContext(prefix: string): Promise<{
+  bootstrap: string;
+  broker?: Broker;
+  kafka: Kafka;
+  dir: string;
+  catalog: { store: string; discounts: string };
+}> {
+  const { bootstrap, broker } = await benchBroker();
+  const dir = await Deno.makeTempDir({ prefix });
+  const catalog = await writeTestCatalog(dir);
+  return { bootstrap, broker, kafka: testKafka(bootstrap), dir, catalog };
+}
+
+/** The backfill of the throughput runs: simulated traffic and its first `events` shelf events. */
+export function backfill(events: number): { traffic: Traffic; shelf: TrafficRecord[] } {
+  const traffic = simulatedTraffic({
+    customers: Math.ceil(events / 6),
+    seed: 7,
+    spacingUs: 500_000,
+  });
+  return { traffic, shelf: traffic.shelf.slice(0, events) };
+}
+
+/** `carts` shoppers in the store now (leaving in 50 minutes: they stay open), 10 pickups each. */
+export function openCarts(carts: number): { foot: TrafficRecord[]; shelf: TrafficRecord[] } {
+  const now = Date.now() * 1000;
+  const foot: TrafficRecord[] = [], shelf: TrafficRecord[] = [];
+  for (let c = 0; c < carts; c++) {
+    const id = `cust-${c}`;
+    foot.push({ key: id, us: now, value: sessionValue(id, now, now + 3_000_000_000) });
+    for (let i = 0; i < 10; i++) {
+      const item = `ITEM${String((c + i) % 36).padStart(3, "0")}`;
+      shelf.push({ key: null, us: now + i, value: pickupValue(id, item, now + i * 1000) });
+    }
+  }
+  return { foot, shelf };
 }
 
 /** Produces records (`key\tvalue` lines through a file) with kcat, lz4: a fast, real producer. */

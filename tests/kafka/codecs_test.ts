@@ -8,6 +8,7 @@ import SnappyJS from "snappyjs";
 import { registerCodecs, snappyDecode, snappyEncode } from "../../lib/kafka/codecs.ts";
 import { testBroker, uniqueName } from "../support/kafka.ts";
 import { createTopics, readMessages, testKafka } from "../support/kafka_client.ts";
+import { runKcat } from "../support/relay_topics.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const hasKcat = await new Deno.Command("kcat", { args: ["-V"], stdout: "null", stderr: "null" })
@@ -40,16 +41,10 @@ for (const codec of ["snappy", "lz4", "zstd"] as const) {
         { length: 200 },
         (_, i) => JSON.stringify({ event_type: "pickup", i, pad: "x".repeat(100) }),
       );
-      const p = new Deno.Command("kcat", {
-        args: ["-b", bootstrap, "-t", topic, "-P", "-z", codec, "-X", "linger.ms=50"],
-        stdin: "piped",
-        stderr: "piped",
-      }).spawn();
-      const w = p.stdin.getWriter();
-      await w.write(new TextEncoder().encode(lines.join("\n") + "\n"));
-      await w.close();
-      const out = await p.output();
-      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      await runKcat(
+        ["-b", bootstrap, "-t", topic, "-P", "-z", codec, "-X", "linger.ms=50"],
+        lines,
+      );
       const got = await readMessages(kafka, topic, { count: 200 });
       assert.deepEqual(got.map((m) => m.value!.toString()), lines);
     },

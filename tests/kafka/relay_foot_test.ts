@@ -8,19 +8,16 @@
 import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
 import { partitionForKey } from "../../lib/kafka/partitioner.ts";
-import { readRelayed } from "../../lib/kafka/relay_records.ts";
-import { testBroker } from "../support/kafka.ts";
-import { createTopics, testKafka } from "../support/kafka_client.ts";
-import { eventually } from "../support/service_process.ts";
 import {
+  eventuallyControls,
   hasKcat,
   kcat,
   kcatKeyed,
-  latestControls,
   type Read,
   readTopic,
+  relayedData,
   type RelayNames,
-  relayNames,
+  setUpRelayTopics,
   startRelay,
 } from "../support/relay_topics.ts";
 
@@ -28,35 +25,11 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 const SHELF_PARTITIONS = 3;
 const P = 4;
 
-async function setUp() {
-  const { bootstrap } = await testBroker();
-  const kafka = testKafka(bootstrap);
-  const names = relayNames();
-  await createTopics(kafka, [names.shelf], SHELF_PARTITIONS);
-  await createTopics(kafka, [names.repartition, names.foot], P);
-  return { bootstrap, kafka, names };
-}
-
-/** The relayed data records of `source`. */
-async function relayedFrom(kafka: Kafka, names: RelayNames, source: string): Promise<Read[]> {
-  return (await readTopic(kafka, names.repartition)).filter((r) => {
-    const k = readRelayed(r.headers, r.value);
-    return k.kind === "data" && k.source === source;
-  });
-}
+const setUp = () => setUpRelayTopics(SHELF_PARTITIONS, P);
 
 /** Every shelf event relayed to its customer's partition (the same as the session's). */
 async function shelfBesideSessions(kafka: Kafka, names: RelayNames, total: number) {
-  let data: Read[] = [];
-  await eventually(
-    "every shelf event relayed",
-    async () => {
-      data = await relayedFrom(kafka, names, "shelf");
-      return data.length >= total;
-    },
-    60_000,
-    300,
-  );
+  const data = await relayedData(kafka, names, "shelf", total, "every shelf event relayed");
   assert.equal(data.length, total);
   for (const r of data) assert.equal(r.partition, partitionForKey(r.key!, P));
 }
@@ -74,19 +47,7 @@ function footSessions(n: number): [string, string][] {
 /** Every foot record relayed once, unchanged, keyed, to murmur2(customer) mod P. */
 async function footRelayed(kafka: Kafka, names: RelayNames): Promise<Read[]> {
   const input = await readTopic(kafka, names.foot);
-  let data: Read[] = [];
-  await eventually(
-    "every session relayed",
-    async () => {
-      data = (await readTopic(kafka, names.repartition)).filter((r) => {
-        const k = readRelayed(r.headers, r.value);
-        return k.kind === "data" && k.source === "foot";
-      });
-      return data.length >= input.length;
-    },
-    60_000,
-    300,
-  );
+  const data = await relayedData(kafka, names, "foot", input.length, "every session relayed");
   assert.equal(data.length, input.length, "each once");
   const bySource = new Map(data.map((r) => {
     const h = r.headers;
@@ -129,26 +90,14 @@ Deno.test({
         const us = Date.parse(JSON.parse(r.value).entry_time) * 1000;
         entries.set(r.partition, Math.max(entries.get(r.partition) ?? -Infinity, us));
       }
-      await eventually(
-        "control records of both inputs, caught up, on every partition",
-        async () => {
-          const latest = await latestControls(kafka, names.repartition);
-          for (let p = 0; p < P; p++) {
-            for (let s = 0; s < P; s++) {
-              const c = latest.get(`${p}/foot/${s}`);
-              if (
-                !c?.caughtUp || c.source !== "foot" || c.watermarkUs !== entries.get(s)
-              ) return false;
-            }
-            for (let s = 0; s < SHELF_PARTITIONS; s++) {
-              if (latest.get(`${p}/shelf/${s}`)?.caughtUp !== true) return false;
-            }
-          }
-          return true;
+      await eventuallyControls(kafka, names, P, [
+        {
+          source: "foot",
+          partitions: P,
+          ok: (c, s) => !!c?.caughtUp && c.source === "foot" && c.watermarkUs === entries.get(s),
         },
-        30_000,
-        300,
-      );
+        { source: "shelf", partitions: SHELF_PARTITIONS, ok: (c) => c?.caughtUp === true },
+      ], "control records of both inputs, caught up, on every partition");
       assert.deepEqual([...footRelay.stages], ["foot-relay"]);
       assert.deepEqual([...shelfRelay.stages], ["shelf-relay"]);
     } finally {

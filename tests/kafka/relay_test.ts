@@ -9,17 +9,16 @@ import assert from "node:assert/strict";
 import type { Kafka } from "kafkajs";
 import { partitionForKey } from "../../lib/kafka/partitioner.ts";
 import { readRelayed } from "../../lib/kafka/relay_records.ts";
-import { testBroker } from "../support/kafka.ts";
-import { createTopics, testKafka } from "../support/kafka_client.ts";
 import { eventually } from "../support/service_process.ts";
 import {
+  eventuallyControls,
   hasKcat,
   kcat,
-  latestControls,
   type Read,
   readTopic,
+  relayedData,
   type RelayNames,
-  relayNames,
+  setUpRelayTopics,
   startRelay as startRelayOf,
 } from "../support/relay_topics.ts";
 
@@ -50,14 +49,7 @@ function shelfLines(from: number, n: number): string[] {
   return lines;
 }
 
-async function setUp() {
-  const { bootstrap } = await testBroker();
-  const kafka = testKafka(bootstrap);
-  const names = relayNames();
-  await createTopics(kafka, [names.shelf], SHELF_PARTITIONS);
-  await createTopics(kafka, [names.repartition, names.foot], P);
-  return { bootstrap, kafka, names };
-}
+const setUp = () => setUpRelayTopics(SHELF_PARTITIONS, P);
 
 /** Checks the repartition topic against the shelf topic: every relayable record exactly once. */
 async function relayedExactlyOnce(kafka: Kafka, names: RelayNames, total: number) {
@@ -65,18 +57,12 @@ async function relayedExactlyOnce(kafka: Kafka, names: RelayNames, total: number
   assert.equal(shelf.length, total);
   assert.equal(new Set(shelf.map((r) => r.partition)).size, SHELF_PARTITIONS, "kcat spread them");
   const relayable = shelf.filter((r) => !r.value.includes("weight_change"));
-  let data: Read[] = [];
-  await eventually(
+  const data = await relayedData(
+    kafka,
+    names,
+    "shelf",
+    relayable.length,
     "every relayable record relayed",
-    async () => {
-      data = (await readTopic(kafka, names.repartition)).filter((r) => {
-        const k = readRelayed(r.headers, r.value);
-        return k.kind === "data" && k.source === "shelf";
-      });
-      return data.length >= relayable.length;
-    },
-    60_000,
-    300,
   );
   const bySource = new Map<string, Read>();
   for (const r of data) {
@@ -114,21 +100,11 @@ Deno.test({
     const relay = startRelay(bootstrap, names);
     try {
       await relayedExactlyOnce(kafka, names, lines.length);
-      await eventually(
-        "control records: every shelf partition caught up and idle",
-        async () => {
-          const latest = await latestControls(kafka, names.repartition);
-          for (let p = 0; p < P; p++) {
-            for (let s = 0; s < SHELF_PARTITIONS; s++) {
-              const c = latest.get(`${p}/shelf/${s}`);
-              if (!c?.caughtUp || !c.idle || c.watermarkUs === undefined) return false;
-            }
-          }
-          return true;
-        },
-        30_000,
-        300,
-      );
+      await eventuallyControls(kafka, names, P, [{
+        source: "shelf",
+        partitions: SHELF_PARTITIONS,
+        ok: (c) => !!c?.caughtUp && !!c.idle && c.watermarkUs !== undefined,
+      }], "control records: every shelf partition caught up and idle");
       const skipped = lines.filter((l) => l.includes("weight_change")).length;
       const labels = { source: "shelf", event_type: "weight_change", outcome: "skipped" };
       await eventually(

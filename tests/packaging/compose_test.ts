@@ -68,17 +68,23 @@ if (!compose) {
   console.warn("compose_test: no docker compose / docker-compose; config not validated");
 }
 
+/** `docker compose config` in the repository: asserts it validates; the resolved file. */
+async function composeConfig(): Promise<string> {
+  const out = await new Deno.Command(compose![0], {
+    args: [...compose!.slice(1), "config"],
+    cwd: ROOT.pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout);
+}
+
 Deno.test({
   name: "docker compose config validates the compose file",
   ignore: compose === undefined,
   fn: async () => {
-    const out = await new Deno.Command(compose![0], {
-      args: [...compose!.slice(1), "config"],
-      cwd: ROOT.pathname,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    await composeConfig();
   },
 });
 
@@ -111,15 +117,8 @@ Deno.test({
   name: "docker compose config: pos-producer resolves with no container name and no ports",
   ignore: compose === undefined,
   fn: async () => {
-    const out = await new Deno.Command(compose![0], {
-      args: [...compose!.slice(1), "config"],
-      cwd: ROOT.pathname,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const text = await composeConfig();
     // The resolved file, as compose will run it: the pos-producer service's block.
-    const text = new TextDecoder().decode(out.stdout);
     const lines = text.split("\n");
     const start = lines.findIndex((l) => /^ {2}pos-producer:\s*$/.test(l));
     assert.ok(start >= 0, text);

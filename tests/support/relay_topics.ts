@@ -13,8 +13,9 @@ import { type RelayInput, runRelay } from "../../lib/kafka/relay/mod.ts";
 import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
 import type { StageDeps, StageKind } from "../../lib/kafka/stage.ts";
 import { jsonLogger } from "../../lib/observe/log.ts";
-import { uniqueName } from "./kafka.ts";
-import { eventually } from "./service_process.ts";
+import { testBroker, uniqueName } from "./kafka.ts";
+import { createTopics, testKafka } from "./kafka_client.ts";
+import { eventually, readRecords } from "./service_process.ts";
 
 /** The names a relay test shares between its relays. */
 export interface RelayNames {
@@ -39,6 +40,19 @@ export function relayNames(): RelayNames {
     groupFoot: `${id}-gf`,
     app: id,
   };
+}
+
+/**
+ * A relay test on the test broker: fresh names, the shelf topic with `shelfPartitions`
+ * partitions, the repartition and foot topics with `partitions`.
+ */
+export async function setUpRelayTopics(shelfPartitions: number, partitions: number) {
+  const { bootstrap } = await testBroker();
+  const kafka = testKafka(bootstrap);
+  const names = relayNames();
+  await createTopics(kafka, [names.shelf], shelfPartitions);
+  await createTopics(kafka, [names.repartition, names.foot], partitions);
+  return { bootstrap, kafka, names };
 }
 
 /**
@@ -100,6 +114,72 @@ export async function latestControls(
   return latest;
 }
 
+/**
+ * Waits until the repartition topic holds at least `count` data records relayed from `source`
+ * (polling every 300 ms for up to 60 s; `what` names the wait); gives them.
+ */
+export async function relayedData(
+  kafka: Kafka,
+  names: RelayNames,
+  source: string,
+  count: number,
+  what: string,
+): Promise<Read[]> {
+  let data: Read[] = [];
+  await eventually(
+    what,
+    async () => {
+      data = (await readTopic(kafka, names.repartition)).filter((r) => {
+        const k = readRelayed(r.headers, r.value);
+        return k.kind === "data" && k.source === source;
+      });
+      return data.length >= count;
+    },
+    60_000,
+    300,
+  );
+  return data;
+}
+
+/** The control records one input should have on every repartition partition. */
+export interface ExpectedControls {
+  source: "foot" | "shelf";
+  /** The input's partition count. */
+  partitions: number;
+  /** Whether the latest control record of input partition `s` is as expected. */
+  ok: (c: RelayProgress | undefined, s: number) => boolean;
+}
+
+/**
+ * Waits (polling every 300 ms, up to `timeoutMs`) until on each of the `partitions` repartition
+ * partitions the latest control record of every partition of every input in `inputs` is ok.
+ */
+export async function eventuallyControls(
+  kafka: Kafka,
+  names: RelayNames,
+  partitions: number,
+  inputs: ExpectedControls[],
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await eventually(
+    what,
+    async () => {
+      const latest = await latestControls(kafka, names.repartition);
+      for (let p = 0; p < partitions; p++) {
+        for (const input of inputs) {
+          for (let s = 0; s < input.partitions; s++) {
+            if (!input.ok(latest.get(`${p}/${input.source}/${s}`), s)) return false;
+          }
+        }
+      }
+      return true;
+    },
+    timeoutMs,
+    300,
+  );
+}
+
 /** A record read, with where it was. */
 export interface Read {
   partition: number;
@@ -111,44 +191,10 @@ export interface Read {
 
 /** Reads every partition of `topic` to its current end (read_committed). */
 export async function readTopic(kafka: Kafka, topic: string): Promise<Read[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const pos = new Map(ends.map((e) => [e.partition, BigInt(e.low)]));
-  const done = () => ends.every((e) => (pos.get(e.partition) ?? 0n) >= BigInt(e.high));
-  const out: Read[] = [];
-  if (done()) return out;
-  const consumer = kafka.consumer({ groupId: uniqueName("relay-read"), maxWaitTimeInMs: 100 });
-  consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
-    const next = BigInt(ev.payload.lastOffset) + 1n;
-    if (next > (pos.get(ev.payload.partition) ?? 0n)) pos.set(ev.payload.partition, next);
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const dec = new TextDecoder();
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: ({ batch }) => {
-      for (const m of batch.messages) {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(m.headers ?? {})) {
-          if (v !== undefined) headers[k] = dec.decode(v as Uint8Array);
-        }
-        out.push({
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key ? dec.decode(m.key) : null,
-          value: m.value ? dec.decode(m.value) : "",
-          headers,
-        });
-      }
-      return Promise.resolve();
-    },
-  });
-  await eventually(`reading ${topic} to its end`, done, 30_000, 50);
-  await consumer.disconnect();
-  return out;
+  return (await readRecords(kafka, topic, { groupPrefix: "relay-read" })).map((r) => ({
+    ...r,
+    value: r.value ?? "",
+  }));
 }
 
 /** Whether kcat is installed (the broker relay tests need it). */
@@ -180,7 +226,8 @@ export function kcatKeyed(
   return runKcat(["-b", bootstrap, "-t", topic, "-P", "-K", "\t"], lines);
 }
 
-async function runKcat(args: string[], lines: string[]): Promise<void> {
+/** Runs kcat with `args`, writing `lines` to its stdin; asserts it succeeded. */
+export async function runKcat(args: string[], lines: string[]): Promise<void> {
   const p = new Deno.Command("kcat", {
     args,
     stdin: "piped",

@@ -25,14 +25,15 @@ export interface Fixture {
   args: string[];
 }
 
-/** Creates topics with `partitions` partitions and a catalog; returns the wiring. */
-export async function makeFixture(
+/**
+ * The topic names of one service named by `id`; creates its input, output and dead-letter
+ * topics with `partitions` partitions each (not the state topic).
+ */
+export async function createFixtureTopics(
   kafka: Kafka,
-  bootstrap: string,
-  partitions = 3,
-  extraArgs: string[] = [],
-): Promise<Fixture> {
-  const id = crypto.randomUUID().slice(0, 8);
+  id: string,
+  partitions: number,
+): Promise<Fixture["topics"]> {
   const topics = {
     foot: `foot-${id}`,
     shelf: `shelf-${id}`,
@@ -41,6 +42,18 @@ export async function makeFixture(
     state: `state-${id}`,
   };
   await createTopics(kafka, [topics.foot, topics.shelf, topics.pos, topics.dlq], partitions);
+  return topics;
+}
+
+/** Creates topics with `partitions` partitions and a catalog; returns the wiring. */
+export async function makeFixture(
+  kafka: Kafka,
+  bootstrap: string,
+  partitions = 3,
+  extraArgs: string[] = [],
+): Promise<Fixture> {
+  const id = crypto.randomUUID().slice(0, 8);
+  const topics = await createFixtureTopics(kafka, id, partitions);
   const dir = await Deno.makeTempDir({ prefix: "pos-fixture-" });
   const { store, discounts } = await writeTestCatalog(dir);
   const args = [

@@ -91,23 +91,35 @@ export async function eventually(
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Reads a whole topic with read_committed into memory, without a consumer group. */
-export async function readAll(
+/** A record read by {@link readRecords}, with where it was. */
+export interface TopicRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads every partition of `topic` to its current end, without a consumer group
+ * (read_committed unless `readCommitted` is false).
+ */
+export async function readRecords(
   kafka: Kafka,
   topic: string,
-  opts: { readCommitted?: boolean; idleMs?: number } = {},
-): Promise<{ key: string | null; value: string | null; headers: Record<string, string> }[]> {
+  opts: { readCommitted?: boolean; groupPrefix?: string } = {},
+): Promise<TopicRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   const target = new Map(ends.map((e) => [e.partition, BigInt(e.high)]));
   const pos = new Map(ends.map((e) => [e.partition, BigInt(e.low)]));
-  const out: { key: string | null; value: string | null; headers: Record<string, string> }[] = [];
+  const out: TopicRecord[] = [];
   const done = () => [...target].every(([p, h]) => (pos.get(p) ?? 0n) >= h);
   if (done()) return out;
   const consumer = kafka.consumer({
-    groupId: `read-all-${crypto.randomUUID()}`,
+    groupId: `${opts.groupPrefix ?? "read-all"}-${crypto.randomUUID()}`,
     readUncommitted: opts.readCommitted === false,
     maxWaitTimeInMs: 100,
   });
@@ -127,6 +139,8 @@ export async function readAll(
           if (v !== undefined) headers[k] = dec.decode(v as Uint8Array);
         }
         out.push({
+          partition: batch.partition,
+          offset: m.offset,
           key: m.key ? dec.decode(m.key) : null,
           value: m.value ? dec.decode(m.value) : null,
           headers,
@@ -140,6 +154,19 @@ export async function readAll(
   await eventually(`reading ${topic} to its end`, done, 30_000, 50);
   await consumer.disconnect();
   return out;
+}
+
+/** Reads a whole topic with read_committed into memory, without a consumer group. */
+export async function readAll(
+  kafka: Kafka,
+  topic: string,
+  opts: { readCommitted?: boolean } = {},
+): Promise<{ key: string | null; value: string | null; headers: Record<string, string> }[]> {
+  return (await readRecords(kafka, topic, opts)).map(({ key, value, headers }) => ({
+    key,
+    value,
+    headers,
+  }));
 }
 
 /** SIGTERM, then the exit code. */
