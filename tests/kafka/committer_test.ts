@@ -9,7 +9,7 @@ import type { Commit } from "../../lib/drive/committer.ts";
 import { ExactlyOnceCommitter } from "../../lib/kafka/exactly_once_committer.ts";
 import { AtLeastOnceCommitter, carriesCustomers } from "../../lib/kafka/at_least_once_committer.ts";
 import { FencedError } from "../../lib/kafka/fencing.ts";
-import type { InputOffsets } from "../../lib/kafka/input_positions.ts";
+import type { InputOffsets } from "../../lib/kafka/input_offsets.ts";
 
 const outputs = { pos: "pos", dlq: "dlq", state: "state" };
 const inputs = {

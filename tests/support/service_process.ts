@@ -63,7 +63,9 @@ export async function produce(
   records: TrafficRecord[],
   opts: { compression?: CompressionTypes; batch?: number } = {},
 ): Promise<void> {
-  const producer = kafka.producer();
+  // Idempotent: a retry across a broker restart must not write a batch twice (the events have no
+  // id, so no consumer could tell the copies from two real pickups).
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const size = opts.batch ?? 500;
   for (let i = 0; i < records.length; i += size) {
