@@ -9,7 +9,7 @@ import type { Commit } from "../drive/committer.ts";
 import type { InputOffsets } from "./input_offsets.ts";
 import { SOURCES } from "./input_offsets.ts";
 import { chunked, outputBatches, type OutputTopics } from "./output_messages.ts";
-import { asFenced } from "./fencing.ts";
+import { asFenced, retryingConcurrent } from "./fencing.ts";
 import type { InputGroups, KafkaCommitter } from "./committer.ts";
 
 /** Commits through the transactional producer. */
@@ -41,10 +41,12 @@ export class ExactlyOnceCommitter implements KafkaCommitter {
   async #sendOffsets(tx: Transaction, offsets: InputOffsets): Promise<void> {
     for (const source of SOURCES) {
       if (offsets[source].length === 0) continue;
-      await tx.sendOffsets({
-        consumerGroupId: this.inputs.groups[source],
-        topics: [{ topic: this.inputs.topics[source], partitions: offsets[source] }],
-      });
+      await retryingConcurrent(() =>
+        tx.sendOffsets({
+          consumerGroupId: this.inputs.groups[source],
+          topics: [{ topic: this.inputs.topics[source], partitions: offsets[source] }],
+        })
+      );
     }
   }
 

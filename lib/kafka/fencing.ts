@@ -4,6 +4,7 @@
  * "Restart safety").
  * @module
  */
+import { sleep } from "../sleep.ts";
 
 /** The producer's transaction timeout; an older transaction that fails was aborted by it. */
 export const TRANSACTION_TIMEOUT_MS = 60_000;
@@ -43,4 +44,25 @@ export function asFenced(e: unknown, openedAtMs: number, transactionalId: string
   return isFencedByAnotherInstance(e, Date.now() - openedAtMs)
     ? new FencedError(`another instance with transactional id "${transactionalId}" took over`)
     : e;
+}
+
+/** Waits before retrying a transaction step the coordinator is still busy with. */
+const CONCURRENT_RETRY_MS = [50, 100, 200, 400, 800, 1600, 3200];
+
+/**
+ * Runs a transaction step (AddOffsetsToTxn and the like), retrying while the broker answers
+ * CONCURRENT_TRANSACTIONS: the coordinator is still writing the markers of this producer's
+ * previous transaction. KafkaJS retries sends but not this step, and under load a task's next
+ * transaction often starts before those markers are done; failing there restarted the instance.
+ */
+export async function retryingConcurrent<T>(step: () => Promise<T>): Promise<T> {
+  for (let i = 0;; i++) {
+    try {
+      return await step();
+    } catch (e) {
+      const type = (e as { type?: string }).type;
+      if (type !== "CONCURRENT_TRANSACTIONS" || i >= CONCURRENT_RETRY_MS.length) throw e;
+      await sleep(CONCURRENT_RETRY_MS[i]);
+    }
+  }
 }

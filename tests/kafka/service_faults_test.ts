@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { sleep } from "../../lib/sleep.ts";
-import { isFencedByAnotherInstance } from "../../lib/kafka/fencing.ts";
+import { isFencedByAnotherInstance, retryingConcurrent } from "../../lib/kafka/fencing.ts";
 import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
 import { newEngine, shelfRec } from "../fixtures/engine_fixture.ts";
 
@@ -66,4 +66,26 @@ Deno.test("metrics: counters never go down when the pipeline's engine is rebuilt
   m.observeEngine(second.metrics());
   assert.equal(m.invalid.get({ reason: "not_json" }), 2);
   assert.equal(m.invalid.get({ reason: "not_object" }), 1);
+});
+
+Deno.test("a transaction step the coordinator is still busy with (CONCURRENT_TRANSACTIONS) is retried, nothing else", async () => {
+  let calls = 0;
+  const busyTwice = () => {
+    calls++;
+    if (calls <= 2) {
+      return Promise.reject(Object.assign(new Error("busy"), { type: "CONCURRENT_TRANSACTIONS" }));
+    }
+    return Promise.resolve("done");
+  };
+  assert.equal(await retryingConcurrent(busyTwice), "done");
+  assert.equal(calls, 3);
+  let other = 0;
+  await assert.rejects(
+    retryingConcurrent(() => {
+      other++;
+      return Promise.reject(Object.assign(new Error("fenced"), { type: "PRODUCER_FENCED" }));
+    }),
+    /fenced/,
+  );
+  assert.equal(other, 1, "another error is not retried");
 });

@@ -11,7 +11,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs
 import { Partitioners } from "kafkajs";
 import type { StageDeps } from "../stage.ts";
 import { taskTransactionalId } from "../stage.ts";
-import { asFenced, TRANSACTION_TIMEOUT_MS } from "../fencing.ts";
+import { asFenced, retryingConcurrent, TRANSACTION_TIMEOUT_MS } from "../fencing.ts";
 import { TopicProgress } from "../progress.ts";
 import type { RelayProgress } from "../relay_records.ts";
 import {
@@ -187,10 +187,12 @@ export class RelayTask {
           await tx.sendBatch({ topicMessages: [{ topic, messages: c }], acks: -1 });
         }
         if (offsets.length > 0) {
-          await tx.sendOffsets({
-            consumerGroupId: this.input.groupId,
-            topics: [{ topic: this.input.topic, partitions: offsets }],
-          });
+          await retryingConcurrent(() =>
+            tx.sendOffsets({
+              consumerGroupId: this.input.groupId,
+              topics: [{ topic: this.input.topic, partitions: offsets }],
+            })
+          );
         }
         await tx.commit();
       } catch (e) {
