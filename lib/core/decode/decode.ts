@@ -21,6 +21,7 @@ import type { Source } from "../engine_types.ts";
 import {
   decodeFoot,
   decodeShelf,
+  eventTimeOf,
   type FootScratch,
   newFootScratch,
   newParseScratch,
@@ -63,6 +64,15 @@ export class Decoder {
     const ps = this.parsed;
     if (!parseValue(value, ps)) return this.invalid(ps.reason!, ps.detail);
     return source === "shelf" ? this.decodeShelf(ps.obj!) : this.decodeFoot(ps.obj!);
+  }
+
+  /**
+   * The event time (µs, `eventTimeOf`'s definition) of the last record decoded on the JSON.parse
+   * path (call it after `decode` returned "skipped") without parsing it again; NaN when none.
+   */
+  lastEventTimeUs(source: Source): number {
+    const o = this.parsed.obj;
+    return o ? eventTimeOf(source, o, this.times) : NaN;
   }
 
   /** The JSON.parse path for a shelf object. */

@@ -23,7 +23,7 @@
  */
 import type { Buffer } from "node:buffer";
 import type { IHeaders } from "kafkajs";
-import { Decoder, eventTimeOf, IsoParser, newParseScratch, parseValue } from "../../core/mod.ts";
+import { Decoder } from "../../core/mod.ts";
 import { partitionForKey } from "../partitioner.ts";
 import {
   controlRecord,
@@ -79,8 +79,6 @@ export class TaskWork {
 /** Decodes one input's records and routes them; one per relay stage (its scratch is reused). */
 export class Router {
   readonly #decoder = new Decoder();
-  readonly #times = new IsoParser();
-  readonly #parsed = newParseScratch();
 
   /** `source`: the input read; `taskCount`: P, the repartition topic's partition count. */
   constructor(readonly source: RelaySource, readonly taskCount: number) {}
@@ -118,10 +116,8 @@ export class Router {
    * timestamp, as a shelf event has in the engine; a foot record without one has none.
    */
   #skippedUs(rec: SourceRecord): number {
-    const ps = this.#parsed;
     const fallback = this.source === "shelf" ? recordUs(rec) : -Infinity;
-    if (!parseValue(rec.value, ps) || ps.obj === null) return fallback;
-    const us = eventTimeOf(this.source, ps.obj, this.#times);
+    const us = this.#decoder.lastEventTimeUs(this.source); // the decoder's parse, not another
     return Number.isNaN(us) ? fallback : us;
   }
 
