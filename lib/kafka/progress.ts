@@ -103,13 +103,20 @@ export class TopicProgress {
   /**
    * What the engine needs to know of a partition: whether it is caught up, since when (the
    * look-up's wall clock), and whether nothing was produced to it for `idleMs` before that.
+   * `contactSinceMs`: when the broker was last regained after a gap (broker_contact.ts); for
+   * `idleMs` after it, producers may still be delivering what they held, so a look-up proves
+   * nothing about them and the partition is not caught up.
    */
   signal(
     partition: number,
     idleMs: number,
+    contactSinceMs = -Infinity,
   ): { caughtUp: boolean; caughtUpAtMs?: number; idle?: boolean; endMovedAtMs?: number } {
     const s = this.partitions.get(partition);
-    if (s === undefined || s.next < s.high || s.verifiedAtMs === -Infinity) {
+    if (
+      s === undefined || s.next < s.high || s.verifiedAtMs === -Infinity ||
+      s.verifiedAtMs - contactSinceMs < idleMs
+    ) {
       return { caughtUp: false };
     }
     return {

@@ -12,11 +12,12 @@ import type { Pricer } from "../core/mod.ts";
 import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
 import { Backoff, sleep } from "../sleep.ts";
+import { BrokerContact } from "./broker_contact.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
 import { createKafka } from "./client.ts";
 import { relayInputs, runRelay } from "./relay/mod.ts";
 import { runCheckoutTasks } from "./tasks/mod.ts";
-import type { StageDeps } from "./stage.ts";
+import type { RelayDeps } from "./stage.ts";
 import { checkTopology, TopologyError } from "./topics.ts";
 
 /** What the service needs from outside: config, prices, logs, metrics, a stop signal. */
@@ -40,10 +41,12 @@ export interface ServiceDeps {
 export async function runService(deps: ServiceDeps): Promise<void> {
   const { log, stop, config } = deps;
   const backoff = new Backoff(500, 30_000, 60_000);
+  // One for the process: the gap a failed life leaves is what the next life must see.
+  const contact = new BrokerContact();
   while (!stop.aborted) {
     const started = Date.now();
     try {
-      await runInstance(deps);
+      await runInstance(deps, contact);
       return; // stopped on purpose
     } catch (e) {
       deps.metrics.ready = false;
@@ -62,7 +65,7 @@ export async function runService(deps: ServiceDeps): Promise<void> {
 }
 
 /** One life: check the topics, then run both stages until stopped or one fails. */
-async function runInstance(deps: ServiceDeps): Promise<void> {
+async function runInstance(deps: ServiceDeps, contact: BrokerContact): Promise<void> {
   const { config, log, metrics, stop } = deps;
   const kafka = createKafka(config, log);
   const admin = kafka.admin();
@@ -74,7 +77,7 @@ async function runInstance(deps: ServiceDeps): Promise<void> {
     const life = new AbortController();
     const stopLife = () => life.abort();
     stop.addEventListener("abort", stopLife, { once: true });
-    const stage: StageDeps = {
+    const stage: RelayDeps = {
       kafka,
       config,
       log,
@@ -82,6 +85,7 @@ async function runInstance(deps: ServiceDeps): Promise<void> {
       tasks: metrics.tasks,
       stop: life.signal,
       taskCount,
+      contact,
     };
     let failure: { error: unknown } | undefined;
     const guard = (p: Promise<void>) =>

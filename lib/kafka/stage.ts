@@ -7,6 +7,7 @@
 import type { ConsumerConfig, Kafka } from "kafkajs";
 import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
+import type { BrokerContact } from "./broker_contact.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
 
 /** The stages' kinds, as metric labels and in transactional ids. */
@@ -36,6 +37,12 @@ export interface StageDeps {
   stop: AbortSignal;
   /** P: the foot topic's partition count, which the repartition and changelog topics share. */
   taskCount: number;
+}
+
+/** What a relay stage needs besides: the end look-ups it makes tell when contact was lost. */
+export interface RelayDeps extends StageDeps {
+  /** The process's contact with the broker (kept across the instance's restarts). */
+  contact: BrokerContact;
 }
 
 /** The transactional id of a task: fences the task's previous owner when a new one starts it. */

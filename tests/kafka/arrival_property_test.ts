@@ -3,13 +3,15 @@
  * the engine the way a broker would (records produced at their own moments into partitions,
  * consumed in ticks with lag, offsets looked up, state committed to a changelog), with backlogs,
  * bursts racing the service, per-partition delays, real-time producers, a crash and restart at a
- * random moment, and re-delivery of already-applied records (at-least-once). The edge logic is
- * the service's own (`TopicProgress` → `Engine.advance`); only the broker is modelled.
+ * random moment, re-delivery of already-applied records (at-least-once), and broker outages
+ * (producers hold their records and deliver them when it is back; the service loses contact, and
+ * maybe restarts). The edge logic is the service's own (`BrokerContact`, `TopicProgress` →
+ * `Engine.advance`); only the broker is modelled.
  *
  * Invariants: every visit is billed at most once; billed lines and `late` DLQ records are
  * exactly the shelf events, never both; when nothing was late the output equals `replay`; and a
- * schedule that is in time (a backlog, or a burst with no pause longer than the idle time)
- * has nothing late.
+ * schedule that is in time (a backlog, or a burst with no pause longer than the idle time, even
+ * across a broker outage whose held records arrive within the idle time) has nothing late.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -17,6 +19,7 @@ import { Engine, type PartitionSignal } from "../../lib/core/engine.ts";
 import type { Commit } from "../../lib/drive/committer.ts";
 import { EngineDriver } from "../../lib/drive/driver.ts";
 import { MemoryCommitter } from "../../lib/drive/memory_committer.ts";
+import { BrokerContact } from "../../lib/kafka/broker_contact.ts";
 import { TopicProgress } from "../../lib/kafka/progress.ts";
 import { replay } from "../../lib/files/replay.ts";
 import { pyIsoformat } from "../../lib/sim/store_simulation.ts";
@@ -41,6 +44,17 @@ type Schedule =
   | { kind: "burst"; startMs: number; perRecordMs: number; delays: number[] }
   | { kind: "realtime"; jitterMs: number[] };
 
+/**
+ * The broker unreachable from `atMs` for `forMs`: nothing is written or read meanwhile; the
+ * producers deliver what they held `flushMs` after it is back; the service maybe restarts.
+ */
+interface Outage {
+  atMs: number;
+  forMs: number;
+  flushMs: number;
+  restart: boolean;
+}
+
 interface Case {
   visits: Visit[];
   shelfParts: number;
@@ -48,6 +62,7 @@ interface Case {
   schedule: Schedule;
   crashAtTick: number | null;
   atLeastOnce: boolean;
+  outage: Outage | null;
 }
 
 const arbVisit = (i: number) =>
@@ -89,6 +104,14 @@ const arbCase: fc.Arbitrary<Case> = fc.record({
   jitter: fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: 5, maxLength: 5 }),
   crash: fc.option(fc.integer({ min: 1, max: 120 })),
   atLeastOnce: fc.boolean(),
+  outage: fc.option(fc.record({
+    // After the schedule's first record (below), so that it often cuts a burst in two.
+    atMs: fc.integer({ min: 0, max: 6000 }),
+    forMs: fc.integer({ min: 1500, max: 20_000 }),
+    // Producers deliver what they held within the idle time of the broker's return.
+    flushMs: fc.integer({ min: 0, max: IDLE_SEC * 1000 - 1000 }),
+    restart: fc.boolean(),
+  })),
 }).chain((c) =>
   fc.tuple(...Array.from({ length: c.n }, (_, i) => arbVisit(i))).map((visits): Case => ({
     visits,
@@ -101,6 +124,10 @@ const arbCase: fc.Arbitrary<Case> = fc.record({
       : { kind: "realtime", jitterMs: c.jitter },
     crashAtTick: c.crash,
     atLeastOnce: c.atLeastOnce,
+    outage: c.outage && {
+      ...c.outage,
+      atMs: c.outage.atMs + (c.kind === "burst" ? c.startMs : c.kind === "realtime" ? 5000 : 0),
+    },
   }))
 );
 
@@ -157,6 +184,11 @@ function logs(c: Case): { foot: Rec[][]; shelf: Rec[][] } {
       : s.kind === "burst"
       ? s.startMs + i * s.perRecordMs + s.delays[key % s.delays.length]
       : r.eventUs / 1000 - WALL0 + s.jitterMs[key % s.jitterMs.length];
+    const o = c.outage;
+    // Held by its producer through the outage, then delivered in order.
+    if (o && r.produceMs >= o.atMs && r.produceMs < o.atMs + o.forMs + o.flushMs) {
+      r.produceMs = o.atMs + o.forMs + o.flushMs;
+    }
   });
   const byPart = (src: "foot" | "shelf", n: number) =>
     Array.from(
@@ -205,14 +237,20 @@ class ModelledService {
   progress!: Record<"foot" | "shelf", TopicProgress>;
   /** Offsets of the commit before the last (what at-least-once has after a crash). */
   previous: Offsets;
+  /** The process's contact with the broker: it outlives a restart. */
+  readonly contact = new BrokerContact();
 
   constructor(readonly l: { foot: Rec[][]; shelf: Rec[][] }) {
     this.previous = { foot: l.foot.map(() => 0), shelf: l.shelf.map(() => 0) };
     this.start(WALL0, this.previous);
   }
 
-  /** A (re)start: a new engine from the changelog, positions from `offsets`. */
-  start(nowMs: number, offsets: Offsets): void {
+  /**
+   * A (re)start: a new engine from the changelog, positions from `offsets`. `produced`: the
+   * logs' ends at a restart, for the relay's look-back (a backlog produced more than the idle
+   * time ago is idle once read).
+   */
+  start(nowMs: number, offsets: Offsets, produced?: Offsets): void {
     const engine = new Engine({
       graceSec: GRACE_SEC,
       maxSessionAgeSec: MAX_SEC,
@@ -228,7 +266,15 @@ class ModelledService {
       shelf: new TopicProgress("shelf", nowMs),
     };
     for (const s of SOURCES) {
-      this.l[s].forEach((_, p) => this.progress[s].seed(p, BigInt(this.pos[s][p]), 0n));
+      this.l[s].forEach((log, p) => {
+        this.progress[s].seed(p, BigInt(this.pos[s][p]), BigInt(produced?.[s][p] ?? 0));
+        if (produced === undefined) return;
+        const sinceMs = nowMs - IDLE_SEC * 1000;
+        const end = produced[s][p];
+        let first = log.findIndex((r) => WALL0 + r.produceMs >= sinceMs);
+        if (first < 0 || first > end) first = end;
+        this.progress[s].endQuietSince(p, BigInt(first), sinceMs);
+      });
     }
   }
 
@@ -252,6 +298,7 @@ class ModelledService {
         this.progress[s].verify(p, BigInt(produced[s][p]), now);
       });
     }
+    this.contact.answered(now, now);
   }
 
   /** Commits output, changelog and the positions, as one. */
@@ -259,7 +306,11 @@ class ModelledService {
     const partitions: PartitionSignal[] = [];
     for (const s of SOURCES) {
       this.l[s].forEach((_, p) =>
-        partitions.push({ source: s, partition: p, ...this.progress[s].signal(p, IDLE_SEC * 1000) })
+        partitions.push({
+          source: s,
+          partition: p,
+          ...this.progress[s].signal(p, IDLE_SEC * 1000, this.contact.regainedAtMs),
+        })
       );
     }
     this.previous = this.committer.offsets ?? this.previous;
@@ -283,6 +334,16 @@ function serve(c: Case, l: { foot: Rec[][]; shelf: Rec[][] }): Outcome {
       l[s].forEach((log, p) => {
         while (produced[s][p] < log.length && log[produced[s][p]].produceMs <= t) produced[s][p]++;
       });
+    }
+    const o = c.outage;
+    if (o && t >= o.atMs && t < o.atMs + o.forMs) continue; // no read, no look-up, no commit
+    if (o?.restart && t >= o.atMs + o.forMs && t - TICK_MS < o.atMs + o.forMs) {
+      // The failed life starts again from the last commit once the broker answers.
+      svc.start(
+        now,
+        c.atLeastOnce ? svc.previous : svc.committer.offsets ?? svc.previous,
+        produced,
+      );
     }
     svc.consume(produced, now);
     svc.commit(now);
@@ -343,7 +404,7 @@ Deno.test("property: any arrival schedule bills each visit at most once; billed 
   );
 });
 
-Deno.test("property: a backlog, or a burst without pauses, is in time: nothing late, replay's output", async () => {
+Deno.test("property: a backlog, or a burst without pauses, is in time, across a broker outage too: nothing late, replay's output", async () => {
   await fc.assert(
     fc.asyncProperty(arbCase, async (c0) => {
       const c: Case = c0.schedule.kind === "realtime"

@@ -9,7 +9,8 @@ import { parseServiceConfig } from "../../lib/cli/config.ts";
 import { jsonLogger } from "../../lib/observe/log.ts";
 import { partitionForKey } from "../../lib/kafka/partitioner.ts";
 import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
-import type { StageDeps } from "../../lib/kafka/stage.ts";
+import type { RelayDeps } from "../../lib/kafka/stage.ts";
+import { BrokerContact } from "../../lib/kafka/broker_contact.ts";
 import { readRelayed, type RelayProgress } from "../../lib/kafka/relay_records.ts";
 import type { RelayInput } from "../../lib/kafka/relay/input.ts";
 import { ControlTracker, Router, TaskWork } from "../../lib/kafka/relay/routing.ts";
@@ -190,7 +191,7 @@ function fakeTask(s: number, input: RelayInput = SHELF) {
     producer: (o: { transactionalId: string }) => (ids.push(o.transactionalId), producer),
   } as unknown as Kafka;
   const { config } = parseServiceConfig(["--idle-sec", "1"], () => undefined);
-  const deps: StageDeps = {
+  const deps: RelayDeps = {
     kafka,
     config,
     log: jsonLogger("error"),
@@ -198,6 +199,7 @@ function fakeTask(s: number, input: RelayInput = SHELF) {
     tasks: { assigned() {}, lag() {}, restored() {}, openCarts() {} },
     stop: new AbortController().signal,
     taskCount: P,
+    contact: new BrokerContact(),
   };
   const task = new RelayTask(s, kafka, deps, input);
   task.progress.seed(s, 10n, 12n);

@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import { CompressionTypes } from "kafkajs";
 import { freePort, startBroker } from "../support/kafka.ts";
 import { testKafka } from "../support/kafka_client.ts";
-import { simulatedTraffic, timeSlices, type TrafficRecord } from "../support/test_store.ts";
+import { simulatedTraffic, type TrafficRecord } from "../support/test_store.ts";
 import { mulberry32 as rng, pyIsoformat as pyIso } from "../../lib/sim/store_simulation.ts";
 import {
   eventually,
@@ -27,6 +27,7 @@ import {
   makeFixture,
   outputTransactions,
   produceLikeUpstream,
+  produceThroughOutages,
   produceTraffic,
   replayedTraffic,
   replayExpected,
@@ -111,17 +112,19 @@ Deno.test(
     const kafka = testKafka(broker.bootstrap);
     const fx = await makeFixture(kafka, broker.bootstrap, 3);
     const { traffic, expected } = await replayedTraffic(fx, { customers: 300, seed: 14 });
-    const [first, second] = timeSlices(traffic, 2);
     try {
       await withService(fx.args, async () => {
-        await produceLikeUpstream(kafka, fx, first, 4);
-        await eventually(
-          "some output",
-          async () => (await outputTransactions(kafka, fx)).length > 0,
-        );
-        await broker.restart();
+        // The producers keep writing through the restart, holding what they write meanwhile.
+        let restarted: Promise<void> | undefined;
+        await produceThroughOutages(kafka, fx, traffic, {
+          slices: 12,
+          pauseMs: 800,
+          afterSlice: (i) => {
+            if (i === 3) restarted = broker.restart();
+          },
+        });
+        await restarted;
         const kafka2 = testKafka(broker.bootstrap);
-        await produceLikeUpstream(kafka2, fx, second, 4);
         await expectTransactions(
           kafka2,
           fx,

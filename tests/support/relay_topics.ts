@@ -11,7 +11,8 @@ import { createKafka } from "../../lib/kafka/client.ts";
 import { readRelayed, type RelayProgress } from "../../lib/kafka/relay_records.ts";
 import { type RelayInput, runRelay } from "../../lib/kafka/relay/mod.ts";
 import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
-import type { StageDeps, StageKind } from "../../lib/kafka/stage.ts";
+import type { RelayDeps, StageKind } from "../../lib/kafka/stage.ts";
+import { BrokerContact } from "../../lib/kafka/broker_contact.ts";
 import { jsonLogger } from "../../lib/observe/log.ts";
 import { testBroker, uniqueName } from "./kafka.ts";
 import { createTopics, testKafka } from "./kafka_client.ts";
@@ -81,7 +82,7 @@ export function startRelay(
   const owned = new Set<number>();
   const stages = new Set<StageKind>();
   const metrics = new ServiceMetrics();
-  const deps: StageDeps = {
+  const deps: RelayDeps = {
     kafka: createKafka(config, log),
     config,
     log,
@@ -94,6 +95,7 @@ export function startRelay(
     },
     stop: stop.signal,
     taskCount,
+    contact: new BrokerContact(),
   };
   const done = runRelay(deps, input);
   done.catch(() => {});

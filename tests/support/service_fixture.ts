@@ -225,12 +225,18 @@ export async function expectTransactions(
   what = "all transactions",
   timeoutMs = 60_000,
 ): Promise<void> {
-  await eventually(
-    what,
-    async () => (await outputTransactions(kafka, fx)).length >= expected.length,
-    timeoutMs,
-    500,
-  );
+  try {
+    await eventually(
+      what,
+      async () => (await outputTransactions(kafka, fx)).length >= expected.length,
+      timeoutMs,
+      500,
+    );
+  } catch (e) {
+    // Say which transactions never came, not only that the wait ended.
+    assertSameTransactions(await outputTransactions(kafka, fx), expected);
+    throw e;
+  }
   await new Promise((r) => setTimeout(r, 1000));
   assertSameTransactions(await outputTransactions(kafka, fx), expected);
 }
@@ -323,5 +329,59 @@ export async function produceLikeUpstream(
     await produce(kafka, fx.topics.foot, slice.foot, { compression: CompressionTypes.GZIP });
     await produce(kafka, fx.topics.shelf, slice.shelf, { batch: 50 });
     if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+  }
+}
+
+/**
+ * Upstream producers that keep writing through a broker outage, as a store's do: `traffic` in
+ * `slices` event-time windows `pauseMs` apart (shorter than the idle time: no pause of theirs is
+ * the end of input), by one idempotent producer per topic that retries a send until the broker
+ * takes it (as a Java producer does within its delivery timeout). `afterSlice(i)` runs once
+ * window `i` is written: a test starts a broker restart there, and the next windows are held by
+ * the producers until the broker is back. A refused send is tried again every `retryMs`
+ * (default 500): producers come back up to that long after the broker.
+ */
+export async function produceThroughOutages(
+  kafka: Kafka,
+  fx: { topics: { foot: string; shelf: string } },
+  traffic: { foot: TrafficRecord[]; shelf: TrafficRecord[] },
+  opts: { slices: number; pauseMs: number; retryMs?: number; afterSlice?: (i: number) => void },
+): Promise<void> {
+  const retry = { retries: 60, initialRetryTime: 200, maxRetryTime: 1000 };
+  const foot = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry });
+  const shelf = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry });
+  await Promise.all([foot.connect(), shelf.connect()]);
+  const send = async (
+    producer: typeof foot,
+    topic: string,
+    records: TrafficRecord[],
+    batch: number,
+    compression: CompressionTypes,
+  ) => {
+    for (let i = 0; i < records.length; i += batch) {
+      const messages = records.slice(i, i + batch).map((r) => ({ key: r.key, value: r.value }));
+      // KafkaJS gives up on a refused connection; the same idempotent producer sends again
+      // (a copy that did land is dropped by the broker by its sequence number).
+      for (let tries = 0;; tries++) {
+        try {
+          await producer.send({ topic, compression, messages });
+          break;
+        } catch (e) {
+          if (tries >= 120) throw e;
+          await new Promise((r) => setTimeout(r, opts.retryMs ?? 500));
+        }
+      }
+    }
+  };
+  try {
+    const windows = timeSlices(traffic, opts.slices);
+    for (let i = 0; i < windows.length; i++) {
+      await send(foot, fx.topics.foot, windows[i].foot, 500, CompressionTypes.GZIP);
+      await send(shelf, fx.topics.shelf, windows[i].shelf, 50, CompressionTypes.None);
+      opts.afterSlice?.(i);
+      await new Promise((r) => setTimeout(r, opts.pauseMs));
+    }
+  } finally {
+    await Promise.all([foot.disconnect(), shelf.disconnect()]);
   }
 }

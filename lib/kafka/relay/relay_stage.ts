@@ -10,7 +10,7 @@
  * @module
  */
 import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
-import { stageConsumerConfig, type StageDeps, type StageKind } from "../stage.ts";
+import { type RelayDeps, stageConsumerConfig, type StageKind } from "../stage.ts";
 import { FencedError } from "../fencing.ts";
 import { PipelineFailure } from "../failure.ts";
 import { WorkGate } from "../work_gate.ts";
@@ -30,7 +30,7 @@ const DISCONNECT_BOUND_MS = 2000;
  * (rejects, having aborted what was open; the caller rebuilds). A task fenced by another owner
  * stops alone.
  */
-export async function runRelay(deps: StageDeps, input: RelayInput): Promise<void> {
+export async function runRelay(deps: RelayDeps, input: RelayInput): Promise<void> {
   const stage = new RelayStage(deps, input);
   try {
     await stage.run();
@@ -53,7 +53,7 @@ class RelayStage {
   #polling: Promise<void> = Promise.resolve();
   #connected = false;
 
-  constructor(readonly deps: StageDeps, readonly input: RelayInput) {
+  constructor(readonly deps: RelayDeps, readonly input: RelayInput) {
     this.kind = relayStageKind(input.source);
     this.router = new Router(input.source, deps.taskCount);
     this.admin = deps.kafka.admin();
@@ -204,6 +204,7 @@ class RelayStage {
         const askedAt = Date.now();
         const ends = await admin.fetchTopicOffsets(this.input.topic);
         const answeredAt = Date.now();
+        deps.contact.answered(askedAt, answeredAt);
         for (const e of ends) {
           const task = this.tasks.running(e.partition);
           if (task === undefined) continue;

@@ -9,7 +9,7 @@
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
 import { Partitioners } from "kafkajs";
-import type { StageDeps } from "../stage.ts";
+import type { RelayDeps } from "../stage.ts";
 import { taskTransactionalId } from "../stage.ts";
 import { asFenced, retryingConcurrent, TRANSACTION_TIMEOUT_MS } from "../fencing.ts";
 import { TopicProgress } from "../progress.ts";
@@ -51,7 +51,7 @@ export class RelayTask {
   constructor(
     readonly s: number,
     kafka: Kafka,
-    private readonly deps: StageDeps,
+    private readonly deps: RelayDeps,
     readonly input: RelayInput,
   ) {
     const { config } = deps;
@@ -147,7 +147,8 @@ export class RelayTask {
 
   /** What the next commit writes; undefined when nothing moved. Synchronous. */
   take(): TakenWork | undefined {
-    const signal = this.progress.signal(this.s, this.deps.config.idleSec * 1000);
+    const { config, contact } = this.deps;
+    const signal = this.progress.signal(this.s, config.idleSec * 1000, contact.regainedAtMs);
     const progress = relayProgress(this.input.source, this.s, signal, this.work.watermarkUs);
     const moved = this.progress.uncommitted();
     const { records, skipped } = this.work.take();

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Admin, Consumer, Kafka } from "kafkajs";
-import type { StageDeps, StageKind } from "../stage.ts";
+import type { RelayDeps, StageKind } from "../stage.ts";
 import { FencedError } from "../fencing.ts";
 import { RelayTask } from "./relay_task.ts";
 import { type RelayInput, relayStageKind } from "./input.ts";
@@ -25,7 +25,7 @@ export class RelayTasks {
   readonly #stage: StageKind;
 
   constructor(
-    private readonly deps: StageDeps,
+    private readonly deps: RelayDeps,
     private readonly kafka: Kafka,
     private readonly admin: Admin,
     private readonly consumer: Consumer,

@@ -1,0 +1,35 @@
+/**
+ * When this process last regained the broker after losing it. While the broker is unreachable
+ * the store's producers cannot write either: they buffer and retry, and deliver what they held
+ * once it is back. A look-up that finds an input caught up just after such a gap proves nothing
+ * about those records, so for the idle time after contact comes back no input partition counts
+ * as caught up (docs/service.md, "Broker outages"): stream time follows the records' event
+ * times, and neither the wall clock nor the end of input is taken from the outage's silence.
+ * @module
+ */
+
+/**
+ * A look-up answered later than this after the previous answer, or taking longer than this,
+ * means the broker was out of reach meanwhile. Every relay stage asks every 100 ms, so a healthy
+ * broker never comes near it; a gap falsely seen only postpones wall-clock checkouts.
+ */
+export const CONTACT_GAP_MS = 1000;
+
+/** The process's contact with the broker, from its end look-ups (outlives a stage's restart). */
+export class BrokerContact {
+  #lastAnsweredMs: number | undefined;
+  /**
+   * Wall clock (ms) of the first answer after the latest gap; -Infinity when the process has
+   * had no gap (its start is not one: a restart at the end of input still sees the end).
+   */
+  regainedAtMs = -Infinity;
+
+  /** A look-up asked at `askedAtMs` was answered at `answeredAtMs`. */
+  answered(askedAtMs: number, answeredAtMs: number): void {
+    const last = this.#lastAnsweredMs;
+    const gap = answeredAtMs - askedAtMs > CONTACT_GAP_MS ||
+      (last !== undefined && askedAtMs - last > CONTACT_GAP_MS);
+    if (gap && answeredAtMs > this.regainedAtMs) this.regainedAtMs = answeredAtMs;
+    if (last === undefined || answeredAtMs > last) this.#lastAnsweredMs = answeredAtMs;
+  }
+}
