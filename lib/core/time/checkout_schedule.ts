@@ -69,6 +69,7 @@ export class CheckoutSchedule {
         !x.caughtUp ? NaN : complete ? Infinity : usOfMs(x.caughtUpAtMs!),
         x.idle ?? complete,
         x.endMovedAtMs === undefined ? NaN : usOfMs(x.endMovedAtMs),
+        this.wallUs,
       );
     }
     const idle = this.idleUs;

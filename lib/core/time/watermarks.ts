@@ -23,8 +23,10 @@
  * - caught up and **idle** (nothing produced for the idle time) while the whole input is at rest
  *   (every partition of both inputs caught up, and idle or real time): `max(watermark, v)`, the
  *   end of input;
- * - caught up, idle and never written to, while another partition of its input has records: it
- *   does not count (a partition nobody writes to must not hold the others);
+ * - caught up, idle and never written to, while another partition of its input has records, and
+ *   still so at a look-up the idle time after the input's records began: it does not count (a
+ *   partition nobody writes to must not hold the others). Before that it holds them: the
+ *   producers of a burst that follows a quiet time reach the partitions one after the other;
  * - complete (a file's end): every time;
  * - otherwise its watermark: a burst of old events, momentarily drained or paused, proves
  *   nothing about what its producer writes next, so it is checked out by event time.
@@ -41,6 +43,12 @@ export class Watermarks {
   readonly idle: boolean[] = [];
   /** Wall clock (µs) when the partition's end last moved; NaN when unknown. */
   readonly endMovedAt: number[] = [];
+  /**
+   * Wall clock (µs) from which the partition is known to hold records: at the first signal after
+   * its first record, its end's last move, else that signal's wall clock (-Infinity: neither
+   * known, a file's records); NaN while none.
+   */
+  readonly writtenSince: number[] = [];
   /** Partitions known (listed by `advance`, seen in a record, or restored). */
   readonly known: number[] = [];
   private readonly isKnown: boolean[] = [];
@@ -55,6 +63,7 @@ export class Watermarks {
       this.caughtUpAt[p] = NaN;
       this.idle[p] = false;
       this.endMovedAt[p] = NaN;
+      this.writtenSince[p] = NaN;
       this.known.push(p);
     }
   }
@@ -69,14 +78,24 @@ export class Watermarks {
   }
 
   /**
-   * What the edge knows of `p`: caught up since `caughtUpAtUs` (NaN: not), idle or not, and
-   * when its end last moved (NaN: unknown).
+   * What the edge knows of `p` at wall clock `wallUs` (NaN: none): caught up since
+   * `caughtUpAtUs` (NaN: not), idle or not, and when its end last moved (NaN: unknown).
    */
-  signal(p: number, caughtUpAtUs: number, idle: boolean, endMovedAtUs: number): void {
+  signal(
+    p: number,
+    caughtUpAtUs: number,
+    idle: boolean,
+    endMovedAtUs: number,
+    wallUs = NaN,
+  ): void {
     this.touch(p);
     this.caughtUpAt[p] = caughtUpAtUs;
     this.idle[p] = idle;
     this.endMovedAt[p] = endMovedAtUs;
+    if (this.wm[p] > -Infinity && Number.isNaN(this.writtenSince[p])) {
+      const known = Number.isNaN(endMovedAtUs) ? wallUs : endMovedAtUs;
+      this.writtenSince[p] = Number.isNaN(known) ? -Infinity : known;
+    }
   }
 
   /** Caught up, and its producers write in real time (see the class comment). */
@@ -102,8 +121,14 @@ export class Watermarks {
     const k = this.known;
     let low = Infinity;
     let counted = 0;
-    let anyWritten = false;
-    for (const p of k) if (this.wm[p] > -Infinity) anyWritten = true;
+    // When the input's records began: a never-written partition idle since then is unused.
+    let writtenSince = Infinity;
+    for (const p of k) {
+      // (NaN, records but no signal since: just written, it begins nothing yet.)
+      if (this.wm[p] > -Infinity && this.writtenSince[p] < writtenSince) {
+        writtenSince = this.writtenSince[p];
+      }
+    }
     for (let i = 0; i < k.length; i++) {
       const p = k[i];
       const w = this.wm[p], v = this.caughtUpAt[p];
@@ -111,7 +136,7 @@ export class Watermarks {
       if (v === Infinity) t = Infinity; // complete: nothing more will come
       else if (!Number.isNaN(v)) {
         if (this.realTime(p, idleUs) || (this.idle[p] && inputAtRest)) t = v > w ? v : w;
-        else if (this.idle[p] && w === -Infinity && anyWritten) continue; // never written to
+        else if (this.idle[p] && w === -Infinity && v - writtenSince >= idleUs) continue; // unused
       }
       counted++;
       if (t < low) low = t;
