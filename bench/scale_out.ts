@@ -17,7 +17,15 @@
 import { parseArgs } from "node:util";
 import { eventually, type ServiceProcess, startService } from "../tests/support/service_process.ts";
 import { createFixtureTopics, serviceArgs } from "../tests/support/service_fixture.ts";
-import { backfill, benchContext, kcatProduce, metric, openCarts, ready } from "./support.ts";
+import {
+  backfill,
+  benchContext,
+  cpuSeconds,
+  kcatProduce,
+  metric,
+  openCarts,
+  ready,
+} from "./support.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -31,7 +39,6 @@ const { values } = parseArgs({
 const skip = new Set(values.skip!.split(",").filter(Boolean));
 const { bootstrap, broker, kafka, dir, catalog } = await benchContext("pos-scale-");
 const results: Record<string, unknown> = {};
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** Fresh topics with `partitions` each and the service arguments that use them. */
 async function setup(tag: string, partitions: number) {
@@ -39,13 +46,6 @@ async function setup(tag: string, partitions: number) {
   const topics = await createFixtureTopics(kafka, id, partitions);
   const args = [...serviceArgs(bootstrap, topics, id, catalog), "--log-level", "warn"];
   return { topics, args };
-}
-
-/** CPU seconds (user + system) a process has used. */
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
 }
 
 async function sum(svcs: ServiceProcess[], prefix: string): Promise<number> {

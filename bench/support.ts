@@ -177,6 +177,13 @@ export async function ready(svc: ServiceProcess): Promise<void> {
   );
 }
 
+/** CPU seconds (user + system) a process has used (from /proc: robust on a shared machine). */
+export function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ ticks
+}
+
 /** RSS now and its peak (VmHWM) of a process, MiB. */
 export function rss(pid: number): { rssMiB: number; peakMiB: number } {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);

@@ -4,7 +4,8 @@
  * @module
  */
 import process from "node:process";
-import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from "kafkajs";
+import type { KafkaConfig, SASLOptions } from "kafkajs";
+import { Kafka, logLevel } from "./kafkajs.ts";
 import type { Logger } from "../observe/log.ts";
 import { registerCodecs } from "./codecs.ts";
 import { installFastRecordEncoding } from "./record_batch_encoder.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { CompressionCodecs, CompressionTypes } from "kafkajs";
+import { CompressionCodecs, CompressionTypes } from "./kafkajs.ts";
 import SnappyJS from "snappyjs";
 import * as lz4 from "lz4js";
 import xxh32 from "lz4js/xxh32.js";

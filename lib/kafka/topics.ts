@@ -6,7 +6,8 @@
  * @module
  */
 import { sleep } from "../sleep.ts";
-import { type Admin, ConfigResourceTypes } from "kafkajs";
+import type { Admin } from "kafkajs";
+import { ConfigResourceTypes } from "./kafkajs.ts";
 import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
 

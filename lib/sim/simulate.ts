@@ -9,7 +9,8 @@
  * (a backfill) everything is sent at once and the timestamps are those of the modeled day.
  * @module
  */
-import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
+import type { Kafka, Message, Producer } from "kafkajs";
+import { CompressionTypes, Partitioners } from "../kafka/kafkajs.ts";
 import { type ConnectionConfig, createKafka } from "../kafka/client.ts";
 import type { Logger } from "../observe/log.ts";
 import {

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
-import { Partitioners } from "kafkajs";
+import { Partitioners } from "../kafkajs.ts";
 import type { RelayDeps } from "../stage.ts";
 import { taskTransactionalId } from "../stage.ts";
 import { asFenced, retryingConcurrent, TRANSACTION_TIMEOUT_MS } from "../fencing.ts";

@@ -16,7 +16,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { AssignerProtocol, type PartitionAssigner } from "kafkajs";
+import type { PartitionAssigner } from "kafkajs";
+import { AssignerProtocol } from "../kafkajs.ts";
 
 /** The assigner's protocol name (every member of the group must offer it). */
 export const CO_PARTITIONED = "PosCoPartitioned";

@@ -8,7 +8,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { Admin, Kafka, PartitionAssigner } from "kafkajs";
-import { AssignerProtocol } from "kafkajs";
+import { AssignerProtocol } from "../kafkajs.ts";
 import type { Engine } from "../../core/mod.ts";
 import type { Logger } from "../../observe/log.ts";
 import { sleep } from "../../sleep.ts";

@@ -3,7 +3,8 @@
  * {@link TaskIo}, so the start order is testable with fakes), and the stage's hooks.
  * @module
  */
-import { type Admin, type Consumer, type Kafka, Partitioners, type Producer } from "kafkajs";
+import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
+import { Partitioners } from "../kafkajs.ts";
 import type { Engine, EngineMetrics, Pricer } from "../../core/mod.ts";
 import type { RateLimiter } from "../../observe/log.ts";
 import { TRANSACTION_TIMEOUT_MS } from "../fencing.ts";
