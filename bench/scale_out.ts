@@ -52,20 +52,31 @@ async function sum(svcs: ServiceProcess[], prefix: string): Promise<number> {
   return (await Promise.all(svcs.map((s) => metric(s, prefix)))).reduce((a, b) => a + b, 0);
 }
 
-/** Waits until the sum of `prefix` over `svcs` stands still for `quietMs`; when it last moved. */
-async function settled(svcs: ServiceProcess[], prefix: string, quietMs: number): Promise<number> {
-  let last = -1, changedAt = performance.now();
+/**
+ * Waits until the sum of `prefix` over `svcs` is at least `atLeast` and stands still for
+ * `quietMs`; when it last moved, and the longest time it stood still before that.
+ */
+async function settled(
+  svcs: ServiceProcess[],
+  prefix: string,
+  quietMs: number,
+  atLeast = 1,
+): Promise<{ end: number; longestPauseMs: number }> {
+  let last = -1, changedAt = performance.now(), longestPauseMs = 0;
   await eventually(
     `${prefix} settled`,
     async () => {
       const v = await sum(svcs, prefix);
-      if (v !== last) [last, changedAt] = [v, performance.now()];
-      return v > 0 && performance.now() - changedAt > quietMs;
+      if (v !== last) {
+        if (last > 0) longestPauseMs = Math.max(longestPauseMs, performance.now() - changedAt);
+        [last, changedAt] = [v, performance.now()];
+      }
+      return v >= atLeast && performance.now() - changedAt > quietMs;
     },
     900_000,
     100,
   );
-  return changedAt;
+  return { end: changedAt, longestPauseMs: Math.round(longestPauseMs) };
 }
 
 async function stopAll(svcs: ServiceProcess[]): Promise<void> {
@@ -75,7 +86,8 @@ async function stopAll(svcs: ServiceProcess[]): Promise<void> {
 
 if (!skip.has("scaling")) {
   const { traffic, shelf } = backfill(Number(values.events));
-  for (const n of values.instances!.split(",").map(Number)) {
+  const instances = values.instances!.split(",").map(Number);
+  for (const n of instances) {
     const { topics, args } = await setup(`x${n}`, 6);
     await kcatProduce(bootstrap, dir, topics.foot, traffic.foot);
     await kcatProduce(bootstrap, dir, topics.shelf, shelf);
@@ -83,7 +95,14 @@ if (!skip.has("scaling")) {
     await Promise.all(svcs.map(ready));
     const cpu0 = svcs.map((s) => cpuSeconds(s.pid));
     const t0 = performance.now();
-    const end = await settled(svcs, "pos_transactions_total", 3000);
+    // Every run bills what the first did: a pause (a rebalance) is not taken for the end.
+    const first = results[`instances_${instances[0]}`] as { transactions: number } | undefined;
+    const { end, longestPauseMs } = await settled(
+      svcs,
+      "pos_transactions_total",
+      3000,
+      first?.transactions ?? 1,
+    );
     const cpu = svcs.reduce((a, s, i) => a + cpuSeconds(s.pid) - cpu0[i], 0);
     results[`instances_${n}`] = {
       transactions: await sum(svcs, "pos_transactions_total"),
@@ -91,6 +110,7 @@ if (!skip.has("scaling")) {
       events_per_s: Math.round(shelf.length / ((end - t0) / 1000)),
       // CPU to the end of the measurement (3 s of idle heartbeats included, as for every n).
       cpu_seconds_per_million_events: Number((cpu / (shelf.length / 1e6)).toFixed(2)),
+      longest_pause_ms: longestPauseMs,
     };
     await stopAll(svcs);
   }
