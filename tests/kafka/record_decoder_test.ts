@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 import fc from "fast-check";
+import { inRunProcess } from "../support/service_process.ts";
 import { encoders } from "../../lib/kafka/record_batch_encoder.ts";
 import { fastRecordDecoder, kafkajsRecordDecoder } from "../../lib/kafka/record_decoder.ts";
 
@@ -19,7 +20,6 @@ const Decoder = require("kafkajs/src/protocol/decoder.js") as new (b: Buffer) =>
   readVarIntBytes(): Buffer;
 };
 const { kafkajs: encode } = encoders();
-const ROOT = new URL("../../", import.meta.url);
 
 const bytes = fc.oneof(
   fc.constant(null),
@@ -90,15 +90,12 @@ Deno.test("property: the fast record decoder gives KafkaJS's records, field for 
 });
 
 Deno.test("the service's process fetches with the fast record decoder", async () => {
-  const script = `
-    import "./lib/cli/run.ts"; // what pos-producer run loads
-    import { fastRecordDecodingInstalled } from "./lib/kafka/record_decoder.ts";
-    console.log(fastRecordDecodingInstalled());`;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", script],
-    cwd: ROOT.pathname,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(new TextDecoder().decode(out.stdout).trim(), "true");
+  assert.equal(
+    await inRunProcess(
+      "lib/kafka/record_decoder.ts",
+      ["fastRecordDecodingInstalled"],
+      "fastRecordDecodingInstalled()",
+    ),
+    "true",
+  );
 });

@@ -253,3 +253,20 @@ export async function watchTopic(kafka: Kafka, topic: string): Promise<Watched> 
   });
   return { records, stop: () => consumer.disconnect() };
 }
+
+/**
+ * What `expr` evaluates to in a fresh process that first loads what `pos-producer run` loads,
+ * then imports `names` from the repository module `module` (a KafkaJS patch's check, say).
+ */
+export async function inRunProcess(module: string, names: string[], expr: string): Promise<string> {
+  const script = `import "./lib/cli/run.ts";
+    import { ${names.join(", ")} } from "./${module}";
+    console.log(${expr});`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", script],
+    cwd: new URL("../../", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
