@@ -14,6 +14,16 @@
  */
 import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
+import {
+  crc32c,
+  type HeaderPairs,
+  headerPairs,
+  isBytes,
+  isDelta,
+  type LongValue,
+  Writer,
+} from "./record_writer.ts";
+import { makeProduceRequest, type ProduceRequestFn } from "./produce_request_encoder.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -51,10 +61,6 @@ interface BatchInput {
 
 type RecordFn = (input: RecordInput) => KafkaEncoder;
 type RecordBatchFn = (input: BatchInput) => Promise<KafkaEncoder>;
-interface LongValue {
-  getHighBits(): number;
-  getLowBits(): number;
-}
 
 /** A record kept as its fields until the batch writes it (the fast path). */
 class PendingRecord {
@@ -62,182 +68,20 @@ class PendingRecord {
     readonly input: RecordInput,
     readonly key: string | Buffer | null,
     readonly value: string | Buffer | null,
-    readonly headers: [string, string | Buffer][],
+    readonly headers: HeaderPairs,
   ) {}
 }
 
-// ---------------------------------------------------------------- CRC-32C (Castagnoli)
-
-const CRC_TABLES = (() => {
-  const t = new Int32Array(8 * 256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[n] = c;
-  }
-  for (let n = 0; n < 256; n++) {
-    for (let k = 1; k < 8; k++) {
-      t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 0xff];
-    }
-  }
-  return t;
-})();
-
-/** CRC-32C of `bytes[from, to)`, unsigned, eight bytes per step. */
-export function crc32c(bytes: Uint8Array, from = 0, to = bytes.length): number {
-  const t = CRC_TABLES;
-  let crc = -1;
-  let i = from;
-  for (; i + 8 <= to; i += 8) {
-    const a = crc ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
-    crc = t[1792 + (a & 0xff)] ^ t[1536 + ((a >>> 8) & 0xff)] ^ t[1280 + ((a >>> 16) & 0xff)] ^
-      t[1024 + (a >>> 24)] ^ t[768 + bytes[i + 4]] ^ t[512 + bytes[i + 5]] ^
-      t[256 + bytes[i + 6]] ^ t[bytes[i + 7]];
-  }
-  for (; i < to; i++) crc = t[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
-}
-
-// ---------------------------------------------------------------- a growable byte writer
-
-const utf8 = new TextEncoder();
-
-/** Writes a batch into one reused scratch array; `take()` copies the result out. */
-class Writer {
-  bytes = new Uint8Array(1 << 16);
-  view = new DataView(this.bytes.buffer);
-  pos = 0;
-
-  reserve(n: number): void {
-    if (this.pos + n <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.bytes.subarray(0, this.pos));
-    this.bytes = next;
-    this.view = new DataView(next.buffer);
-  }
-
-  int8(v: number): void {
-    this.reserve(1);
-    this.bytes[this.pos++] = v;
-  }
-  int16(v: number): void {
-    this.reserve(2);
-    this.view.setInt16(this.pos, v);
-    this.pos += 2;
-  }
-  int32(v: number): void {
-    this.reserve(4);
-    this.view.setInt32(this.pos, v);
-    this.pos += 4;
-  }
-  int64(v: LongValue): void {
-    this.reserve(8);
-    this.view.setInt32(this.pos, v.getHighBits());
-    this.view.setInt32(this.pos + 4, v.getLowBits());
-    this.pos += 8;
-  }
-
-  /** Zigzag varint of a 32-bit integer (KafkaJS's `writeVarInt`). */
-  varint(v: number): void {
-    this.reserve(5);
-    let z = ((v << 1) ^ (v >> 31)) >>> 0;
-    while (z >= 0x80) {
-      this.bytes[this.pos++] = (z & 0x7f) | 0x80;
-      z >>>= 7;
-    }
-    this.bytes[this.pos++] = z;
-  }
-
-  /** Zigzag varlong of a safe integer (KafkaJS's `writeVarLong`). */
-  varlong(v: number): void {
-    if (v >= -0x40000000 && v < 0x40000000) return this.varint(v);
-    this.reserve(10);
-    let z = v >= 0 ? v * 2 : -v * 2 - 1;
-    while (z >= 0x80) {
-      this.bytes[this.pos++] = (z % 0x80) | 0x80;
-      z = Math.floor(z / 0x80);
-    }
-    this.bytes[this.pos++] = z;
-  }
-
-  /** Varint length and the bytes (UTF-8 for text), or -1 for null. */
-  varBytes(v: string | Buffer | null): void {
-    if (v === null) return this.varint(-1);
-    if (typeof v !== "string") {
-      this.varint(v.length);
-      this.reserve(v.length);
-      this.bytes.set(v, this.pos);
-      this.pos += v.length;
-      return;
-    }
-    // Write the text after room for the longest length prefix, then move it next to the
-    // actual prefix (one pass over the text instead of measuring it first).
-    this.reserve(5 + v.length * 3);
-    const start = this.pos;
-    const { written } = utf8.encodeInto(v, this.bytes.subarray(start + 5));
-    this.varint(written);
-    if (this.pos !== start + 5) this.bytes.copyWithin(this.pos, start + 5, start + 5 + written);
-    this.pos += written;
-  }
-
-  /** One record: varint length, then attributes, deltas, key, value, headers. */
-  record(r: PendingRecord): void {
-    this.reserve(5);
-    const start = this.pos;
-    this.pos += 5; // room for the longest length prefix
-    this.int8(0);
-    this.varlong(r.input.timestampDelta ?? 0);
-    this.varint(r.input.offsetDelta ?? 0);
-    this.varBytes(r.key);
-    this.varBytes(r.value);
-    this.varint(r.headers.length);
-    for (const [k, v] of r.headers) {
-      this.varBytes(k);
-      this.varBytes(v);
-    }
-    const bodyEnd = this.pos;
-    const body = bodyEnd - start - 5;
-    this.pos = start;
-    this.varint(body);
-    if (this.pos !== start + 5) this.bytes.copyWithin(this.pos, start + 5, bodyEnd);
-    this.pos += body;
-  }
-
-  /** A copy of bytes `[from, pos)` as a Buffer of its own. */
-  take(from = 0): Buffer {
-    return Buffer.from(this.bytes.slice(from, this.pos).buffer);
-  }
-}
-
 // ---------------------------------------------------------------- Record and RecordBatch
-
-function isBytes(v: unknown): v is string | Buffer | null {
-  return v === null || v === undefined || typeof v === "string" || Buffer.isBuffer(v);
-}
 
 /** The fast path takes a record when KafkaJS would encode every field the plain way. */
 function pending(input: RecordInput): PendingRecord | undefined {
   const { key, value, headers, timestampDelta, offsetDelta } = input;
   if (!isBytes(key) || !isBytes(value)) return undefined;
-  if (
-    timestampDelta !== undefined &&
-    !(Number.isInteger(timestampDelta) && Math.abs(timestampDelta) < 2 ** 52)
-  ) return undefined;
+  if (timestampDelta !== undefined && !isDelta(timestampDelta)) return undefined;
   if (offsetDelta !== undefined && !Number.isInteger(offsetDelta)) return undefined;
-  const hs: [string, string | Buffer][] = [];
-  if (headers !== undefined && headers !== null) {
-    if (typeof headers !== "object") return undefined;
-    for (const k of Object.keys(headers)) {
-      const v = headers[k];
-      for (const one of Array.isArray(v) ? v : [v]) {
-        if (typeof one !== "string" && !Buffer.isBuffer(one)) return undefined;
-        hs.push([k, one]);
-      }
-    }
-  } else if (headers === null) return undefined;
-  return new PendingRecord(input, key ?? null, value ?? null, hs);
+  const hs = headerPairs(headers);
+  return hs === undefined ? undefined : new PendingRecord(input, key ?? null, value ?? null, hs);
 }
 
 interface KafkaInternals {
@@ -247,6 +91,10 @@ interface KafkaInternals {
   codecMask: number;
   record: RecordFn;
   recordBatch: RecordBatchFn;
+}
+
+function writeRecord(w: Writer, r: PendingRecord): void {
+  w.record(r.input.timestampDelta ?? 0, r.input.offsetDelta ?? 0, r.key, r.value, r.headers);
 }
 
 function makeRecord(k: KafkaInternals): RecordFn {
@@ -277,11 +125,11 @@ function makeRecordBatch(k: KafkaInternals): RecordBatchFn {
     w.int32(records.length);
     let body: Buffer;
     if (compression === 0) {
-      for (const r of records as PendingRecord[]) w.record(r);
+      for (const r of records as PendingRecord[]) writeRecord(w, r);
       body = w.take();
     } else {
       const head = w.pos;
-      for (const r of records as PendingRecord[]) w.record(r);
+      for (const r of records as PendingRecord[]) writeRecord(w, r);
       const plain = w.take(head);
       const prefix = w.bytes.slice(0, head);
       const compressed = await k.lookupCodec(compression).compress({ buffer: plain });
@@ -305,6 +153,7 @@ function makeRecordBatch(k: KafkaInternals): RecordBatchFn {
 }
 
 const BASE = "kafkajs/src/protocol/";
+const PRODUCE_REQUEST = `${BASE}requests/produce/v3/request.js`;
 let originals: KafkaInternals | undefined;
 
 /** KafkaJS's own modules, loaded (and kept) before anything is swapped. */
@@ -335,22 +184,42 @@ let installed = false;
 export function installFastRecordEncoding(): boolean {
   if (installed) return true;
   const cache = require.cache as Record<string, { exports: unknown } | undefined>;
-  if (cache[require.resolve(`${BASE}requests/produce/v3/request.js`)]) return false;
+  if (cache[require.resolve(PRODUCE_REQUEST)]) return false;
   const k = kafkaInternals();
   cache[require.resolve(`${BASE}recordBatch/record/v0/index.js`)]!.exports = makeRecord(k);
   (require(`${BASE}recordBatch/v0/index.js`) as { RecordBatch: RecordBatchFn }).RecordBatch =
     makeRecordBatch(k);
+  // KafkaJS's request binds the swapped encoders (its fallback); v4–v7 then bind the fast one.
+  originalProduce = require(PRODUCE_REQUEST) as ProduceRequestFn;
+  cache[require.resolve(PRODUCE_REQUEST)]!.exports = makeProduceRequest(k, originalProduce);
   return installed = true;
 }
 
-/** KafkaJS's own encoders and the fast ones side by side (tests and benchmarks). */
+let originalProduce: ProduceRequestFn | undefined;
+
+/** The fast produce request over `original` (tests: to see when it hands a request over). */
+export function fastProduceRequest(original: ProduceRequestFn): ProduceRequestFn {
+  return makeProduceRequest(kafkaInternals(), original);
+}
+
+/**
+ * KafkaJS's own encoders and the fast ones side by side (tests and benchmarks). KafkaJS's produce
+ * request is the one the process loaded (with the fast record encoding installed when it could
+ * be, so that its records are written by the fast encoders, which are tested against KafkaJS's).
+ */
 export function encoders(): {
-  kafkajs: { Record: RecordFn; RecordBatch: RecordBatchFn };
-  fast: { Record: RecordFn; RecordBatch: RecordBatchFn };
+  kafkajs: { Record: RecordFn; RecordBatch: RecordBatchFn; ProduceRequest: ProduceRequestFn };
+  fast: { Record: RecordFn; RecordBatch: RecordBatchFn; ProduceRequest: ProduceRequestFn };
 } {
   const k = kafkaInternals();
+  installFastRecordEncoding();
+  const original = originalProduce ?? require(PRODUCE_REQUEST) as ProduceRequestFn;
   return {
-    kafkajs: { Record: k.record, RecordBatch: k.recordBatch },
-    fast: { Record: makeRecord(k), RecordBatch: makeRecordBatch(k) },
+    kafkajs: { Record: k.record, RecordBatch: k.recordBatch, ProduceRequest: original },
+    fast: {
+      Record: makeRecord(k),
+      RecordBatch: makeRecordBatch(k),
+      ProduceRequest: makeProduceRequest(k, original),
+    },
   };
 }
