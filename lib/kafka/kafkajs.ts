@@ -1,12 +1,13 @@
 /**
- * KafkaJS's values, for the whole of lib/: loaded only after `message_grouping.ts` and
- * `record_decoder.ts` have put their linear grouping and fast record decoder in KafkaJS's module
- * cache (they must come first; ES modules evaluate their imports in order). Types may be
+ * KafkaJS's values, for the whole of lib/: loaded only after `message_grouping.ts`,
+ * `record_decoder.ts` and `fetch_batch.ts` have put their linear grouping, fast record decoder and
+ * fast fetch batch in KafkaJS's module cache (they must come first; ES modules evaluate their imports in order). Types may be
  * imported from "kafkajs" directly (they are erased).
  * @module
  */
 import "./message_grouping.ts";
 import "./record_decoder.ts";
+import "./fetch_batch.ts";
 export {
   AssignerProtocol,
   CompressionCodecs,
