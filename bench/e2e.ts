@@ -2,7 +2,7 @@
  * End-to-end figures through a real broker, run on demand:
  *
  *   deno run -A bench/e2e.ts [--events 300000] [--latency-seconds 20] [--rate 10000] [--carts 100000]
- *                            [--skip throughput,latency,memory] [-h | --help]
+ *                            [--skip throughput,latency,memory] [--delivery both] [-h | --help]
  *
  * 1. Throughput: shelf events per second from input topics to read_committed output, with
  *    exactly-once on and off, next to a kcat consume-and-produce pass-through of the same
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "10000" },
     carts: { type: "string", default: "100000" },
     skip: { type: "string", default: "" },
+    delivery: { type: "string", default: "both" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -54,6 +55,7 @@ if (values.help) {
   --rate R              latency: shelf events per second of that producer (default 10000)
   --carts N             memory: open carts of 10 lines the service holds (default 100000)
   --skip LIST           parts to leave out, comma-separated: throughput, latency, memory
+  --delivery D          throughput: exactly-once, at-least-once or both (default both)
   -h, --help            this text
 
 Starts its own broker on loopback, or uses KAFKA_TEST_BROKER=host:port.`);
@@ -115,7 +117,10 @@ if (!skip.has("throughput")) {
   // written just before the start waits one idle time for its last carts instead.
   await new Promise((r) => setTimeout(r, Math.max(0, producedAt + 6000 - Date.now())));
 
-  for (const delivery of ["exactly-once", "at-least-once"]) {
+  const deliveries = values.delivery === "both"
+    ? ["exactly-once", "at-least-once"]
+    : [values.delivery!];
+  for (const delivery of deliveries) {
     const out = names(delivery === "exactly-once" ? "eos" : "alo");
     const svc = await startService([...out.args(input), "--delivery", delivery]);
     await ready(svc);

@@ -75,7 +75,7 @@ const relayed = Array.from({ length: 1700 }, (_, i) => ({
   key: `c-${i % 400}`,
   value: messages[i % 500].value,
   timestamp: String(now + i),
-  headers: { "pos-src-topic": "shelf", "pos-src-partition": "1", "pos-src-offset": String(i) },
+  headers: { "pos-src": `shelf/1/${i}` },
 }));
 const topicData = [{
   topic: "pos-by-customer",

@@ -25,7 +25,7 @@ const bodies = Array.from({ length: 500 }, (_, i) =>
     encode.Record({
       key: crypto.randomUUID(),
       value,
-      headers: { "pos-src-topic": "shelf", "pos-src-partition": "1", "pos-src-offset": `${i}` },
+      headers: { "pos-src": `shelf/1/${i}` },
       offsetDelta: i,
       timestampDelta: i * 3,
     }).buffer,

@@ -3,7 +3,7 @@
  * together produce exactly the transactions `replay` gives for the same records; one stops
  * midway and the other takes its tasks over (changelog restore, committed offsets) with nobody
  * billed twice. The relays are played by hand: foot and shelf records written to the repartition
- * topic by customer with their pos-src headers, and control records of both inputs after each
+ * topic by customer with their pos-src header, and control records of both inputs after each
  * slice; the tasks read nothing else.
  */
 import assert from "node:assert/strict";
@@ -14,10 +14,9 @@ import { createKafka } from "../../lib/kafka/client.ts";
 import { partitionForKey } from "../../lib/kafka/partitioner.ts";
 import {
   controlRecord,
+  ORIGIN_HEADER,
+  originOf,
   type RelaySource,
-  SOURCE_HEADER,
-  SOURCE_OFFSET_HEADER,
-  SOURCE_PARTITION_HEADER,
 } from "../../lib/kafka/relay_records.ts";
 import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
 import { checkoutGroupId, runCheckoutTasks } from "../../lib/kafka/tasks/mod.ts";
@@ -73,11 +72,7 @@ class HandRelay {
       value: r.value,
       // Without a customer id: a fixed partition, where the task sends it to the DLQ.
       partition: customer ? partitionForKey(customer, P) : s % P,
-      headers: {
-        [SOURCE_HEADER]: source,
-        [SOURCE_PARTITION_HEADER]: String(s),
-        [SOURCE_OFFSET_HEADER]: String(this.offsets[source][s]++),
-      },
+      headers: { [ORIGIN_HEADER]: originOf(source, s, String(this.offsets[source][s]++)) },
     };
   }
 

@@ -32,21 +32,15 @@ function message(offset: string, value: string, headers: Record<string, string>)
 
 const TOPICS = { foot: "foot-topic", shelf: "shelf-topic" };
 
-Deno.test("relayed data → the foot or shelf record it was, without the pos-src headers", () => {
+Deno.test("relayed data → the foot or shelf record it was, without the pos-src header", () => {
   const applied: InputRecord[] = [];
   const progress = new RelayedProgress({ foot: 2, shelf: 3 });
   const input = new TaskInput({ apply: (r) => applied.push({ ...r }) }, TOPICS, progress);
   const shelf = message("17", '{"event_type":"pickup"}', {
-    "pos-src-topic": "shelf",
-    "pos-src-partition": "2",
-    "pos-src-offset": "41",
+    "pos-src": "shelf/2/41",
     "trace": "t-1",
   });
-  const foot = message("18", '{"customer_id":"c-1"}', {
-    "pos-src-topic": "foot",
-    "pos-src-partition": "1",
-    "pos-src-offset": "7",
-  });
+  const foot = message("18", '{"customer_id":"c-1"}', { "pos-src": "foot/1/7" });
   assert.equal(input.relayed(shelf), "data");
   assert.equal(input.relayed(foot), "data");
   assert.deepEqual(applied, [{
@@ -66,13 +60,34 @@ Deno.test("relayed data → the foot or shelf record it was, without the pos-src
     timestampMs: 1700000000000,
     headers: undefined,
   }]);
+  for (const bad of ["till/0/3", "shelf/x/3", "shelf/0/", "shelf-0-3", "shelf/-1/3"]) {
+    assert.equal(input.relayed(message("20", "{}", { "pos-src": bad })), "unknown", bad);
+  }
+  assert.equal(input.relayed(message("21", "x", {})), "unknown");
+  assert.equal(applied.length, 2, "unknown records are not applied");
+});
+
+Deno.test("records of earlier relays, with three pos-src-* headers, are still read", () => {
+  const applied: InputRecord[] = [];
+  const progress = new RelayedProgress({ foot: 2, shelf: 3 });
+  const input = new TaskInput({ apply: (r) => applied.push({ ...r }) }, TOPICS, progress);
+  const old = message("17", "{}", {
+    "pos-src-topic": "foot",
+    "pos-src-partition": "1",
+    "pos-src-offset": "7",
+    "trace": "t-1",
+  });
+  assert.equal(input.relayed(old), "data");
+  assert.deepEqual(
+    [applied[0].source, applied[0].partition, applied[0].offset, applied[0].headers],
+    ["foot", 1, "7", { trace: "t-1" }],
+  );
   const unnamed = message("19", "{}", { "pos-src-partition": "0", "pos-src-offset": "3" });
   assert.equal(input.relayed(unnamed), "data");
-  assert.equal(applied[2].source, "shelf", "no pos-src-topic: a shelf record (older relays)");
+  assert.equal(applied[1].source, "shelf", "no pos-src-topic: a shelf record (older relays)");
   const odd = { "pos-src-topic": "till", "pos-src-partition": "0", "pos-src-offset": "3" };
   assert.equal(input.relayed(message("20", "{}", odd)), "unknown");
-  assert.equal(input.relayed(message("21", "x", {})), "unknown");
-  assert.equal(applied.length, 3, "unknown records are not applied");
+  assert.equal(applied.length, 2, "unknown records are not applied");
 });
 
 Deno.test("control records of both inputs → every foot and shelf partition's progress", () => {

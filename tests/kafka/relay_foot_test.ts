@@ -2,7 +2,7 @@
  * The foot relay on a real broker (issue 12): foot sessions produced by kcat, keyed by customer
  * id with librdkafka's default partitioner (CRC32, not Kafka's murmur2), come out of the
  * repartition topic exactly once in their customer's murmur2 partition, with
- * `pos-src-topic: foot`, where the shelf relay puts that customer's shelf events; control
+ * `pos-src: foot/…`, where the shelf relay puts that customer's shelf events; control
  * records name their source, and a foot partition's watermark is its latest entry time.
  */
 import assert from "node:assert/strict";
@@ -49,14 +49,10 @@ async function footRelayed(kafka: Kafka, names: RelayNames): Promise<Read[]> {
   const input = await readTopic(kafka, names.foot);
   const data = await relayedData(kafka, names, "foot", input.length, "every session relayed");
   assert.equal(data.length, input.length, "each once");
-  const bySource = new Map(data.map((r) => {
-    const h = r.headers;
-    return [`${h["pos-src-partition"]}:${h["pos-src-offset"]}`, r];
-  }));
+  const bySource = new Map(data.map((r) => [r.headers["pos-src"], r]));
   for (const f of input) {
-    const r = bySource.get(`${f.partition}:${f.offset}`);
+    const r = bySource.get(`foot/${f.partition}/${f.offset}`);
     assert.ok(r, `foot ${f.partition}:${f.offset} not relayed`);
-    assert.equal(r.headers["pos-src-topic"], "foot");
     assert.equal(r.key, f.key);
     assert.equal(r.value, f.value, "unchanged");
     assert.equal(r.partition, partitionForKey(f.key!, P), `${f.key} in its murmur2 partition`);

@@ -121,7 +121,7 @@ Deno.test("a foot session goes to murmur2(customer)'s partition, whatever partit
   assert.equal(r.value, rec.value, "the original bytes");
   assert.equal(r.timestamp, "1762509600123");
   assert.deepEqual(r.headers.trace, Buffer.from("t"));
-  assert.equal(r.headers["pos-src-topic"], "foot");
+  assert.equal(r.headers["pos-src"], "foot/3/8", "where it came from, in one header");
   assert.deepEqual(readRelayed(r.headers, r.value as Buffer), {
     kind: "data",
     source: "foot",
@@ -142,7 +142,7 @@ Deno.test("foot: a skipped record moves the watermark by its entry_time only; in
   router.route(6, shelf(2, { event_type: "foot_traffic", entry_time: "x" }), work);
   router.route(5, shelf(3, "[]"), work);
   assert.deepEqual(work.records.map((r) => [r.partition, r.key]), [[2, null], [1, null]]);
-  assert.ok(work.records.every((r) => r.headers["pos-src-topic"] === "foot"));
+  assert.deepEqual(work.records.map((r) => r.headers["pos-src"]), ["foot/6/2", "foot/5/3"]);
   assert.deepEqual([...work.take().skipped], [["heartbeat", 2]]);
   assert.equal(work.watermarkUs, us("2025-11-07T09:05:00Z"), "invalid records have no time");
 });

@@ -11,7 +11,7 @@ import type { StageKind } from "../stage.ts";
 
 /** A relay stage's input: its source name, topic and consumer group. */
 export interface RelayInput {
-  /** "foot" or "shelf": how records are decoded, and the `pos-src-topic` header. */
+  /** "foot" or "shelf": how records are decoded, and the first part of the `pos-src` header. */
   source: RelaySource;
   /** The input topic. */
   topic: string;

@@ -27,11 +27,10 @@ import { Decoder } from "../../core/mod.ts";
 import { partitionForKey } from "../partitioner.ts";
 import {
   controlRecord,
+  ORIGIN_HEADER,
+  originOf,
   type RelayProgress,
   type RelaySource,
-  SOURCE_HEADER,
-  SOURCE_OFFSET_HEADER,
-  SOURCE_PARTITION_HEADER,
 } from "../relay_records.ts";
 
 /** An input record as KafkaJS delivers it (the fields the relay keeps). */
@@ -128,12 +127,7 @@ export class Router {
       key,
       value: rec.value,
       timestamp: rec.timestamp,
-      headers: {
-        ...rec.headers,
-        [SOURCE_HEADER]: this.source,
-        [SOURCE_PARTITION_HEADER]: String(s),
-        [SOURCE_OFFSET_HEADER]: rec.offset,
-      },
+      headers: { ...rec.headers, [ORIGIN_HEADER]: originOf(this.source, s, rec.offset) },
     };
   }
 }

@@ -9,12 +9,10 @@
 import type { KafkaMessage } from "kafkajs";
 import type { InputRecord, PartitionSignal } from "../../core/mod.ts";
 import {
+  ORIGIN_HEADER,
   readRelayed,
   type RelayProgress,
   type RelaySource,
-  SOURCE_HEADER,
-  SOURCE_OFFSET_HEADER,
-  SOURCE_PARTITION_HEADER,
 } from "../relay_records.ts";
 
 /** Where a task's records go: the engine (through the driver). */
@@ -126,10 +124,9 @@ export class TaskInput {
   }
 }
 
-/** The relay's own headers, not the record's. */
+/** The relay's own headers (`pos-src`, and earlier relays' `pos-src-*`), not the record's. */
 function isRelayHeader(k: string): boolean {
-  return k === SOURCE_HEADER || k === SOURCE_PARTITION_HEADER || k === SOURCE_OFFSET_HEADER ||
-    k.startsWith("pos-src-");
+  return k === ORIGIN_HEADER || k.startsWith("pos-src-");
 }
 
 /** Headers as strings (undefined when none); `dropRelay`: without the pos-src-* ones. */
