@@ -138,16 +138,18 @@ function recordUs(rec: SourceRecord): number {
 }
 
 /**
- * While a caught-up partition's look-ups advance only its caught-up time, a control record at
- * most this often: it bounds what a quiet store costs (a transaction and P records per task)
- * and what it adds to a checkout's delay.
+ * While an idle partition's look-ups advance only its caught-up time, a control record at most
+ * this often: it bounds what a quiet store costs (a transaction and P records per task) and what
+ * it adds to a checkout's delay. A partition written to within the idle time sends its caught-up
+ * time with every commit: in a lull between shoppers its checkouts wait for that proof, and such
+ * a store commits every interval anyway.
  */
 export const CONTROL_HEARTBEAT_MS = 500;
 
 /**
  * Remembers the progress a task last sent, so control records go out only when it changed
  * (an idle store's checkouts need them even when no data moves; an unchanged one says nothing),
- * and a caught-up time alone only every {@link CONTROL_HEARTBEAT_MS}.
+ * and an idle partition's caught-up time alone only every {@link CONTROL_HEARTBEAT_MS}.
  */
 export class ControlTracker {
   #last: RelayProgress | undefined;
@@ -176,6 +178,7 @@ export class ControlTracker {
       p.endMovedAtMs !== l.endMovedAtMs
     ) return true;
     if (p.caughtUpAtMs === l.caughtUpAtMs) return false;
+    if (!p.idle) return true;
     return p.caughtUpAtMs === undefined || l.caughtUpAtMs === undefined ||
       p.caughtUpAtMs - l.caughtUpAtMs >= CONTROL_HEARTBEAT_MS;
   }
