@@ -17,3 +17,12 @@ export function fullGc(): void {
   v8.setFlagsFromString("--expose-gc");
   (vm.runInNewContext("gc") as () => void)();
 }
+
+/**
+ * V8's full collection as a function, taken once (for callers that collect often: the heap
+ * target, lib/observe/heap_target.ts).
+ */
+export function fullGcFunction(): () => void {
+  v8.setFlagsFromString("--expose-gc");
+  return vm.runInNewContext("gc") as () => void;
+}

@@ -162,6 +162,15 @@ export const SERVICE_OPTIONS = {
     help: "how often outputs, state and offsets are committed",
     parse: number(10, 60_000, true),
   },
+  heapTargetMib: {
+    flag: "heap-target-mib",
+    env: "HEAP_TARGET_MIB",
+    default: "0",
+    help: "soft cap on the JavaScript heap, in MiB: a full garbage collection whenever the heap " +
+      "grows past it, trading CPU for memory on a small edge server (0: off, V8 decides; " +
+      "never a crash when the live data outgrows it)",
+    parse: number(0, 1_000_000, true),
+  },
   applicationId: {
     flag: "application-id",
     env: "APPLICATION_ID",

@@ -8,6 +8,8 @@ import { optionsHelp, UsageError } from "./options.ts";
 import { jsonLogger, type Logger } from "../observe/log.ts";
 import { serveMetrics } from "../observe/metrics.ts";
 import { CatalogWatcher } from "../catalog/watcher.ts";
+import { fullGcFunction } from "../catalog/full_gc.ts";
+import { HEAP_CHECK_MS, HeapTarget } from "../observe/heap_target.ts";
 import { CatalogError } from "../core/mod.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
 import { ServiceMetrics } from "../kafka/service_metrics.ts";
@@ -157,6 +159,7 @@ async function runWith(config: ServiceConfig, log: Logger): Promise<number> {
     catalog = await startCatalog(config, log, metrics);
     logCatalog(log, catalog);
     stopOnSignals(log, stop);
+    keepHeapTarget(config, metrics, stop.signal);
     server = startMetrics(config, log, metrics, stop.signal);
     return await serve({
       config,
@@ -175,6 +178,18 @@ async function runWith(config: ServiceConfig, log: Logger): Promise<number> {
     stop.abort();
     await server?.finished;
   }
+}
+
+/** HEAP_TARGET_MIB: a full collection whenever the heap grew past it (off at 0). */
+function keepHeapTarget(config: ServiceConfig, metrics: ServiceMetrics, stop: AbortSignal): void {
+  if (config.heapTargetMib <= 0) return;
+  const target = new HeapTarget(config.heapTargetMib * 2 ** 20, {
+    heap: () => Deno.memoryUsage(),
+    collect: fullGcFunction(),
+    collected: () => metrics.heapTargetCollections.inc(),
+  });
+  const timer = setInterval(() => target.look(Date.now()), HEAP_CHECK_MS);
+  stop.addEventListener("abort", () => clearInterval(timer), { once: true });
 }
 
 /** A topology that does not fit: exit 2 with the check's one line (a restart cannot help). */

@@ -97,6 +97,8 @@ export class ServiceMetrics {
   readonly redelivered: Counter;
   readonly streamTime: Gauge;
   readonly rss: Gauge;
+  /** Full collections run because the heap grew past HEAP_TARGET_MIB. */
+  readonly heapTargetCollections: Counter;
   /**
    * The engine's counters start at 0 with every pipeline (a rebuild makes a new engine); these
    * hold what earlier engines had counted, so the Prometheus counters never go down.
@@ -138,6 +140,10 @@ export class ServiceMetrics {
     );
     this.rss = r.gauge("pos_resident_memory_bytes", "resident set size of the process");
     this.heapUsed = r.gauge("pos_heap_used_bytes", "V8 heap in use");
+    this.heapTargetCollections = r.counter(
+      "pos_heap_target_collections_total",
+      "full garbage collections run because the heap grew past HEAP_TARGET_MIB",
+    );
     this.consumedBytes = r.counter("pos_consumed_bytes_total", "bytes of record values consumed");
     this.lag = r.gauge("pos_consumer_lag", "records not yet processed, by topic and partition");
     this.commits = r.counter("pos_commits_total", "successful commits (Kafka transactions)");
