@@ -147,14 +147,15 @@ Deno.test("foot: a skipped record moves the watermark by its entry_time only; in
   assert.equal(work.watermarkUs, us("2025-11-07T09:05:00Z"), "invalid records have no time");
 });
 
-Deno.test("control records go to every partition, when the progress changed; an idle partition's look-up alone every 500 ms", () => {
-  const t = new ControlTracker();
+Deno.test("control records go to every partition, when the progress changed; a long-idle partition's look-up alone every 500 ms", () => {
+  const t = new ControlTracker(5000);
   const p: RelayProgress = {
     source: "foot",
     partition: 1,
     caughtUp: true,
     caughtUpAtMs: 5,
     idle: false,
+    endMovedAtMs: 0,
     watermarkUs: 9,
   };
   const recs = t.records(p, P);
@@ -167,12 +168,15 @@ Deno.test("control records go to every partition, when the progress changed; an 
   assert.equal(t.records({ ...p }, P).length, 0, "unchanged");
   assert.equal(t.records({ ...p, caughtUpAtMs: 6, watermarkUs: 10 }, P).length, P, "new data");
   assert.equal(t.records({ ...p, caughtUpAtMs: 6, idle: true }, P).length, P, "now idle");
-  // Written within the idle time: a lull's checkouts wait for each look-up's proof.
+  // Written within twice the idle time: a lull's checkouts wait for each look-up's proof.
   assert.equal(t.records({ ...p, caughtUpAtMs: 105 }, P).length, P, "active: the next look-up");
-  const idle = { ...p, idle: true };
+  const idle = { ...p, idle: true, caughtUpAtMs: 9_000 };
   t.sent(idle);
-  assert.equal(t.records({ ...idle, caughtUpAtMs: 105 }, P).length, 0, "idle: 100 ms later");
-  assert.equal(t.records({ ...idle, caughtUpAtMs: 505 }, P).length, P, "idle: 500 ms later");
+  assert.equal(t.records({ ...idle, caughtUpAtMs: 9_100 }, P).length, P, "idle 9 s after a write");
+  const longIdle = { ...idle, caughtUpAtMs: 10_000 };
+  t.sent(longIdle);
+  assert.equal(t.records({ ...longIdle, caughtUpAtMs: 10_100 }, P).length, 0, "10 s: 100 ms later");
+  assert.equal(t.records({ ...longIdle, caughtUpAtMs: 10_500 }, P).length, P, "500 ms later");
 });
 
 /** A task with a fake producer that records what each transaction did. */

@@ -41,7 +41,7 @@ export class RelayTask {
   state: TaskState = "starting";
   readonly work = new TaskWork();
   readonly progress: TopicProgress;
-  readonly control = new ControlTracker();
+  readonly control: ControlTracker;
   readonly transactionalId: string;
   readonly #producer: Producer;
   readonly #eos: boolean;
@@ -56,6 +56,7 @@ export class RelayTask {
   ) {
     const { config } = deps;
     this.#eos = config.delivery === "exactly-once";
+    this.control = new ControlTracker(config.idleSec * 1000);
     const stage = relayStageKind(input.source);
     this.transactionalId = taskTransactionalId(config.applicationId, stage, s);
     this.progress = new TopicProgress(input.topic, Date.now());

@@ -138,21 +138,24 @@ function recordUs(rec: SourceRecord): number {
 }
 
 /**
- * While an idle partition's look-ups advance only its caught-up time, a control record at most
- * this often: it bounds what a quiet store costs (a transaction and P records per task) and what
- * it adds to a checkout's delay. A partition written to within the idle time sends its caught-up
- * time with every commit: in a lull between shoppers its checkouts wait for that proof, and such
- * a store commits every interval anyway.
+ * While a partition long idle only advances its caught-up time, a control record at most this
+ * often: it bounds what a quiet store costs (a transaction and P records per task) and what it
+ * adds to a checkout's delay. A partition written to within twice the idle time sends its
+ * caught-up time with every commit: in a lull between shoppers, and while the last shoppers of a
+ * stopped producer are due, checkouts wait for that proof.
  */
 export const CONTROL_HEARTBEAT_MS = 500;
 
 /**
  * Remembers the progress a task last sent, so control records go out only when it changed
  * (an idle store's checkouts need them even when no data moves; an unchanged one says nothing),
- * and an idle partition's caught-up time alone only every {@link CONTROL_HEARTBEAT_MS}.
+ * and a long-idle partition's caught-up time alone only every {@link CONTROL_HEARTBEAT_MS}.
  */
 export class ControlTracker {
   #last: RelayProgress | undefined;
+
+  /** `idleMs`: the idle time (`IDLE_SEC`); written within twice that, a partition is recent. */
+  constructor(private readonly idleMs: number) {}
 
   /** Control records carrying `p` to every partition 0..P-1, or none when nothing to tell. */
   records(p: RelayProgress, taskCount: number): RoutedRecord[] {
@@ -178,9 +181,16 @@ export class ControlTracker {
       p.endMovedAtMs !== l.endMovedAtMs
     ) return true;
     if (p.caughtUpAtMs === l.caughtUpAtMs) return false;
-    if (!p.idle) return true;
+    if (this.#recentlyWritten(p)) return true;
     return p.caughtUpAtMs === undefined || l.caughtUpAtMs === undefined ||
       p.caughtUpAtMs - l.caughtUpAtMs >= CONTROL_HEARTBEAT_MS;
+  }
+
+  /** Whether the partition's end moved within twice the idle time before this look-up. */
+  #recentlyWritten(p: RelayProgress): boolean {
+    if (!p.idle) return true;
+    if (p.caughtUpAtMs === undefined || p.endMovedAtMs === undefined) return false;
+    return p.caughtUpAtMs - p.endMovedAtMs < 2 * this.idleMs;
   }
 }
 
