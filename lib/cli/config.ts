@@ -158,8 +158,9 @@ export const SERVICE_OPTIONS = {
   commitIntervalMs: {
     flag: "commit-interval-ms",
     env: "COMMIT_INTERVAL_MS",
-    default: "100",
-    help: "how often outputs, state and offsets are committed",
+    default: "50",
+    help: "how often outputs, state and offsets are committed (a shelf event passes two commits: " +
+      "its relay's and its checkout task's)",
     parse: number(10, 60_000, true),
   },
   heapTargetMib: {

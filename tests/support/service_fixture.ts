@@ -56,12 +56,8 @@ export async function makeFixture(
   const topics = await createFixtureTopics(kafka, id, partitions);
   const dir = await Deno.makeTempDir({ prefix: "pos-fixture-" });
   const { store, discounts } = await writeTestCatalog(dir);
-  const args = [
-    ...serviceArgs(bootstrap, topics, id, { store, discounts }),
-    "--commit-interval-ms",
-    "100",
-    ...extraArgs,
-  ];
+  // The defaults a user runs with (the commit interval among them).
+  const args = [...serviceArgs(bootstrap, topics, id, { store, discounts }), ...extraArgs];
   return { bootstrap, topics, dir, store, discounts, args };
 }
 
