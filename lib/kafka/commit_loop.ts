@@ -106,7 +106,7 @@ export class CommitLoop<O> {
       while (!stop.aborted) {
         if (failure.failed) throw failure.error;
         this.#inFlight = this.commitOnce();
-        await Promise.race([this.#inFlight, failure.promise]);
+        await failure.race(this.#inFlight);
         gate.committed();
         this.d.afterTurn?.();
         await this.#untilNext();
@@ -136,15 +136,7 @@ export class CommitLoop<O> {
 
   /** The interval, cut short by a full gate (a backlog), a stop or a failure. */
   async #untilNext(): Promise<void> {
-    const wake = new AbortController();
-    try {
-      await Promise.race([
-        sleep(this.d.intervalMs, AbortSignal.any([this.d.stop, wake.signal])),
-        this.d.gate.full(),
-        this.d.failure.promise,
-      ]);
-    } finally {
-      wake.abort(); // no timer outlives the wait
-    }
+    const { intervalMs, stop, gate, failure } = this.d;
+    await sleep(intervalMs, stop, gate.fullSignal(), failure.signal);
   }
 }

@@ -17,12 +17,29 @@ export class PipelineFailure {
   error: unknown = undefined;
   #failed = false;
   #reject!: (e: unknown) => void;
-  /** Rejects with the first error (never resolves); race it against any wait. */
+  readonly #aborted = new AbortController();
+  /**
+   * Rejects with the first error (never resolves). Every race against it stays attached to it
+   * until the pipeline fails: only for waits made once per life; repeated waits use
+   * {@link PipelineFailure.race} or {@link PipelineFailure.signal}.
+   */
   readonly promise: Promise<never>;
+  /** Aborted at the first failure. */
+  readonly signal: AbortSignal = this.#aborted.signal;
 
   constructor(private readonly gate: WorkGate) {
     this.promise = new Promise<never>((_, reject) => this.#reject = reject);
     this.promise.catch(() => {});
+  }
+
+  /** `work`, or the first failure if it comes first; nothing stays attached after the wait. */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (this.#failed) return Promise.reject(this.error);
+    return new Promise<T>((resolve, reject) => {
+      const failed = () => reject(this.error);
+      this.signal.addEventListener("abort", failed, { once: true });
+      work.then(resolve, reject).finally(() => this.signal.removeEventListener("abort", failed));
+    });
   }
 
   /** Whether a part has failed. */
@@ -38,5 +55,6 @@ export class PipelineFailure {
     }
     this.gate.close();
     this.#reject(e);
+    this.#aborted.abort();
   }
 }

@@ -23,8 +23,8 @@ export class WorkGate {
   #pending = 0;
   #closed = false;
   #waiters: (() => void)[] = [];
-  /** One promise for everyone waiting for the limit (a commit loop asks every interval). */
-  #full: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** One signal for everyone waiting for the limit (a commit loop asks every interval). */
+  #full: AbortController | undefined;
 
   constructor(readonly limit: number) {}
 
@@ -46,11 +46,13 @@ export class WorkGate {
     }
   }
 
-  /** Resolves when the limit is reached (the commit loop then commits without waiting). */
-  full(): Promise<void> {
-    if (this.#pending >= this.limit || this.#closed) return Promise.resolve();
-    this.#full ??= Promise.withResolvers<void>();
-    return this.#full.promise;
+  /**
+   * Aborted when the limit is reached or the gate closes (the commit loop then commits without
+   * waiting for its interval). A signal, not a promise: a wait can stop listening to it.
+   */
+  fullSignal(): AbortSignal {
+    if (this.#pending >= this.limit || this.#closed) return AbortSignal.abort();
+    return (this.#full ??= new AbortController()).signal;
   }
 
   /** A commit took everything applied so far into its transaction. */
@@ -71,7 +73,7 @@ export class WorkGate {
   }
 
   #wakeFull(): void {
-    this.#full?.resolve();
+    this.#full?.abort();
     this.#full = undefined;
   }
 

@@ -49,7 +49,6 @@ class RelayStage {
   readonly consumer: Consumer;
   readonly tasks: RelayTasks;
   readonly kind: StageKind;
-  #full: Promise<void> | undefined;
   #polling: Promise<void> = Promise.resolve();
   #connected = false;
 
@@ -86,6 +85,7 @@ class RelayStage {
     this.#polling = this.#pollEnds();
     while (!stop.aborted) {
       await this.#untilNext();
+      if (this.failure.failed) throw this.failure.error;
       if (stop.aborted) break;
       await this.#commitAll();
     }
@@ -146,17 +146,8 @@ class RelayStage {
 
   /** The interval, cut short by a full gate, a stop or a failure. */
   async #untilNext(): Promise<void> {
-    this.#full ??= this.gate.full().then(() => this.#full = undefined);
-    const wake = new AbortController();
-    try {
-      await Promise.race([
-        sleep(this.deps.config.commitIntervalMs, AbortSignal.any([this.deps.stop, wake.signal])),
-        this.#full,
-        this.failure.promise,
-      ]);
-    } finally {
-      wake.abort();
-    }
+    const { config, stop } = this.deps;
+    await sleep(config.commitIntervalMs, stop, this.gate.fullSignal(), this.failure.signal);
   }
 
   /** One commit of every running task with something new, in parallel. */
@@ -178,7 +169,7 @@ class RelayStage {
     const { metrics, log } = this.deps;
     const started = performance.now();
     try {
-      await Promise.race([task.commit(t, this.consumer), this.failure.promise]);
+      await this.failure.race(task.commit(t, this.consumer));
     } catch (e) {
       if (e instanceof FencedError) return this.tasks.fenced(task);
       // A task given away meanwhile: its new owner re-reads what this commit held.
