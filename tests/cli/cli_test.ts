@@ -333,9 +333,15 @@ Deno.test({
         assert.ok(Date.now() < deadline, "no transaction was committed");
         await new Promise((r) => setTimeout(r, 200));
       }
-    } finally {
+    } catch (e) {
+      // What the service said is what explains a wait that ran out.
       child.kill("SIGTERM");
+      const log = new TextDecoder().decode((await output).stderr).split("\n").slice(-40);
+      throw new Error(
+        `${(e as Error).message}\n--- the service's log, last lines ---\n${log.join("\n")}`,
+      );
     }
+    child.kill("SIGTERM");
     const out = await output;
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, stderr);
