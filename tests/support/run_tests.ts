@@ -4,6 +4,7 @@
  * the test run's status. Extra arguments go to `deno test` (e.g. a test file, `--filter`).
  * @module
  */
+import { Kafka, logLevel } from "kafkajs";
 import { type Broker, startBroker } from "./kafka.ts";
 
 const started = performance.now();
@@ -17,6 +18,42 @@ if (!bootstrap) {
       ((performance.now() - started) / 1000).toFixed(1)
     } s (log: ${broker.logFile})`,
   );
+  await warmCoordinators(bootstrap);
+}
+
+/**
+ * A fresh broker creates its transaction-state and consumer-offsets topics on their first use,
+ * and until they are loaded every transactional producer and group waits (COORDINATOR_NOT_
+ * AVAILABLE, retried). A store's broker has them long before pos-producer starts; here one
+ * transaction and one group join make them, so the first tests to start do not each wait for
+ * that (CI once saw a service not ready within 60 s, early in the run).
+ */
+async function warmCoordinators(bootstrap: string): Promise<void> {
+  const t0 = performance.now();
+  const kafka = new Kafka({
+    brokers: [bootstrap],
+    clientId: "warm-up",
+    logLevel: logLevel.NOTHING,
+  });
+  const topic = "warm-up";
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] }).catch(() => {});
+  await admin.disconnect();
+  const producer = kafka.producer({ transactionalId: "warm-up", maxInFlightRequests: 1 });
+  await producer.connect();
+  const tx = await producer.transaction();
+  await tx.send({ topic, messages: [{ value: "warm-up" }] });
+  await tx.commit();
+  await producer.disconnect();
+  const consumer = kafka.consumer({ groupId: "warm-up" });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
+  await consumer.run({ eachMessage: () => Promise.resolve() });
+  await joined;
+  await consumer.disconnect();
+  console.error(`kafka: coordinators warm in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 const stopBroker = () => {
