@@ -110,6 +110,14 @@ class RelayStage {
     c.on(c.events.CRASH, (ev) => this.failure.fail(ev.payload.error));
     c.on(c.events.GROUP_JOIN, (ev) => {
       const assigned = ev.payload.memberAssignment[this.input.topic] ?? [];
+      // A life that ended (its disconnect outlived by a broker outage) must not start tasks
+      // when its consumer's join completes late: the next life owns them.
+      if (this.deps.stop.aborted || this.failure.failed) {
+        return this.deps.log.info("relay: a join after this life ended, ignored", {
+          stage: this.kind,
+          partitions: assigned,
+        });
+      }
       this.deps.log.info("relay assignment", { stage: this.kind, partitions: assigned });
       this.tasks.assign(assigned);
     });

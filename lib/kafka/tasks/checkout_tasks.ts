@@ -131,6 +131,13 @@ class CheckoutStage {
   #wire(consumer: Consumer, ctx: TaskContext): void {
     consumer.on(consumer.events.CRASH, (ev) => this.fail(ev.payload.error));
     consumer.on(consumer.events.GROUP_JOIN, (ev) => {
+      // A life that ended (its disconnect outlived by a broker outage) must not start tasks
+      // when its consumer's join completes late: the next life owns them.
+      if (this.deps.stop.aborted || this.#fatal !== undefined) {
+        return this.deps.log.info("checkout tasks: a join after this life ended, ignored", {
+          assignment: ev.payload.memberAssignment,
+        });
+      }
       this.#assign(ev.payload.memberAssignment, ctx);
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
