@@ -9,18 +9,17 @@ import v8 from "node:v8";
 import vm from "node:vm";
 
 /**
- * Runs a full collection of the calling isolate (tens of ms with a small heap). It exposes
- * `gc` (idempotent) and takes it from a fresh context each time: it runs once per price book
- * reload, so nothing is kept between calls.
+ * Runs a full collection of the calling isolate (tens of ms with a small heap). It takes `gc`
+ * from a fresh context each time: it runs once per price book reload, so nothing is kept between
+ * calls.
  */
 export function fullGc(): void {
-  v8.setFlagsFromString("--expose-gc");
-  (vm.runInNewContext("gc") as () => void)();
+  fullGcFunction()();
 }
 
 /**
- * V8's full collection as a function, taken once (for callers that collect often: the heap
- * target, lib/observe/heap_target.ts).
+ * V8's full collection as a function (exposing `gc` is idempotent), to keep for callers that
+ * collect often: the heap target, lib/observe/heap_target.ts.
  */
 export function fullGcFunction(): () => void {
   v8.setFlagsFromString("--expose-gc");

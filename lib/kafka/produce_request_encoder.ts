@@ -8,7 +8,15 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { crc32c, headerPairs, isBytes, isDelta, type LongValue, Writer } from "./record_writer.ts";
+import {
+  type BatchCodecs,
+  headerPairs,
+  isBytes,
+  isDelta,
+  type LongValue,
+  Writer,
+  writeRecordBatch,
+} from "./record_writer.ts";
 
 /** A message as the producer hands it to the request. */
 interface ProduceMessage {
@@ -51,11 +59,9 @@ export interface ProduceRequest {
 export type ProduceRequestFn = (args: ProduceArgs) => ProduceRequest;
 
 /** The parts of KafkaJS the request is written with. */
-export interface ProduceInternals {
+export interface ProduceInternals extends BatchCodecs {
   Encoder: new (initialSize?: number) => KafkaEncoder;
   Long: { fromValue(v: unknown): LongValue; fromInt(v: number): LongValue };
-  lookupCodec(type: number): { compress(e: { buffer: Buffer }): Promise<Buffer> };
-  codecMask: number;
 }
 
 /** The batch-wide fields of one request. */
@@ -135,48 +141,30 @@ function lengthOf(v: unknown): number {
  * One record batch, as KafkaJS's produce request and `RecordBatch` write it: false when a message
  * is not of the plain shape.
  */
-async function writeBatch(
+function writeBatch(
   w: Writer,
   k: ProduceInternals,
   ctx: BatchContext,
   messages: ProduceMessage[],
   firstSequence: number,
 ): Promise<boolean> {
-  if (messages.length === 0) return false;
+  if (messages.length === 0) return Promise.resolve(false);
   const now = Date.now();
   const [first, max] = timestampRange(messages);
   const firstTimestamp = first ?? now;
-  const start = w.pos;
-  w.reserve(21);
-  w.pos += 21; // base offset, length, leader epoch, magic, CRC: filled in below
-  const bodyStart = w.pos;
-  w.int16((ctx.compression & k.codecMask) | (ctx.transactional ? 16 : 0));
-  w.int32(messages.length - 1);
-  w.int64(k.Long.fromValue(firstTimestamp));
-  w.int64(k.Long.fromValue(max ?? now));
-  w.int64(k.Long.fromValue(ctx.producerId));
-  w.int16(ctx.producerEpoch);
-  w.int32(firstSequence);
-  w.int32(messages.length);
-  if (ctx.compression === 0) {
-    if (!writeRecords(w, messages, now, firstTimestamp)) return false;
-  } else {
-    const plain = new Writer(w.bytes.length);
-    if (!writeRecords(plain, messages, now, firstTimestamp)) return false;
-    const buffer = Buffer.from(plain.bytes.buffer, 0, plain.pos);
-    const compressed = await k.lookupCodec(ctx.compression).compress({ buffer });
-    w.reserve(compressed.length);
-    w.bytes.set(compressed, w.pos);
-    w.pos += compressed.length;
-  }
-  const v = w.view;
-  v.setInt32(start, 0); // base offset 0
-  v.setInt32(start + 4, 0);
-  v.setInt32(start + 8, w.pos - start - 12);
-  v.setInt32(start + 12, 0); // partition leader epoch
-  v.setInt8(start + 16, 2); // magic
-  v.setUint32(start + 17, crc32c(w.bytes, bodyStart, w.pos));
-  return true;
+  return writeRecordBatch(w, k, {
+    compression: ctx.compression,
+    transactional: ctx.transactional,
+    firstOffset: k.Long.fromInt(0),
+    partitionLeaderEpoch: 0,
+    lastOffsetDelta: messages.length - 1,
+    firstTimestamp: k.Long.fromValue(firstTimestamp),
+    maxTimestamp: k.Long.fromValue(max ?? now),
+    producerId: k.Long.fromValue(ctx.producerId),
+    producerEpoch: ctx.producerEpoch,
+    firstSequence,
+    count: messages.length,
+  }, (rw) => writeRecords(rw, messages, now, firstTimestamp));
 }
 
 /**

@@ -12,16 +12,16 @@
  * own encoder unchanged.
  * @module
  */
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 import {
-  crc32c,
   type HeaderPairs,
   headerPairs,
   isBytes,
   isDelta,
   type LongValue,
   Writer,
+  writeRecordBatch,
 } from "./record_writer.ts";
 import { makeProduceRequest, type ProduceRequestFn } from "./produce_request_encoder.ts";
 
@@ -93,6 +93,10 @@ interface KafkaInternals {
   recordBatch: RecordBatchFn;
 }
 
+function size(v: string | Buffer | null): number {
+  return v === null ? 0 : v.length;
+}
+
 function writeRecord(w: Writer, r: PendingRecord): void {
   w.record(r.input.timestampDelta ?? 0, r.input.offsetDelta ?? 0, r.key, r.value, r.headers);
 }
@@ -102,7 +106,6 @@ function makeRecord(k: KafkaInternals): RecordFn {
 }
 
 function makeRecordBatch(k: KafkaInternals): RecordBatchFn {
-  const writer = new Writer();
   return async (input) => {
     const records = input.records ?? [];
     if (records.length === 0 || !records.every((r) => r instanceof PendingRecord)) {
@@ -110,44 +113,30 @@ function makeRecordBatch(k: KafkaInternals): RecordBatchFn {
       const encoded = records.map((r) => r instanceof PendingRecord ? k.record(r.input) : r);
       return k.recordBatch({ ...input, records: encoded });
     }
-    const compression = input.compression ?? 0;
     const now = Date.now();
-    const w = writer;
-    w.pos = 0;
-    // Body first (the CRC covers it), from the attributes on.
-    w.int16((compression & k.codecMask) | (input.transactional ? 16 : 0));
-    w.int32(input.lastOffsetDelta ?? 0);
-    w.int64(k.Long.fromValue(input.firstTimestamp ?? now));
-    w.int64(k.Long.fromValue(input.maxTimestamp ?? now));
-    w.int64(k.Long.fromValue(input.producerId ?? k.Long.fromValue(-1)));
-    w.int16(input.producerEpoch ?? 0);
-    w.int32(input.firstSequence ?? 0);
-    w.int32(records.length);
-    let body: Buffer;
-    if (compression === 0) {
-      for (const r of records as PendingRecord[]) writeRecord(w, r);
-      body = w.take();
-    } else {
-      const head = w.pos;
-      for (const r of records as PendingRecord[]) writeRecord(w, r);
-      const plain = w.take(head);
-      const prefix = w.bytes.slice(0, head);
-      const compressed = await k.lookupCodec(compression).compress({ buffer: plain });
-      body = Buffer.concat([prefix, compressed]);
-    }
-    const out = Buffer.alloc(8 + 4 + 4 + 1 + 4 + body.length);
-    const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-    const first = k.Long.fromValue(input.firstOffset ?? k.Long.fromInt(0));
-    view.setInt32(0, first.getHighBits());
-    view.setInt32(4, first.getLowBits());
-    view.setInt32(8, 4 + 1 + 4 + body.length);
-    view.setInt32(12, input.partitionLeaderEpoch ?? 0);
-    out[16] = 2; // magic
-    view.setUint32(17, crc32c(body));
-    out.set(body, 21);
+    // Room for the batch up front (text counted at one byte a character): no growing copies.
+    let room = 64;
+    for (const r of records as PendingRecord[]) room += 32 + size(r.key) + size(r.value);
+    const w = new Writer(room);
+    await writeRecordBatch(w, k, {
+      compression: input.compression ?? 0,
+      transactional: !!input.transactional,
+      firstOffset: k.Long.fromValue(input.firstOffset ?? k.Long.fromInt(0)),
+      partitionLeaderEpoch: input.partitionLeaderEpoch ?? 0,
+      lastOffsetDelta: input.lastOffsetDelta ?? 0,
+      firstTimestamp: k.Long.fromValue(input.firstTimestamp ?? now),
+      maxTimestamp: k.Long.fromValue(input.maxTimestamp ?? now),
+      producerId: k.Long.fromValue(input.producerId ?? k.Long.fromValue(-1)),
+      producerEpoch: input.producerEpoch ?? 0,
+      firstSequence: input.firstSequence ?? 0,
+      count: records.length,
+    }, (rw) => {
+      for (const r of records as PendingRecord[]) writeRecord(rw, r);
+      return true;
+    });
     const e = new k.Encoder(0);
-    e.buf = out;
-    e.offset = out.length;
+    e.buf = w.take();
+    e.offset = w.pos;
     return e;
   };
 }

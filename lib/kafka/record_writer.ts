@@ -232,3 +232,71 @@ export class Writer {
     return Buffer.from(this.bytes.slice(from, this.pos).buffer);
   }
 }
+
+// ---------------------------------------------------------------- a record batch (magic 2)
+
+/** A record batch's fields besides its records (what KafkaJS's `RecordBatch` is given). */
+export interface BatchFrame {
+  compression: number;
+  transactional: boolean;
+  firstOffset: LongValue;
+  partitionLeaderEpoch: number;
+  lastOffsetDelta: number;
+  firstTimestamp: LongValue;
+  maxTimestamp: LongValue;
+  producerId: LongValue;
+  producerEpoch: number;
+  firstSequence: number;
+  count: number;
+}
+
+/** KafkaJS's compression codecs, as a batch needs them. */
+export interface BatchCodecs {
+  codecMask: number;
+  lookupCodec(type: number): { compress(e: { buffer: Buffer }): Promise<Buffer> };
+}
+
+/**
+ * A record batch at the writer's position, as KafkaJS's `RecordBatch` writes it: the frame,
+ * then the records `records` writes (compressed as the frame says), the CRC-32C over everything
+ * from the attributes on. False when `records` found a record it cannot write (the writer's
+ * content is then not a batch).
+ */
+export async function writeRecordBatch(
+  w: Writer,
+  codecs: BatchCodecs,
+  f: BatchFrame,
+  records: (w: Writer) => boolean,
+): Promise<boolean> {
+  const start = w.pos;
+  w.reserve(21);
+  w.pos += 21; // base offset, length, leader epoch, magic, CRC: filled in below
+  const bodyStart = w.pos;
+  w.int16((f.compression & codecs.codecMask) | (f.transactional ? 16 : 0));
+  w.int32(f.lastOffsetDelta);
+  w.int64(f.firstTimestamp);
+  w.int64(f.maxTimestamp);
+  w.int64(f.producerId);
+  w.int16(f.producerEpoch);
+  w.int32(f.firstSequence);
+  w.int32(f.count);
+  if (f.compression === 0) {
+    if (!records(w)) return false;
+  } else {
+    const plain = new Writer(w.bytes.length);
+    if (!records(plain)) return false;
+    const buffer = Buffer.from(plain.bytes.buffer, 0, plain.pos);
+    const compressed = await codecs.lookupCodec(f.compression).compress({ buffer });
+    w.reserve(compressed.length);
+    w.bytes.set(compressed, w.pos);
+    w.pos += compressed.length;
+  }
+  const v = w.view;
+  v.setInt32(start, f.firstOffset.getHighBits());
+  v.setInt32(start + 4, f.firstOffset.getLowBits());
+  v.setInt32(start + 8, w.pos - start - 12);
+  v.setInt32(start + 12, f.partitionLeaderEpoch);
+  v.setInt8(start + 16, 2); // magic
+  v.setUint32(start + 17, crc32c(w.bytes, bodyStart, w.pos));
+  return true;
+}
