@@ -10,6 +10,7 @@ import { serveMetrics } from "../observe/metrics.ts";
 import { CatalogWatcher } from "../catalog/watcher.ts";
 import { fullGcFunction } from "../catalog/full_gc.ts";
 import { HEAP_CHECK_MS, HeapTarget } from "../observe/heap_target.ts";
+import { IDLE_CHECK_MS, IdleCollector } from "../observe/idle_collector.ts";
 import { CatalogError } from "../core/mod.ts";
 import { catalogErrorLine } from "../catalog/hint.ts";
 import { ServiceMetrics } from "../kafka/service_metrics.ts";
@@ -160,6 +161,7 @@ async function runWith(config: ServiceConfig, log: Logger): Promise<number> {
     logCatalog(log, catalog);
     stopOnSignals(log, stop);
     keepHeapTarget(config, metrics, stop.signal);
+    collectWhenIdle(config, metrics, stop.signal);
     server = startMetrics(config, log, metrics, stop.signal);
     return await serve({
       config,
@@ -189,6 +191,19 @@ function keepHeapTarget(config: ServiceConfig, metrics: ServiceMetrics, stop: Ab
     collected: () => metrics.heapTargetCollections.inc(),
   });
   const timer = setInterval(() => target.look(Date.now()), HEAP_CHECK_MS);
+  stop.addEventListener("abort", () => clearInterval(timer), { once: true });
+}
+
+/** While no input arrives, memory goes back (lib/observe/idle_collector.ts). */
+function collectWhenIdle(config: ServiceConfig, metrics: ServiceMetrics, stop: AbortSignal): void {
+  const inputs = [{ topic: config.footTopic }, { topic: config.shelfTopic }];
+  const collector = new IdleCollector({
+    activity: () => metrics.consumedBytes.get(inputs[0]) + metrics.consumedBytes.get(inputs[1]),
+    heapTotal: () => Deno.memoryUsage().heapTotal,
+    collect: fullGcFunction(),
+    collected: () => metrics.idleCollections.inc(),
+  }, Date.now());
+  const timer = setInterval(() => collector.look(Date.now()), IDLE_CHECK_MS);
   stop.addEventListener("abort", () => clearInterval(timer), { once: true });
 }
 

@@ -99,6 +99,8 @@ export class ServiceMetrics {
   readonly rss: Gauge;
   /** Full collections run because the heap grew past HEAP_TARGET_MIB. */
   readonly heapTargetCollections: Counter;
+  /** Full collections run while the input was quiet (lib/observe/idle_collector.ts). */
+  readonly idleCollections: Counter;
   /**
    * The engine's counters start at 0 with every pipeline (a rebuild makes a new engine); these
    * hold what earlier engines had counted, so the Prometheus counters never go down.
@@ -143,6 +145,10 @@ export class ServiceMetrics {
     this.heapTargetCollections = r.counter(
       "pos_heap_target_collections_total",
       "full garbage collections run because the heap grew past HEAP_TARGET_MIB",
+    );
+    this.idleCollections = r.counter(
+      "pos_idle_collections_total",
+      "full garbage collections run while no input arrived (memory given back when idle)",
     );
     this.consumedBytes = r.counter("pos_consumed_bytes_total", "bytes of record values consumed");
     this.lag = r.gauge("pos_consumer_lag", "records not yet processed, by topic and partition");
