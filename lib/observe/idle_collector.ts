@@ -54,6 +54,7 @@ export class IdleCollector {
   /** The heap's size after the last collection of this quiet time; undefined: none yet. */
   #heapAfter: number | undefined;
 
+  /** The quiet time counts from `nowMs` (a start is quiet until input arrives). */
   constructor(private readonly deps: IdleCollectorDeps, nowMs: number) {
     this.#activity = deps.activity();
     this.#quietSinceMs = nowMs;
