@@ -12,6 +12,7 @@ import { VERSION } from "../../lib/cli/version.ts";
 import { BEGIN, configRows, configTable, END } from "../../deploy/config_table.ts";
 import { freePort, testBroker, uniqueServiceNames } from "../support/kafka.ts";
 import { readyBy } from "../support/service_process.ts";
+import { SERVICE_V8_FLAGS, taskCommand, v8FlagsOf } from "../support/deno_tasks.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
@@ -21,9 +22,15 @@ const DISCOUNTS = `${DATA}all_discounts.parquet`;
 const OPTIONS = Object.values(SERVICE_OPTIONS as Record<string, OptionSpec<unknown>>);
 
 const denoJson = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
-const compileTask: string = denoJson.tasks.compile;
-/** The `--allow-*` flags of `deno task compile`: what the compiled binary may do. */
-const COMPILE_PERMISSIONS = compileTask.split(/\s+/).filter((a) => a.startsWith("--allow-"));
+const compileTask = taskCommand("compile");
+/**
+ * The runtime flags of `deno task compile`: what the compiled binary may do (`--allow-*`) and
+ * how its heap grows (`--v8-flags`).
+ */
+const COMPILE_FLAGS = [
+  ...compileTask.split(/\s+/).filter((a) => a.startsWith("--allow-")),
+  ...SERVICE_V8_FLAGS,
+];
 
 interface Run {
   code: number;
@@ -231,19 +238,25 @@ Deno.test("deno task compile: scoped permissions that cover every variable the c
   assert.match(compileTask, /^deno compile /);
   assert.match(compileTask, /--output dist\/pos-producer main\.ts$/);
   assert.ok(!/--allow-all|(^|\s)-A(\s|$)|--allow-sys|--allow-run|--allow-ffi/.test(compileTask));
-  const envFlag = COMPILE_PERMISSIONS.find((p) => p.startsWith("--allow-env="));
+  const envFlag = COMPILE_FLAGS.find((p) => p.startsWith("--allow-env="));
   assert.ok(envFlag, "the compile task must list its variables (--allow-env=A,B,…)");
   const allowed = new Set(envFlag.slice("--allow-env=".length).split(","));
   const missing = [...await variablesRead()].filter((n) => !allowed.has(n));
   assert.deepEqual(missing, [], `add to --allow-env of the compile task in deno.json`);
 });
 
+Deno.test("deno task start and deno task compile give the service the same V8 flags", () => {
+  // The heap's growth factor: the backfill peak RSS (docs/service.md, "Footprint").
+  assert.deepEqual(SERVICE_V8_FLAGS, ["--v8-flags=--heap-growing-percent=50"]);
+  assert.deepEqual(v8FlagsOf(taskCommand("start")), SERVICE_V8_FLAGS);
+});
+
 Deno.test("the compile task's permissions run --help, run --help, a bad value", async () => {
-  const h = await cli(["--help"], {}, COMPILE_PERMISSIONS);
+  const h = await cli(["--help"], {}, COMPILE_FLAGS);
   assert.equal(h.code, 0, h.stderr);
-  const r = await cli(["run", "--help"], { KAFKA_BROKER: "edge:9092" }, COMPILE_PERMISSIONS);
+  const r = await cli(["run", "--help"], { KAFKA_BROKER: "edge:9092" }, COMPILE_FLAGS);
   assert.equal(r.code, 0, r.stderr);
-  const b = await cli([], { METRICS_PORT: "http" }, COMPILE_PERMISSIONS);
+  const b = await cli([], { METRICS_PORT: "http" }, COMPILE_FLAGS);
   assert.equal(b.code, 2, b.stderr);
   assert.match(b.stderr, /--metrics-port \/ METRICS_PORT/);
 });
@@ -254,7 +267,7 @@ Deno.test({
     const r = await cli(
       ["check-data"],
       { STORE_PARQUET: STORE, DISCOUNT_PARQUET_PATH: DISCOUNTS },
-      COMPILE_PERMISSIONS,
+      COMPILE_FLAGS,
     );
     assert.equal(r.code, 0, r.stderr);
   },
@@ -278,7 +291,7 @@ Deno.test({
       LOG_LEVEL: "warn",
     };
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...COMPILE_PERMISSIONS, MAIN],
+      args: ["run", ...COMPILE_FLAGS, MAIN],
       env: { ...env, NO_COLOR: "1" },
       clearEnv: true,
       stdout: "piped",

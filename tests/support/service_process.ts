@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { CompressionTypes, type Kafka } from "kafkajs";
 import type { TrafficRecord } from "./test_store.ts";
 import { freePort } from "./kafka.ts";
+import { SERVICE_V8_FLAGS } from "./deno_tasks.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -22,7 +23,7 @@ export interface ServiceProcess {
   log(): Promise<string>;
 }
 
-/** Starts `deno run main.ts run <args>` with `env`. */
+/** Starts `deno run main.ts run <args>` with `env`, and the compiled binary's V8 flags. */
 export async function startService(
   args: string[],
   env: Record<string, string> = {},
@@ -30,7 +31,16 @@ export async function startService(
   const logFile = await Deno.makeTempFile({ prefix: "pos-service-", suffix: ".log" });
   const metricsPort = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, "run", "--metrics-port", String(metricsPort), ...args],
+    args: [
+      "run",
+      "--allow-all",
+      ...SERVICE_V8_FLAGS,
+      MAIN,
+      "run",
+      "--metrics-port",
+      String(metricsPort),
+      ...args,
+    ],
     env: { LOG_LEVEL: "info", ...env },
     stdin: "null",
     stdout: "piped",
