@@ -32,6 +32,9 @@ COPY deploy/healthcheck.sh /usr/local/bin/pos-producer-healthcheck
 # file system and a tmpfs on /tmp (`--read-only --tmpfs /tmp`, compose: read_only + tmpfs).
 ENV TMPDIR=/tmp \
     DENO_DIR=/tmp/deno
+# glibc's malloc: buffers from 128 KiB up (fetch responses) are mapped and given back when freed,
+# instead of fragmenting the heap (a backfill's peak RSS; docs/service.md, "Footprint").
+ENV MALLOC_MMAP_THRESHOLD_=131072
 # The price book (defaults /data/store_inventory_final.parquet, /data/all_discounts.parquet):
 # mount it read-only (`-v ./data:/data:ro`); the files are reloaded when they change.
 VOLUME ["/data"]

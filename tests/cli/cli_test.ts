@@ -12,7 +12,7 @@ import { VERSION } from "../../lib/cli/version.ts";
 import { BEGIN, configRows, configTable, END } from "../../deploy/config_table.ts";
 import { freePort, testBroker, uniqueServiceNames } from "../support/kafka.ts";
 import { readyBy } from "../support/service_process.ts";
-import { SERVICE_V8_FLAGS, taskCommand, v8FlagsOf } from "../support/deno_tasks.ts";
+import { SERVICE_ENV, SERVICE_V8_FLAGS, taskCommand, v8FlagsOf } from "../support/deno_tasks.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
@@ -247,8 +247,18 @@ Deno.test("deno task compile: scoped permissions that cover every variable the c
 
 Deno.test("deno task start and deno task compile give the service the same V8 flags", () => {
   // The heap's growth factor: the backfill peak RSS (docs/service.md, "Footprint").
-  assert.deepEqual(SERVICE_V8_FLAGS, ["--v8-flags=--heap-growing-percent=50"]);
+  assert.deepEqual(SERVICE_V8_FLAGS, [
+    "--v8-flags=--heap-growing-percent=50,--max-semi-space-size=8",
+  ]);
   assert.deepEqual(v8FlagsOf(taskCommand("start")), SERVICE_V8_FLAGS);
+});
+
+Deno.test("the Dockerfile gives the binary deno task start's malloc settings", async () => {
+  const dockerfile = await Deno.readTextFile(new URL("Dockerfile", ROOT));
+  assert.deepEqual(SERVICE_ENV, { MALLOC_MMAP_THRESHOLD_: "131072" });
+  for (const [name, value] of Object.entries(SERVICE_ENV)) {
+    assert.match(dockerfile, new RegExp(`^ENV ${name}=${value}$`, "m"));
+  }
 });
 
 Deno.test("the compile task's permissions run --help, run --help, a bad value", async () => {
@@ -292,7 +302,7 @@ Deno.test({
     };
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", ...COMPILE_FLAGS, MAIN],
-      env: { ...env, NO_COLOR: "1" },
+      env: { ...env, ...SERVICE_ENV, NO_COLOR: "1" },
       clearEnv: true,
       stdout: "piped",
       stderr: "piped",

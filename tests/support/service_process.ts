@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { CompressionTypes, type Kafka } from "kafkajs";
 import type { TrafficRecord } from "./test_store.ts";
 import { freePort } from "./kafka.ts";
-import { SERVICE_V8_FLAGS } from "./deno_tasks.ts";
+import { SERVICE_ENV, SERVICE_V8_FLAGS } from "./deno_tasks.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -23,7 +23,10 @@ export interface ServiceProcess {
   log(): Promise<string>;
 }
 
-/** Starts `deno run main.ts run <args>` with `env`, and the compiled binary's V8 flags. */
+/**
+ * Starts `deno run main.ts run <args>` with `env`, as the project ships it: with the compiled
+ * binary's V8 flags and `deno task start`'s environment.
+ */
 export async function startService(
   args: string[],
   env: Record<string, string> = {},
@@ -41,7 +44,7 @@ export async function startService(
       String(metricsPort),
       ...args,
     ],
-    env: { LOG_LEVEL: "info", ...env },
+    env: { LOG_LEVEL: "info", ...SERVICE_ENV, ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
