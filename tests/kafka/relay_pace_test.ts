@@ -1,11 +1,16 @@
 /**
  * The foot relay keeps pace with the shelf relay in event time (lib/kafka/relay/pace.ts): it
- * reads at most FOOT_AHEAD_US past the earliest shelf relay task in a backlog, a shelf input
- * near its end holds nothing back, and through a real broker a backfill's foot relay waits while
+ * reads at most FOOT_AHEAD_US past the latest shelf event time read while a shelf partition is
+ * in a backlog and every shelf partition is relayed here; otherwise nothing is held back; and through a real broker a backfill's foot relay waits while
  * every visit is still billed as `replay` bills it.
  */
 import assert from "node:assert/strict";
-import { BACKLOG_RECORDS, FOOT_AHEAD_US, RelayPace } from "../../lib/kafka/relay/pace.ts";
+import {
+  BACKLOG_RECORDS,
+  FOOT_AHEAD_US,
+  RelayPace,
+  type ShelfPosition,
+} from "../../lib/kafka/relay/pace.ts";
 import {
   eventually,
   isReady,
@@ -23,30 +28,35 @@ import {
 
 const H = 3600 * 1_000_000;
 
-function paceOver(shelf: { watermarkUs: number; behind: boolean }[]): RelayPace {
+function paceOver(tasks: ShelfPosition[], complete = true): RelayPace {
   const pace = new RelayPace();
-  pace.watchShelf(() => shelf);
+  pace.watchShelf(() => ({ complete, tasks }));
   return pace;
 }
 
-Deno.test("pace: the foot relay reads at most FOOT_AHEAD_US past the earliest shelf task in a backlog", () => {
+Deno.test("pace: the foot relay reads at most FOOT_AHEAD_US past the latest shelf event time read, while a shelf partition is in a backlog", () => {
   const pace = paceOver([
-    { watermarkUs: 10 * H, behind: true },
     { watermarkUs: 8 * H, behind: true },
-    { watermarkUs: 2 * H, behind: false }, // near its end: not the one that counts
+    { watermarkUs: 10 * H, behind: false }, // the latest counts, in a backlog or not
+    { watermarkUs: 2 * H, behind: true },
   ]);
-  assert.equal(pace.shelfBehindUs(), 8 * H);
-  assert.equal(pace.footMayRead(8 * H + FOOT_AHEAD_US), true);
-  assert.equal(pace.footMayRead(8 * H + FOOT_AHEAD_US + 1), false);
+  assert.equal(pace.footLimitUs(), 10 * H + FOOT_AHEAD_US);
+  assert.equal(pace.footMayRead(10 * H + FOOT_AHEAD_US), true);
+  assert.equal(pace.footMayRead(10 * H + FOOT_AHEAD_US + 1), false);
 });
 
-Deno.test("pace: shelf input near its end, or no shelf task here, holds nothing back", () => {
+Deno.test("pace: nothing held when no shelf partition is in a backlog, or another instance relays some", () => {
   assert.equal(paceOver([{ watermarkUs: 1, behind: false }]).footMayRead(100 * H), true);
   assert.equal(paceOver([]).footMayRead(100 * H), true);
+  assert.equal(
+    paceOver([{ watermarkUs: 1, behind: true }], false).footMayRead(100 * H),
+    true,
+    "a shelf partition elsewhere may be ahead of what this instance sees",
+  );
   assert.equal(new RelayPace().footMayRead(100 * H), true, "no shelf stage watched");
 });
 
-Deno.test("pace: a shelf task in a backlog that read nothing yet lets the foot relay read its first batch only", () => {
+Deno.test("pace: a shelf relay that read nothing yet lets the foot relay read its first batch only", () => {
   const pace = paceOver([{ watermarkUs: -Infinity, behind: true }]);
   assert.equal(pace.footMayRead(-Infinity), true, "nothing read: the first batch");
   assert.equal(pace.footMayRead(0), false);

@@ -103,7 +103,16 @@ Deno.test(
         async () => (await collected()) > before,
         30_000,
       );
-      await simulateInto(fx, ["--as-fast-as-possible", "--customers", "300", "--seed", "22"]);
+      // The next day: a second copy of the same day would be behind stream time (late).
+      await simulateInto(fx, [
+        "--as-fast-as-possible",
+        "--customers",
+        "300",
+        "--seed",
+        "22",
+        "--date",
+        "2025-11-08",
+      ]);
       expected = await replayExpected(fx, await topicsAsTraffic(kafka, fx));
       await expectTransactions(
         kafka,

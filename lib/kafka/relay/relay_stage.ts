@@ -20,7 +20,7 @@ import { Router } from "./routing.ts";
 import type { RelayTask, TakenWork } from "./relay_task.ts";
 import { RelayTasks } from "./relay_tasks.ts";
 import { type RelayInput, relayStageKind } from "./input.ts";
-import { BACKLOG_RECORDS, PACE_CHECK_MS, type ShelfPosition } from "./pace.ts";
+import { BACKLOG_RECORDS, PACE_CHECK_MS, type ShelfView } from "./pace.ts";
 
 /** How long a stop waits for the consumer to leave its group. */
 const DISCONNECT_BOUND_MS = 2000;
@@ -52,6 +52,8 @@ class RelayStage {
   readonly kind: StageKind;
   #polling: Promise<void> = Promise.resolve();
   #connected = false;
+  /** The input topic's partitions, as the latest end look-up found them. */
+  #partitionCount = 0;
 
   constructor(readonly deps: RelayDeps, readonly input: RelayInput) {
     this.kind = relayStageKind(input.source);
@@ -66,15 +68,19 @@ class RelayStage {
       (e) => this.failure.fail(e),
       input,
     );
-    if (input.source === "shelf") deps.pace.watchShelf(() => this.#shelfPositions());
+    if (input.source === "shelf") deps.pace.watchShelf(() => this.#shelfView());
   }
 
-  /** Where this stage's running tasks are, for the foot relay's pace. */
-  *#shelfPositions(): Iterable<ShelfPosition> {
-    for (const t of this.tasks.allRunning()) {
-      const lag = t.progress.lag().get(t.s) ?? 0n;
-      yield { watermarkUs: t.work.watermarkUs, behind: lag >= BigInt(BACKLOG_RECORDS) };
-    }
+  /** What this stage reads, for the foot relay's pace. */
+  #shelfView(): ShelfView {
+    const running = this.tasks.allRunning();
+    return {
+      complete: this.#partitionCount > 0 && running.length === this.#partitionCount,
+      tasks: running.map((t) => ({
+        watermarkUs: t.work.watermarkUs,
+        behind: (t.progress.lag().get(t.s) ?? 0n) >= BigInt(BACKLOG_RECORDS),
+      })),
+    };
   }
 
   async run(): Promise<void> {
@@ -239,6 +245,7 @@ class RelayStage {
         const askedAt = Date.now();
         const ends = await admin.fetchTopicOffsets(this.input.topic);
         const answeredAt = Date.now();
+        this.#partitionCount = ends.length;
         deps.contact.answered(askedAt, answeredAt);
         for (const e of ends) {
           const task = this.tasks.running(e.partition);
