@@ -15,7 +15,7 @@ import { Backoff, sleep } from "../sleep.ts";
 import { BrokerContact } from "./broker_contact.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
 import { createKafka } from "./client.ts";
-import { relayInputs, RelayPace, runRelay } from "./relay/mod.ts";
+import { relayInputs, runRelay } from "./relay/mod.ts";
 import { runCheckoutTasks } from "./tasks/mod.ts";
 import type { RelayDeps } from "./stage.ts";
 import { checkTopology, TopologyError } from "./topics.ts";
@@ -86,7 +86,6 @@ async function runInstance(deps: ServiceDeps, contact: BrokerContact): Promise<v
       stop: life.signal,
       taskCount,
       contact,
-      pace: new RelayPace(),
     };
     let failure: { error: unknown } | undefined;
     const guard = (p: Promise<void>) =>

@@ -99,8 +99,6 @@ export class ServiceMetrics {
   readonly rss: Gauge;
   /** Full collections run because the heap grew past HEAP_TARGET_MIB. */
   readonly heapTargetCollections: Counter;
-  /** Seconds the foot relay waited for the shelf relay's event time (relay/pace.ts). */
-  readonly relayPacedSeconds: Counter;
   /** Full collections run while the input was quiet (lib/observe/idle_collector.ts). */
   readonly idleCollections: Counter;
   /**
@@ -147,10 +145,6 @@ export class ServiceMetrics {
     this.heapTargetCollections = r.counter(
       "pos_heap_target_collections_total",
       "full garbage collections run because the heap grew past HEAP_TARGET_MIB",
-    );
-    this.relayPacedSeconds = r.counter(
-      "pos_relay_paced_seconds_total",
-      "seconds the foot relay waited for the shelf relay to catch up in event time (a backlog)",
     );
     this.idleCollections = r.counter(
       "pos_idle_collections_total",

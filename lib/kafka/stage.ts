@@ -8,7 +8,6 @@ import type { ConsumerConfig, Kafka } from "kafkajs";
 import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
 import type { BrokerContact } from "./broker_contact.ts";
-import type { RelayPace } from "./relay/pace.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
 
 /** The stages' kinds, as metric labels and in transactional ids. */
@@ -44,8 +43,6 @@ export interface StageDeps {
 export interface RelayDeps extends StageDeps {
   /** The process's contact with the broker (kept across the instance's restarts). */
   contact: BrokerContact;
-  /** The pace between this life's two relay stages (relay/pace.ts). */
-  pace: RelayPace;
 }
 
 /** The transactional id of a task: fences the task's previous owner when a new one starts it. */

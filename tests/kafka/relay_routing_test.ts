@@ -11,7 +11,6 @@ import { partitionForKey } from "../../lib/kafka/partitioner.ts";
 import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
 import type { RelayDeps } from "../../lib/kafka/stage.ts";
 import { BrokerContact } from "../../lib/kafka/broker_contact.ts";
-import { RelayPace } from "../../lib/kafka/relay/pace.ts";
 import { readRelayed, type RelayProgress } from "../../lib/kafka/relay_records.ts";
 import type { RelayInput } from "../../lib/kafka/relay/input.ts";
 import { ControlTracker, Router, TaskWork } from "../../lib/kafka/relay/routing.ts";
@@ -209,7 +208,6 @@ function fakeTask(s: number, input: RelayInput = SHELF) {
     stop: new AbortController().signal,
     taskCount: P,
     contact: new BrokerContact(),
-    pace: new RelayPace(),
   };
   const task = new RelayTask(s, kafka, deps, input);
   task.progress.seed(s, 10n, 12n);

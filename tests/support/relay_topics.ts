@@ -13,7 +13,6 @@ import { type RelayInput, runRelay } from "../../lib/kafka/relay/mod.ts";
 import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
 import type { RelayDeps, StageKind } from "../../lib/kafka/stage.ts";
 import { BrokerContact } from "../../lib/kafka/broker_contact.ts";
-import { RelayPace } from "../../lib/kafka/relay/pace.ts";
 import { jsonLogger } from "../../lib/observe/log.ts";
 import { testBroker, uniqueName } from "./kafka.ts";
 import { createTopics, testKafka } from "./kafka_client.ts";
@@ -97,7 +96,6 @@ export function startRelay(
     stop: stop.signal,
     taskCount,
     contact: new BrokerContact(),
-    pace: new RelayPace(),
   };
   const done = runRelay(deps, input);
   done.catch(() => {});

@@ -7,4 +7,3 @@
  */
 export { runRelay } from "./relay_stage.ts";
 export { type RelayInput, relayInputs, relayStageKind } from "./input.ts";
-export { RelayPace } from "./pace.ts";

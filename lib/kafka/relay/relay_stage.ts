@@ -20,7 +20,6 @@ import { Router } from "./routing.ts";
 import type { RelayTask, TakenWork } from "./relay_task.ts";
 import { RelayTasks } from "./relay_tasks.ts";
 import { type RelayInput, relayStageKind } from "./input.ts";
-import { BACKLOG_RECORDS, PACE_CHECK_MS, type ShelfView } from "./pace.ts";
 
 /** How long a stop waits for the consumer to leave its group. */
 const DISCONNECT_BOUND_MS = 2000;
@@ -52,8 +51,6 @@ class RelayStage {
   readonly kind: StageKind;
   #polling: Promise<void> = Promise.resolve();
   #connected = false;
-  /** The input topic's partitions, as the latest end look-up found them. */
-  #partitionCount = 0;
 
   constructor(readonly deps: RelayDeps, readonly input: RelayInput) {
     this.kind = relayStageKind(input.source);
@@ -68,19 +65,6 @@ class RelayStage {
       (e) => this.failure.fail(e),
       input,
     );
-    if (input.source === "shelf") deps.pace.watchShelf(() => this.#shelfView());
-  }
-
-  /** What this stage reads, for the foot relay's pace. */
-  #shelfView(): ShelfView {
-    const running = this.tasks.allRunning();
-    return {
-      complete: this.#partitionCount > 0 && running.length === this.#partitionCount,
-      tasks: running.map((t) => ({
-        watermarkUs: t.work.watermarkUs,
-        behind: (t.progress.lag().get(t.s) ?? 0n) >= BigInt(BACKLOG_RECORDS),
-      })),
-    };
   }
 
   async run(): Promise<void> {
@@ -145,18 +129,12 @@ class RelayStage {
     });
   }
 
-  async #eachBatch({ batch, isStale, heartbeat }: EachBatchPayload): Promise<void> {
+  async #eachBatch({ batch, isStale }: EachBatchPayload): Promise<void> {
     await this.gate.room();
     if (this.failure.failed || this.deps.stop.aborted || isStale()) return;
     // A task not started yet re-reads this after its seek.
-    let task = this.tasks.running(batch.partition);
+    const task = this.tasks.running(batch.partition);
     if (task === undefined) return;
-    if (this.input.source === "foot" && !this.deps.pace.footMayRead(task.work.watermarkUs)) {
-      await this.#paced(task, heartbeat);
-      if (this.failure.failed || this.deps.stop.aborted || isStale()) return;
-      task = this.tasks.running(batch.partition);
-      if (task === undefined) return;
-    }
     const n = task.read(batch, this.router);
     if (n < 0) {
       this.deps.log.warn("relay: a batch past the task's position; reading from it again", {
@@ -172,26 +150,6 @@ class RelayStage {
     for (const m of batch.messages) bytes += m.value?.length ?? 0;
     this.deps.metrics.consumedBytes.inc({ topic: batch.topic }, bytes);
     this.gate.add(n);
-  }
-
-  /**
-   * Holds a foot relay task until the shelf relay caught up in event time (relay/pace.ts),
-   * heartbeating meanwhile (the group must not take the wait for a dead consumer).
-   */
-  async #paced(task: RelayTask, heartbeat: () => Promise<void>): Promise<void> {
-    const { pace, stop, metrics } = this.deps;
-    const started = performance.now();
-    let beat = started;
-    while (!pace.footMayRead(task.work.watermarkUs) && task.state === "running") {
-      if (stop.aborted || this.failure.failed) break;
-      await sleep(PACE_CHECK_MS, stop, this.failure.signal);
-      if (performance.now() - beat >= 1000) {
-        beat = performance.now();
-        // A rebalance under way: stop waiting; the batch is stale then and is not read.
-        if (!await heartbeat().then(() => true, () => false)) break;
-      }
-    }
-    metrics.relayPacedSeconds.inc({}, (performance.now() - started) / 1000);
   }
 
   /** The interval, cut short by a full gate, a stop or a failure. */
@@ -245,7 +203,6 @@ class RelayStage {
         const askedAt = Date.now();
         const ends = await admin.fetchTopicOffsets(this.input.topic);
         const answeredAt = Date.now();
-        this.#partitionCount = ends.length;
         deps.contact.answered(askedAt, answeredAt);
         for (const e of ends) {
           const task = this.tasks.running(e.partition);
