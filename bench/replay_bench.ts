@@ -1,12 +1,14 @@
 /**
  * End-to-end replay measurement: writes 50,000 sessions and 1,000,000 shelf events (Python
  * isoformat timestamps, 5% other event types, unkeyed) plus a store parquet into a temp
- * directory, then runs `deno run -A main.ts replay` on them and reports wall time and peak RSS.
+ * directory, then runs `deno run -A main.ts replay` on them (with the compiled binary's V8 flags,
+ * as a user's `pos-producer replay` runs) and reports wall time and peak RSS.
  *
  *   deno run -A bench/replay_bench.ts [sessions] [shelfEvents]
  */
 import { Float64, Table, Utf8, vectorFromArray } from "apache-arrow";
 import { initParquet } from "../lib/catalog/loader.ts";
+import { SERVICE_V8_FLAGS } from "../tests/support/deno_tasks.ts";
 
 const SESSIONS = Number(Deno.args[0] ?? 50_000);
 const EVENTS = Number(Deno.args[1] ?? 1_000_000);
@@ -91,6 +93,7 @@ const main = new URL("../main.ts", import.meta.url).pathname;
 const args = [
   "run",
   "-A",
+  ...SERVICE_V8_FLAGS,
   main,
   "replay",
   "--foot",
