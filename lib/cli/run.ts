@@ -194,11 +194,17 @@ function keepHeapTarget(config: ServiceConfig, metrics: ServiceMetrics, stop: Ab
   stop.addEventListener("abort", () => clearInterval(timer), { once: true });
 }
 
-/** While no input arrives, memory goes back (lib/observe/idle_collector.ts). */
+/**
+ * While no input arrives, memory goes back (lib/observe/idle_collector.ts). Input is what the
+ * relays read and what the checkout tasks apply (an instance may hold checkout tasks and no
+ * relay partition); the control records an idle store's relays keep sending are not input.
+ */
 function collectWhenIdle(config: ServiceConfig, metrics: ServiceMetrics, stop: AbortSignal): void {
   const inputs = [{ topic: config.footTopic }, { topic: config.shelfTopic }];
   const collector = new IdleCollector({
-    activity: () => metrics.consumedBytes.get(inputs[0]) + metrics.consumedBytes.get(inputs[1]),
+    activity: () =>
+      metrics.consumedBytes.get(inputs[0]) + metrics.consumedBytes.get(inputs[1]) +
+      metrics.recordsApplied.get(),
     heapTotal: () => Deno.memoryUsage().heapTotal,
     collect: fullGcFunction(),
     collected: () => metrics.idleCollections.inc(),

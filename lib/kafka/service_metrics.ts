@@ -101,6 +101,8 @@ export class ServiceMetrics {
   readonly heapTargetCollections: Counter;
   /** Full collections run while the input was quiet (lib/observe/idle_collector.ts). */
   readonly idleCollections: Counter;
+  /** Records the checkout tasks applied from the repartition topic (not control records). */
+  readonly recordsApplied: Counter;
   /**
    * The engine's counters start at 0 with every pipeline (a rebuild makes a new engine); these
    * hold what earlier engines had counted, so the Prometheus counters never go down.
@@ -151,6 +153,10 @@ export class ServiceMetrics {
       "full garbage collections run while no input arrived (memory given back when idle)",
     );
     this.consumedBytes = r.counter("pos_consumed_bytes_total", "bytes of record values consumed");
+    this.recordsApplied = r.counter(
+      "pos_records_applied_total",
+      "records the checkout tasks applied from the repartition topic (not control records)",
+    );
     this.lag = r.gauge("pos_consumer_lag", "records not yet processed, by topic and partition");
     this.commits = r.counter("pos_commits_total", "successful commits (Kafka transactions)");
     this.restarts = r.counter("pos_pipeline_restarts_total", "pipeline rebuilds after failures");

@@ -186,9 +186,12 @@ export class CheckoutTask {
     let i = 0;
     while (i < messages.length && BigInt(messages[i].offset) < next) i++; // re-delivered
     let bytes = 0;
+    let applied = 0;
     for (let k = i; k < messages.length; k++) {
       const m = messages[k];
-      if (input.relayed(m) === "unknown") this.ctx.unknownRelayed(this.task, m.offset);
+      const outcome = input.relayed(m);
+      if (outcome === "unknown") this.ctx.unknownRelayed(this.task, m.offset);
+      if (outcome !== "control") applied++;
       bytes += m.value?.length ?? 0;
     }
     if (i < messages.length) {
@@ -196,6 +199,7 @@ export class CheckoutTask {
     }
     pos.repartition.sawHigh(this.task, BigInt(batch.highWatermark), Date.now());
     this.ctx.deps.metrics.consumedBytes.inc({ topic: batch.topic }, bytes);
+    if (applied > 0) this.ctx.deps.metrics.recordsApplied.inc({}, applied);
     return messages.length - i;
   }
 
