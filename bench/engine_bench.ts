@@ -171,6 +171,42 @@ function bytesPerCart(carts: number, lines: number): number {
   return (after - before) / carts;
 }
 
+/** Heap bytes per open session without shelf events yet (a backlog's sessions come first). */
+function bytesPerSession(sessions: number): number {
+  const enc = new TextEncoder();
+  const t0 = Date.parse("2025-11-07T09:00:00Z");
+  const recs: InputRecord[] = [];
+  for (let c = 0; c < sessions; c++) {
+    recs.push({
+      source: "foot",
+      topic: "f",
+      partition: 0,
+      offset: String(c),
+      value: enc.encode(JSON.stringify({
+        event_type: "foot_traffic",
+        customer_id: crypto.randomUUID(),
+        entry_time: iso(t0 + c, 0),
+        exit_time: iso(t0 + c + 1_200_000, 1),
+      })),
+      timestampMs: 0,
+    });
+  }
+  gc!();
+  gc!();
+  const before = Deno.memoryUsage().heapUsed;
+  const e = newEngine();
+  for (const r of recs) e.apply(r);
+  e.drainStateChanges();
+  gc!();
+  gc!();
+  const after = Deno.memoryUsage().heapUsed;
+  // (recs used after the reading: kept alive through it, as in bytesPerCart)
+  if (e.metrics().openSessions !== sessions || recs.length !== sessions) {
+    throw new Error("sessions");
+  }
+  return (after - before) / sessions;
+}
+
 if (gc !== undefined) {
   const N = 1_000_000;
   const recs = makeShelfRecords(N);
@@ -215,5 +251,9 @@ if (gc !== undefined) {
   );
   console.log(
     `memory: ${bytesPerCart(100_000, 10).toFixed(0)} bytes per open cart (100k carts × 10 lines)`,
+  );
+  console.log(
+    `memory: ${bytesPerSession(200_000).toFixed(0)} bytes per open session without events ` +
+      `(200k sessions)`,
   );
 }

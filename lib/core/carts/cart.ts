@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import type { Customer } from "./customer.ts";
+import { type Customer, NO_EVENTS } from "./customer.ts";
 import type { ItemTable } from "./item_table.ts";
 
 /** Quantities up to 2^32 pack below the item and kind in one event double. */
@@ -51,7 +51,8 @@ export function packEvent(item: number, putback: boolean, qty: number): number {
 
 /** Appends one shelf event to `c`'s log. */
 export function appendEvent(c: Customer, us: number, packed: number, order: number): void {
-  const ev = c.ev;
+  let ev = c.ev;
+  if (ev === NO_EVENTS) ev = c.ev = [];
   const n = ev.length;
   if (n > 0 && c.sorted) {
     const lt = ev[n - 3];

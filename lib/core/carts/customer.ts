@@ -23,6 +23,13 @@ export const IN_SESSION_HEAP = 1;
 /** Which due-heap a customer waits in: carts without a session (both inputs must pass). */
 export const IN_CART_HEAP = 2;
 
+/**
+ * The log of a customer without shelf events: one shared, frozen array (a backlog's sessions
+ * arrive long before their events, and an empty array each cost 32 bytes); `appendEvent` gives
+ * a customer its own at its first event.
+ */
+export const NO_EVENTS: number[] = Object.freeze([]) as unknown as number[];
+
 /** One customer's state. Field order is fixed so all instances share one hidden class. */
 export class Customer {
   /** OPEN, or GONE (checked out or deleted). */
@@ -38,7 +45,7 @@ export class Customer {
   /** Exit's fraction digits as written. */
   exitFrac = "";
   /** Shelf events, stride 3: event time µs, packed (item, kind, qty), order key. */
-  ev: number[] = [];
+  ev: number[] = NO_EVENTS;
   /** Whether `ev` is already in (time, order) order. */
   sorted = true;
   /** Earliest shelf event time (µs), NaN when none. */
