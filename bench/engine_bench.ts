@@ -158,17 +158,27 @@ function bytesPerCart(carts: number, lines: number): number {
       });
     }
   }
+  const { bytes, engine } = heapGrowthApplying(recs);
+  if (engine.metrics().openCarts !== carts) throw new Error("carts");
+  return bytes / carts;
+}
+
+/**
+ * Heap bytes a new engine holds after applying `recs` (after full collections; `recs` stay
+ * alive through the reading, so only the engine's state is counted).
+ */
+function heapGrowthApplying(recs: InputRecord[]): { bytes: number; engine: Engine } {
   gc!();
   gc!();
   const before = Deno.memoryUsage().heapUsed;
-  const e = newEngine();
-  for (const r of recs) e.apply(r);
-  e.drainStateChanges(); // the dirty list is a per-commit buffer, not per-cart state
+  const engine = newEngine();
+  for (const r of recs) engine.apply(r);
+  engine.drainStateChanges(); // the dirty list is a per-commit buffer, not per-customer state
   gc!();
   gc!();
   const after = Deno.memoryUsage().heapUsed;
-  if (e.metrics().openCarts !== carts || recs.length !== carts * lines) throw new Error("carts");
-  return (after - before) / carts;
+  if (recs.length === 0) throw new Error("no records");
+  return { bytes: after - before, engine };
 }
 
 /** Heap bytes per open session without shelf events yet (a backlog's sessions come first). */
@@ -191,20 +201,9 @@ function bytesPerSession(sessions: number): number {
       timestampMs: 0,
     });
   }
-  gc!();
-  gc!();
-  const before = Deno.memoryUsage().heapUsed;
-  const e = newEngine();
-  for (const r of recs) e.apply(r);
-  e.drainStateChanges();
-  gc!();
-  gc!();
-  const after = Deno.memoryUsage().heapUsed;
-  // (recs used after the reading: kept alive through it, as in bytesPerCart)
-  if (e.metrics().openSessions !== sessions || recs.length !== sessions) {
-    throw new Error("sessions");
-  }
-  return (after - before) / sessions;
+  const { bytes, engine } = heapGrowthApplying(recs);
+  if (engine.metrics().openSessions !== sessions) throw new Error("sessions");
+  return bytes / sessions;
 }
 
 if (gc !== undefined) {
