@@ -190,8 +190,7 @@ function keepHeapTarget(config: ServiceConfig, metrics: ServiceMetrics, stop: Ab
     collect: fullGcFunction(),
     collected: () => metrics.heapTargetCollections.inc(),
   });
-  const timer = setInterval(() => target.look(Date.now()), HEAP_CHECK_MS);
-  stop.addEventListener("abort", () => clearInterval(timer), { once: true });
+  lookEvery(HEAP_CHECK_MS, stop, (nowMs) => target.look(nowMs));
 }
 
 /**
@@ -209,7 +208,12 @@ function collectWhenIdle(config: ServiceConfig, metrics: ServiceMetrics, stop: A
     collect: fullGcFunction(),
     collected: () => metrics.idleCollections.inc(),
   }, Date.now());
-  const timer = setInterval(() => collector.look(Date.now()), IDLE_CHECK_MS);
+  lookEvery(IDLE_CHECK_MS, stop, (nowMs) => collector.look(nowMs));
+}
+
+/** Calls `look` with the wall clock every `ms` until `stop` aborts. */
+function lookEvery(ms: number, stop: AbortSignal, look: (nowMs: number) => void): void {
+  const timer = setInterval(() => look(Date.now()), ms);
   stop.addEventListener("abort", () => clearInterval(timer), { once: true });
 }
 
