@@ -22,6 +22,7 @@ import {
   allCheckedOut,
   backfill,
   benchContext,
+  commitWaits,
   cpuSeconds,
   kcatPassThrough,
   kcatProduce as kcatProduceTo,
@@ -157,6 +158,7 @@ if (!skip.has("throughput")) {
     results[`service_${delivery}_ratio_to_kcat`] = Number((rate / kcatRate).toFixed(3));
     results[`service_${delivery}_transactions`] = await metric(svc, "pos_transactions_total");
     results[`service_${delivery}_peak_rss_mib`] = rss(svc.pid).peakMiB;
+    results[`service_${delivery}_commit_wait`] = await commitWaits(svc);
     svc.kill("SIGTERM");
     await svc.wait();
   }

@@ -27,6 +27,7 @@ import { serviceArgs } from "../tests/support/service_fixture.ts";
 import {
   allCheckedOut,
   benchBroker,
+  commitWaits,
   cpuSeconds,
   histogramQuantiles,
   kcatPassThrough,
@@ -169,6 +170,7 @@ function topics(tag: string) {
   const qs = [0.5, 0.99, 1];
   const [c50, c99, cMax] = await histogramQuantiles(svc, "pos_commit_seconds", qs);
   results.commit_ms_p50_p99_max = [c50, c99, cMax].map((s) => Math.round(s * 1000));
+  results.commit_wait = await commitWaits(svc);
   const [d50, d99] = await histogramQuantiles(svc, "pos_checkout_delay_seconds", qs);
   results.checkout_delay_ms_p50_p99 = [d50, d99].map((s) => Math.round(s * 1000));
   svc.kill("SIGTERM");

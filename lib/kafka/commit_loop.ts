@@ -64,8 +64,11 @@ export interface CommitLoopDeps<O> {
   probeAfterMs: number;
   /** How long a rebalance waits for the commit in flight before probing. */
   rebalanceWaitMs?: number;
-  /** A commit was taken and is about to be written (log its DLQ records). */
-  onTaken?: (c: Commit<O>) => void;
+  /**
+   * A commit was taken and is about to be written (log its DLQ records), `waitedSeconds` after
+   * the loop's previous turn ended: its interval plus whatever held the event loop up.
+   */
+  onTaken?: (c: Commit<O>, waitedSeconds: number) => void;
   /** A commit succeeded, after `seconds` of writing. */
   onCommitted?: (c: Commit<O>, seconds: number) => void;
   /** After each turn of the loop (metrics). */
@@ -75,13 +78,23 @@ export interface CommitLoopDeps<O> {
 /** The commit loop of one pipeline life. */
 export class CommitLoop<O> {
   #lastCommitMs = Date.now();
+  #turnEnded = performance.now();
   #inFlight: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly d: CommitLoopDeps<O>) {}
 
   /** Takes one commit and writes it; with nothing to write, probes when idle long enough. */
   async commitOnce(): Promise<void> {
+    try {
+      await this.#commitOnce();
+    } finally {
+      this.#turnEnded = performance.now();
+    }
+  }
+
+  async #commitOnce(): Promise<void> {
     const { driver, positions, gate } = this.d;
+    const waited = (performance.now() - this.#turnEnded) / 1000;
     const c = driver.take(positions.signal(), positions.uncommitted());
     gate.taken();
     if (isEmptyCommit(c, (o) => positions.isEmpty(o))) {
@@ -91,7 +104,7 @@ export class CommitLoop<O> {
       }
       return;
     }
-    this.d.onTaken?.(c);
+    this.d.onTaken?.(c, waited);
     const t0 = performance.now();
     await driver.committer.commit(c);
     positions.markCommitted(c.offsets);
@@ -102,6 +115,7 @@ export class CommitLoop<O> {
   /** Commits every interval (or when the gate fills) until `stop`; throws the first failure. */
   async run(): Promise<void> {
     const { failure, gate, stop } = this.d;
+    this.#turnEnded = performance.now();
     try {
       while (!stop.aborted) {
         if (failure.failed) throw failure.error;

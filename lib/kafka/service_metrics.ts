@@ -9,6 +9,8 @@ import type { StageKind, TaskMetrics } from "./stage.ts";
 
 /** Latency buckets in seconds. */
 const DELAY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300];
+/** Fine around the default interval (50 ms): issue 14 asks for at most twice the interval. */
+const WAIT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.5, 1, 2, 5];
 
 /**
  * Per-task gauges (docs/service.md, "Several instances"), and which checkout tasks are restoring:
@@ -81,6 +83,7 @@ export class ServiceMetrics {
   readonly commits: Counter;
   readonly restarts: Counter;
   readonly commitSeconds: Histogram;
+  readonly commitWaitSeconds: Histogram;
   readonly checkoutDelay: Histogram;
   readonly catalogReloads: Counter;
   readonly records: Counter;
@@ -161,6 +164,11 @@ export class ServiceMetrics {
     this.commits = r.counter("pos_commits_total", "successful commits (Kafka transactions)");
     this.restarts = r.counter("pos_pipeline_restarts_total", "pipeline rebuilds after failures");
     this.commitSeconds = r.histogram("pos_commit_seconds", "time per commit", DELAY_BUCKETS);
+    this.commitWaitSeconds = r.histogram(
+      "pos_commit_wait_seconds",
+      "from a commit loop's previous turn to its next commit with work: the interval plus delays",
+      WAIT_BUCKETS,
+    );
     this.checkoutDelay = r.histogram(
       "pos_checkout_delay_seconds",
       "from exit_time + grace to the transaction's commit",

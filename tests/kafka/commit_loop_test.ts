@@ -47,6 +47,7 @@ class FakeCommitter implements ProbingCommitter<Offsets> {
 
 /** A loop over a real engine, with one partition per input and offsets counted by hand. */
 function setup(over: { intervalMs?: number; probeAfterMs?: number; limit?: number } = {}) {
+  const waits: number[] = [];
   const committer = new FakeCommitter();
   const driver = new EngineDriver<Offsets, FakeCommitter>(newEngine(), committer);
   const gate = new WorkGate(over.limit ?? 1000);
@@ -71,13 +72,14 @@ function setup(over: { intervalMs?: number; probeAfterMs?: number; limit?: numbe
     intervalMs: over.intervalMs ?? 20,
     probeAfterMs: over.probeAfterMs ?? 60_000,
     rebalanceWaitMs: 50,
+    onTaken: (_c, waited) => waits.push(waited),
   });
   const apply = (...recs: ReturnType<typeof shelfRec>[]) => {
     for (const r of recs) driver.apply(r);
     pos.applied += recs.length;
     gate.add(recs.length);
   };
-  return { committer, driver, gate, failure, stop, pos, loop, apply };
+  return { committer, driver, gate, failure, stop, pos, loop, apply, waits };
 }
 
 /** A visit whose checkout is due once both inputs are complete. */
@@ -122,6 +124,19 @@ Deno.test("commit loop: a full gate commits at once, not at the next interval", 
   assert.equal(t.committer.commits.length, 1);
   t.stop.abort();
   await running;
+});
+
+Deno.test("commit loop: each commit with work reports the wait since the loop's previous turn", async () => {
+  const t = setup({ intervalMs: 60_000, limit: 3 });
+  const running = t.loop.run(); // empty turns report nothing…
+  await sleep(10);
+  assert.deepEqual(t.waits, []);
+  t.apply(...visit("c-1")); // …a full gate's commit reports a wait cut short of the interval
+  await sleep(50);
+  t.stop.abort();
+  await running;
+  assert.equal(t.waits.length, 1);
+  assert.ok(t.waits[0] >= 0 && t.waits[0] < 60, `waited ${t.waits[0]} s`);
 });
 
 Deno.test("commit loop: consumers wait for room until the full gate's commit is written", async () => {

@@ -260,6 +260,8 @@ Deno.test(
         );
         return applied >= cartEvents.length && metricValue(m, "pos_commits_total") > 0;
       });
+      const m = await metricsText(svc);
+      assert.ok(metricValue(m, "pos_commit_wait_seconds_count") > 0, "commits report their waits");
       const t0 = Date.now();
       assert.equal(await stopService(svc), 0);
       assert.ok(Date.now() - t0 < 10_000, `stop took ${Date.now() - t0} ms`);

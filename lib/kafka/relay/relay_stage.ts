@@ -51,6 +51,8 @@ class RelayStage {
   readonly kind: StageKind;
   #polling: Promise<void> = Promise.resolve();
   #connected = false;
+  /** When the commit loop's previous turn ended (its wait is measured from there). */
+  #turnEnded = performance.now();
 
   constructor(readonly deps: RelayDeps, readonly input: RelayInput) {
     this.kind = relayStageKind(input.source);
@@ -83,6 +85,7 @@ class RelayStage {
     // The first join waits out a killed member's session timeout: a stop must not wait for it.
     await Promise.race([joined, untilAborted(stop), this.failure.promise]);
     this.#polling = this.#pollEnds();
+    this.#turnEnded = performance.now();
     while (!stop.aborted) {
       await this.#untilNext();
       if (this.failure.failed) throw this.failure.error;
@@ -160,16 +163,19 @@ class RelayStage {
 
   /** One commit of every running task with something new, in parallel. */
   async #commitAll(): Promise<void> {
+    const waited = (performance.now() - this.#turnEnded) / 1000;
     const taken: [RelayTask, TakenWork][] = [];
     for (const task of this.tasks.allRunning()) {
       const t = task.take();
       if (t !== undefined) taken.push([task, t]);
     }
     this.gate.taken();
+    if (taken.length > 0) this.deps.metrics.commitWaitSeconds.observe(waited);
     try {
       await Promise.all(taken.map(([task, t]) => this.#commitTask(task, t)));
     } finally {
       this.gate.committed();
+      this.#turnEnded = performance.now();
     }
   }
 

@@ -268,7 +268,10 @@ export class CheckoutTask {
       stop: AbortSignal.any([deps.stop, this.#revoked.signal]),
       intervalMs: deps.config.commitIntervalMs,
       probeAfterMs: FENCING_PROBE_MS,
-      onTaken: (c) => logDlq(c, this.ctx.dlqLimiter, deps.log),
+      onTaken: (c, waited) => {
+        deps.metrics.commitWaitSeconds.observe(waited);
+        logDlq(c, this.ctx.dlqLimiter, deps.log);
+      },
       onCommitted: (c, seconds) => {
         observeCheckoutDelays(c, deps.metrics);
         deps.metrics.commits.inc();
