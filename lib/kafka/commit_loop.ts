@@ -151,6 +151,7 @@ export class CommitLoop<O> {
   /** The interval, cut short by a full gate (a backlog), a stop or a failure. */
   async #untilNext(): Promise<void> {
     const { intervalMs, stop, gate, failure } = this.d;
+    gate.commitDueAt(performance.now() + intervalMs);
     await sleep(intervalMs, stop, gate.fullSignal(), failure.signal);
   }
 }

@@ -40,3 +40,29 @@ Deno.test("backpressure: asking whether the gate is full every interval shares o
   gate.taken();
   assert.ok(!gate.fullSignal().aborted, "after a commit: a new one");
 });
+
+Deno.test("backpressure: once a commit is due, consumers with work applied wait until it is taken", async () => {
+  const gate = new WorkGate(1000);
+  gate.commitDueAt(performance.now() - 1); // the interval is over, the timer has not run yet
+  await gate.room(); // nothing applied: nothing to wait for
+  gate.add(1);
+  let released = false;
+  const waiting = gate.room().then(() => released = true);
+  await Promise.resolve();
+  assert.equal(released, false, "the next batch waits for the due commit");
+  gate.taken(); // the commit loop took it: no need to wait until it is written
+  await waiting;
+  gate.add(1);
+  await gate.room(); // no commit due until the loop says when the next one is
+  gate.commitDueAt(performance.now() + 60_000);
+  await gate.room(); // due in a minute: go on
+});
+
+Deno.test("backpressure: close frees consumers waiting for a due commit", async () => {
+  const gate = new WorkGate(1000);
+  gate.add(1);
+  gate.commitDueAt(0);
+  const waiting = gate.room();
+  gate.close();
+  await waiting;
+});

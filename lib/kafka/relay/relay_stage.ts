@@ -158,6 +158,7 @@ class RelayStage {
   /** The interval, cut short by a full gate, a stop or a failure. */
   async #untilNext(): Promise<void> {
     const { config, stop } = this.deps;
+    this.gate.commitDueAt(performance.now() + config.commitIntervalMs);
     await sleep(config.commitIntervalMs, stop, this.gate.fullSignal(), this.failure.signal);
   }
 
