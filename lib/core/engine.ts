@@ -100,10 +100,11 @@ export class Engine {
     if (!(cfg.graceSec >= 0) || !(cfg.maxSessionAgeSec > 0)) {
       throw new RangeError("graceSec must be >= 0 and maxSessionAgeSec > 0");
     }
-    this.schedule = new CheckoutSchedule(Math.round((cfg.idleSec ?? 5) * 1e6));
+    const graceUs = Math.round(cfg.graceSec * 1e6);
+    this.schedule = new CheckoutSchedule(Math.round((cfg.idleSec ?? 5) * 1e6), graceUs);
     this.ctx = {
       maxUs: Math.round(cfg.maxSessionAgeSec * 1e6),
-      graceUs: Math.round(cfg.graceSec * 1e6),
+      graceUs,
       forceCheckoutIfEmpty: cfg.forceCheckoutIfEmpty,
       pricer: cfg.pricer,
       visits: this.visits,
@@ -212,11 +213,11 @@ export class Engine {
     v.adopt(c);
     if (c.hasSession) {
       c.cutoffUs = sessionCutoff(ctx, c.entryUs, c.exitUs);
-      schedule.schedule(c, IN_SESSION_HEAP, c.cutoffUs + ctx.graceUs);
+      schedule.schedule(c, IN_SESSION_HEAP);
       if (c.ev.length > 0) trimLate(ctx, c); // a smaller MAX after a restart
     } else {
       c.cutoffUs = c.firstUs + ctx.maxUs;
-      schedule.schedule(c, IN_CART_HEAP, c.cutoffUs + ctx.graceUs);
+      schedule.schedule(c, IN_CART_HEAP);
     }
   }
 

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import type { FractionCode } from "./fraction_code.ts";
 
 /** Customer status: open. */
 export const OPEN = 0;
@@ -30,38 +31,76 @@ export const IN_CART_HEAP = 2;
  */
 export const NO_EVENTS: number[] = Object.freeze([]) as unknown as number[];
 
-/** One customer's state. Field order is fixed so all instances share one hidden class. */
+/** Bits of {@link Customer}'s flags. */
+const GONE_BIT = 1, HAS_SESSION = 2, UNSORTED = 4, DIRTY = 8, QUEUE_SHIFT = 4;
+
+/**
+ * One customer's state. Field order is fixed so all instances share one hidden class. A backlog
+ * holds a day's sessions at once, so a customer is kept small: its flags share one integer
+ * (each field takes 8 bytes), and its fractions are digit counts where they can be (see
+ * {@link FractionCode}), not strings.
+ */
 export class Customer {
-  /** OPEN, or GONE (checked out or deleted). */
-  status: number = OPEN;
-  /** Whether the session arrived (then `entry*`/`exit*` are set). */
-  hasSession = false;
+  /** Status, session, order, dirty and heap, packed (the accessors below). */
+  #flags = 0;
   /** Session entry (µs). */
   entryUs = 0;
   /** Session exit (µs). */
   exitUs = 0;
-  /** Entry's fraction digits as written. */
-  entryFrac = "";
-  /** Exit's fraction digits as written. */
-  exitFrac = "";
+  /** Entry's fraction digits as written, coded against `entryUs`. */
+  entryFrac: FractionCode = 0;
+  /** Exit's fraction digits as written, coded against `exitUs`. */
+  exitFrac: FractionCode = 0;
   /** Shelf events, stride 3: event time µs, packed (item, kind, qty), order key. */
   ev: number[] = NO_EVENTS;
-  /** Whether `ev` is already in (time, order) order. */
-  sorted = true;
   /** Earliest shelf event time (µs), NaN when none. */
   firstUs: number = NaN;
-  /** The earliest event's fraction digits. */
-  firstFrac = "";
-  /** Events later than this are late (µs). */
+  /** The earliest event's fraction digits, coded against `firstUs`. */
+  firstFrac: FractionCode = 0;
+  /** Events later than this are late (µs); the checkout is due at this + grace. */
   cutoffUs = 0;
-  /** When the checkout is due (µs). */
-  dueUs = 0;
-  /** Which heap holds the live entry (Q_*). */
-  queue: number = IN_NO_HEAP;
-  /** Changed since the last drainStateChanges. */
-  dirty = false;
   /** A customer without session or events. */
   constructor(readonly id: string) {}
+
+  /** OPEN, or GONE (checked out or deleted). */
+  get status(): number {
+    return this.#flags & GONE_BIT ? GONE : OPEN;
+  }
+  set status(s: number) {
+    this.#flags = s === GONE ? this.#flags | GONE_BIT : this.#flags & ~GONE_BIT;
+  }
+
+  /** Whether the session arrived (then `entry*`/`exit*` are set). */
+  get hasSession(): boolean {
+    return (this.#flags & HAS_SESSION) !== 0;
+  }
+  set hasSession(on: boolean) {
+    this.#flags = on ? this.#flags | HAS_SESSION : this.#flags & ~HAS_SESSION;
+  }
+
+  /** Whether `ev` is already in (time, order) order. */
+  get sorted(): boolean {
+    return (this.#flags & UNSORTED) === 0;
+  }
+  set sorted(on: boolean) {
+    this.#flags = on ? this.#flags & ~UNSORTED : this.#flags | UNSORTED;
+  }
+
+  /** Changed since the last drainStateChanges. */
+  get dirty(): boolean {
+    return (this.#flags & DIRTY) !== 0;
+  }
+  set dirty(on: boolean) {
+    this.#flags = on ? this.#flags | DIRTY : this.#flags & ~DIRTY;
+  }
+
+  /** Which heap holds the live entry (IN_*_HEAP). */
+  get queue(): number {
+    return this.#flags >> QUEUE_SHIFT;
+  }
+  set queue(heap: number) {
+    this.#flags = (this.#flags & ((1 << QUEUE_SHIFT) - 1)) | (heap << QUEUE_SHIFT);
+  }
 
   /** Number of logged shelf events. */
   get eventCount(): number {

@@ -4,6 +4,7 @@
  * after checkout). The session sets the cutoff, and events logged beyond it become late.
  * @module
  */
+import { fractionCode } from "./fraction_code.ts";
 import type { InputRecord } from "../engine_types.ts";
 import { type EngineContext, sessionCutoff, trimLate } from "../engine_context.ts";
 import { IN_SESSION_HEAP } from "./customer.ts";
@@ -28,13 +29,13 @@ export function applySession(ctx: EngineContext, rec: InputRecord, f: FootSessio
   c ??= visits.open(id);
   c.hasSession = true;
   c.entryUs = f.entryUs;
-  c.entryFrac = f.entryFrac;
+  c.entryFrac = fractionCode(f.entryUs, f.entryFrac);
   c.exitUs = f.exitUs;
-  c.exitFrac = f.exitFrac;
+  c.exitFrac = fractionCode(f.exitUs, f.exitFrac);
   visits.openSessions++;
   c.cutoffUs = sessionCutoff(ctx, f.entryUs, f.exitUs);
   if (c.ev.length > 0) trimLate(ctx, c);
-  ctx.schedule.schedule(c, IN_SESSION_HEAP, c.cutoffUs + ctx.graceUs);
+  ctx.schedule.schedule(c, IN_SESSION_HEAP);
   visits.markDirty(c);
 }
 

@@ -4,6 +4,7 @@
  * events of a checked-out visit are late, and a new customer starts a cart without a session.
  * @module
  */
+import { type FractionCode, fractionCode } from "./fraction_code.ts";
 import type { InputRecord } from "../engine_types.ts";
 import type { EngineContext } from "../engine_context.ts";
 import type { ShelfEvent } from "../decode/decode.ts";
@@ -56,7 +57,7 @@ export function applyShelfEvent(
     c.firstUs = us;
     c.firstFrac = fractionFor(ev, us);
     c.cutoffUs = us + ctx.maxUs;
-    ctx.schedule.schedule(c, IN_CART_HEAP, c.cutoffUs + ctx.graceUs);
+    ctx.schedule.schedule(c, IN_CART_HEAP);
   } else if (c.hasSession && us > c.cutoffUs) {
     // (A cart without a session keeps later events: its session may still come and move the
     // cutoff. Those past the cart's own limit are taken out at its checkout.)
@@ -68,7 +69,7 @@ export function applyShelfEvent(
     c.firstFrac = fractionFor(ev, us);
     if (!c.hasSession) { // its cutoff moves earlier with its first event
       c.cutoffUs = us + ctx.maxUs;
-      ctx.schedule.schedule(c, IN_CART_HEAP, c.cutoffUs + ctx.graceUs);
+      ctx.schedule.schedule(c, IN_CART_HEAP);
     }
   }
   logEvent(ctx, rec.partition, offset, c, ev, us);
@@ -100,6 +101,6 @@ function logEvent(
 }
 
 /** The fraction digits to keep for `ev` at time `us` (the record timestamp's when it has none). */
-function fractionFor(ev: ShelfEvent, us: number): string {
-  return Number.isNaN(ev.us) ? fractionOf(us) : ev.fraction();
+function fractionFor(ev: ShelfEvent, us: number): FractionCode {
+  return fractionCode(us, Number.isNaN(ev.us) ? fractionOf(us) : ev.fraction());
 }

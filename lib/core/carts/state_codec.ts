@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { fractionCode, fractionText } from "./fraction_code.ts";
 import { fractionOf } from "../decode/timestamps.ts";
 import { appendEvent, earliestEvent, eventAt, orderKey, packEvent } from "./cart.ts";
 import { Customer } from "./customer.ts";
@@ -49,14 +50,21 @@ export interface SerializedCustomer {
 /** Serializes an open customer. */
 export function serializeCustomer(c: Customer, items: ItemTable): string {
   const s: SerializedCustomer["s"] = c.hasSession
-    ? [c.entryUs, c.entryFrac, c.exitUs, c.exitFrac]
+    ? [
+      c.entryUs,
+      fractionText(c.entryUs, c.entryFrac),
+      c.exitUs,
+      fractionText(c.exitUs, c.exitFrac),
+    ]
     : null;
   const ev: (number | string)[] = [];
   for (let i = 0; i < c.ev.length; i += 3) {
     const e = eventAt(c, items, i);
     ev.push(e.us, e.itemId, e.putback ? -e.quantity : e.quantity, e.partition, e.offset);
   }
-  const f: [number, string] | null = !Number.isNaN(c.firstUs) ? [c.firstUs, c.firstFrac] : null;
+  const f: [number, string] | null = !Number.isNaN(c.firstUs)
+    ? [c.firstUs, fractionText(c.firstUs, c.firstFrac)]
+    : null;
   return JSON.stringify({ v: 1, st: "open", s, f, ev });
 }
 
@@ -101,9 +109,9 @@ export function deserializeState(id: string, state: string, items: ItemTable): S
   if (Array.isArray(o.s)) {
     c.hasSession = true;
     c.entryUs = num(o.s[0]);
-    c.entryFrac = String(o.s[1] ?? "");
+    c.entryFrac = fractionCode(c.entryUs, String(o.s[1] ?? ""));
     c.exitUs = num(o.s[2]);
-    c.exitFrac = String(o.s[3] ?? "");
+    c.exitFrac = fractionCode(c.exitUs, String(o.s[3] ?? ""));
   }
   if (o.st !== "open") throw new Error(`unsupported state for customer ${id}`);
   const ev = Array.isArray(o.ev) ? o.ev : [];
@@ -120,10 +128,10 @@ export function deserializeState(id: string, state: string, items: ItemTable): S
   }
   if (Array.isArray(o.f)) {
     c.firstUs = num(o.f[0]);
-    c.firstFrac = String(o.f[1] ?? "");
+    c.firstFrac = fractionCode(c.firstUs, String(o.f[1] ?? ""));
   } else {
     c.firstUs = earliestEvent(c);
-    c.firstFrac = !Number.isNaN(c.firstUs) ? fractionOf(c.firstUs) : "";
+    c.firstFrac = !Number.isNaN(c.firstUs) ? fractionCode(c.firstUs, fractionOf(c.firstUs)) : 0;
   }
   return { open: c };
 }

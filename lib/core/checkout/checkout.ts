@@ -4,6 +4,7 @@
  * empty); skipped unknown lines go to the DLQ; the visit is then remembered as checked out.
  * @module
  */
+import { fractionText } from "../carts/fraction_code.ts";
 import type { EngineContext } from "../engine_context.ts";
 import { horizonOf, trimLate } from "../engine_context.ts";
 import type { Customer } from "../carts/customer.ts";
@@ -48,12 +49,13 @@ export function checkout(ctx: EngineContext, c: Customer): void {
 /** The transaction's time (the cutoff, printed with the digits it was written with) and id. */
 function stampOf(c: Customer): Stamp {
   if (!c.hasSession) {
-    return { us: c.cutoffUs, frac: c.firstFrac, id: cartTransactionId(c.id, c.firstUs) };
+    const frac = fractionText(c.firstUs, c.firstFrac);
+    return { us: c.cutoffUs, frac, id: cartTransactionId(c.id, c.firstUs) };
   }
   const id = sessionTransactionId(c.id, c.entryUs, c.exitUs);
   return c.cutoffUs === c.exitUs
-    ? { us: c.exitUs, frac: c.exitFrac, id }
-    : { us: c.cutoffUs, frac: c.entryFrac, id };
+    ? { us: c.exitUs, frac: fractionText(c.exitUs, c.exitFrac), id }
+    : { us: c.cutoffUs, frac: fractionText(c.entryUs, c.entryFrac), id };
 }
 
 /** Prices the folded cart and emits its transaction (and DLQ records for skipped lines). */
@@ -80,6 +82,6 @@ function emit(ctx: EngineContext, c: Customer, fold: Fold, stamp: Stamp): void {
     value: transactionJson(stamp.id, c.id, timestamp, priced.lines),
     timestamp,
     customerId: c.id,
-    dueMicros: c.dueUs,
+    dueMicros: c.cutoffUs + ctx.graceUs,
   });
 }

@@ -42,14 +42,16 @@ export class CheckoutSchedule {
   /** Closed visits past their horizon, waiting for MAX of processing time. */
   private readonly expiryWallQ = new DueHeap<number>();
 
-  /** A schedule for inputs that are idle after `idleUs` (IDLE_SEC in µs). */
-  constructor(private readonly idleUs: number) {}
+  /**
+   * A schedule for inputs that are idle after `idleUs` (IDLE_SEC in µs), with checkouts due
+   * `graceUs` after their cutoff.
+   */
+  constructor(private readonly idleUs: number, private readonly graceUs: number) {}
 
-  /** (Re)schedules `c`'s checkout in `heap` (IN_SESSION_HEAP or IN_CART_HEAP) at `dueUs`. */
-  schedule(c: Customer, heap: number, dueUs: number): void {
+  /** (Re)schedules `c`'s checkout in `heap` (IN_SESSION_HEAP or IN_CART_HEAP) at its cutoff + grace. */
+  schedule(c: Customer, heap: number): void {
     c.queue = heap;
-    c.dueUs = dueUs;
-    (heap === IN_SESSION_HEAP ? this.sessionQ : this.cartQ).push(dueUs, c);
+    (heap === IN_SESSION_HEAP ? this.sessionQ : this.cartQ).push(c.cutoffUs + this.graceUs, c);
   }
 
   /** Schedules the expiry of the closed visit in `slot` once stream time passes `horizonUs`. */
@@ -88,8 +90,9 @@ export class CheckoutSchedule {
    * the foot input too (their session may still be on the way). `all`: every one (the end).
    */
   nextDue(all: boolean): Customer | null {
-    return takeDue(this.sessionQ, IN_SESSION_HEAP, all ? Infinity : this.shelfLowUs) ??
-      takeDue(this.cartQ, IN_CART_HEAP, all ? Infinity : this.allLowUs);
+    const g = this.graceUs;
+    return takeDue(this.sessionQ, IN_SESSION_HEAP, all ? Infinity : this.shelfLowUs, g) ??
+      takeDue(this.cartQ, IN_CART_HEAP, all ? Infinity : this.allLowUs, g);
   }
 
   /**
@@ -117,13 +120,21 @@ export class CheckoutSchedule {
   }
 }
 
-/** Pops `h`'s earliest live entry due at or before `limit`; stale entries are dropped. */
-function takeDue(h: DueHeap<Customer>, heap: number, limit: number): Customer | null {
+/**
+ * Pops `h`'s earliest live entry due at or before `limit`; stale entries (the customer was
+ * rescheduled or is gone) are dropped: a live entry is due at its customer's cutoff + grace.
+ */
+function takeDue(
+  h: DueHeap<Customer>,
+  heap: number,
+  limit: number,
+  graceUs: number,
+): Customer | null {
   while (h.size > 0 && h.peekDue() <= limit) {
     const due = h.peekDue();
     const c = h.peekItem();
     h.pop();
-    if (c.queue === heap && c.dueUs === due) return c;
+    if (c.queue === heap && c.cutoffUs + graceUs === due) return c;
   }
   return null;
 }
