@@ -33,5 +33,6 @@ export function fractionText(us: number, code: FractionCode): string {
   if (typeof code === "string") return code;
   if (code === 0) return "";
   const sub = us - Math.floor(us / 1e6) * 1e6;
-  return String(sub).padStart(6, "0").slice(0, code);
+  const six = sub >= 100_000 ? String(sub) : String(sub).padStart(6, "0");
+  return code === 6 ? six : six.slice(0, code);
 }
