@@ -7,9 +7,10 @@
  * ```ts
  * import { CheckoutSchedule } from "./checkout_schedule.ts";
  * import { Customer, IN_SESSION_HEAP } from "../carts/customer.ts";
- * const schedule = new CheckoutSchedule(5e6);
+ * const schedule = new CheckoutSchedule(5e6, 2); // idle after 5 s, grace 2 µs
  * const c = new Customer("c-1");
- * schedule.schedule(c, IN_SESSION_HEAP, 10);
+ * c.cutoffUs = 8;
+ * schedule.schedule(c, IN_SESSION_HEAP); // due at 10
  * schedule.shelf.observe(0, 20);
  * schedule.progress({ partitions: [] });
  * schedule.nextDue(false) === c; // true
