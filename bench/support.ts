@@ -215,7 +215,7 @@ export async function commitWaits(svc: ServiceProcess): Promise<Record<string, n
   const total = buckets.at(-1)?.n ?? 0;
   const within = buckets.find((b) => b.le >= 0.1 - 1e-9)?.n ?? 0;
   const maxLe = buckets.find((b) => b.n >= total)?.le ?? NaN;
-  const [p50, p99] = await histogramQuantiles(svc, name, [0.5, 0.99]);
+  const [p50, p99] = quantilesOf(buckets, [0.5, 0.99]);
   return {
     commits: total,
     p50_ms: Math.round(p50 * 1000),
@@ -231,7 +231,11 @@ export async function histogramQuantiles(
   name: string,
   qs: number[],
 ): Promise<number[]> {
-  const buckets = await histogramBuckets(svc, name);
+  return quantilesOf(await histogramBuckets(svc, name), qs);
+}
+
+/** Quantiles of cumulative buckets, by linear interpolation within a bucket. */
+function quantilesOf(buckets: { le: number; n: number }[], qs: number[]): number[] {
   const total = buckets.at(-1)?.n ?? 0;
   return qs.map((q) => {
     const want = q * total;
