@@ -114,9 +114,11 @@ class RelayStage {
     c.on(c.events.GROUP_JOIN, (ev) => {
       const assigned = ev.payload.memberAssignment[this.input.topic] ?? [];
       // A life that ended (its disconnect outlived by a broker outage) must not start tasks
-      // when its consumer's join completes late: the next life owns them.
+      // when its consumer's join completes late: the next life owns them. Nor may it stay in
+      // the group holding partitions nobody reads: it leaves now that the broker answers.
       if (this.deps.stop.aborted || this.failure.failed) {
-        return this.deps.log.info("relay: a join after this life ended, ignored", {
+        if (this.failure.failed) c.disconnect().catch(() => {}); // a stop disconnects it itself
+        return this.deps.log.info("relay: a join after this life ended; leaving the group", {
           stage: this.kind,
           partitions: assigned,
         });

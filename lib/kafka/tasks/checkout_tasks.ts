@@ -132,9 +132,11 @@ class CheckoutStage {
     consumer.on(consumer.events.CRASH, (ev) => this.fail(ev.payload.error));
     consumer.on(consumer.events.GROUP_JOIN, (ev) => {
       // A life that ended (its disconnect outlived by a broker outage) must not start tasks
-      // when its consumer's join completes late: the next life owns them.
+      // when its consumer's join completes late: the next life owns them. Nor may it stay in
+      // the group holding partitions nobody reads: it leaves now that the broker answers.
       if (this.deps.stop.aborted || this.#fatal !== undefined) {
-        return this.deps.log.info("checkout tasks: a join after this life ended, ignored", {
+        if (this.#fatal !== undefined) consumer.disconnect().catch(() => {}); // a stop does itself
+        return this.deps.log.info("checkout tasks: a join after this life ended; leaving", {
           assignment: ev.payload.memberAssignment,
         });
       }
