@@ -15,7 +15,8 @@ import { FencedError } from "../fencing.ts";
 import { PipelineFailure } from "../failure.ts";
 import { WorkGate } from "../work_gate.ts";
 import { MAX_UNCOMMITTED_RECORDS, OFFSETS_POLL_MS } from "../commit_loop.ts";
-import { atMost, sleep, untilAborted } from "../../sleep.ts";
+import { sleep, untilAborted } from "../../sleep.ts";
+import { leaveGroup } from "../group_exit.ts";
 import { Router } from "./routing.ts";
 import type { RelayTask, TakenWork } from "./relay_task.ts";
 import { RelayTasks } from "./relay_tasks.ts";
@@ -51,6 +52,8 @@ class RelayStage {
   readonly kind: StageKind;
   #polling: Promise<void> = Promise.resolve();
   #connected = false;
+  /** The consumer's `run()`: settled once its first join completed or failed. */
+  #running: Promise<unknown> | undefined;
   /** When the commit loop's previous turn ended (its wait is measured from there). */
   #turnEnded = performance.now();
 
@@ -76,7 +79,7 @@ class RelayStage {
     await this.consumer.connect();
     this.#connected = true;
     await this.consumer.subscribe({ topic: this.input.topic, fromBeginning: true });
-    const joined = this.consumer.run({
+    const joined = this.#running = this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
@@ -102,9 +105,9 @@ class RelayStage {
   async close(): Promise<void> {
     await this.#polling.catch(() => {});
     await this.tasks.stopAll().catch(() => {});
-    // KafkaJS's disconnect waits for pending requests, a first JoinGroup among them (up to a
-    // killed member's session timeout): past the bound the process's exit ends it.
-    if (this.#connected) await atMost(DISCONNECT_BOUND_MS, this.consumer.disconnect());
+    // Not before the first join is done (group_exit.ts), and a stop does not wait for that
+    // join (up to a killed member's session timeout): past the bound it goes on meanwhile.
+    if (this.#connected) await leaveGroup(this.consumer, this.#running, DISCONNECT_BOUND_MS);
     await this.admin.disconnect().catch(() => {});
   }
 
@@ -113,11 +116,9 @@ class RelayStage {
     c.on(c.events.CRASH, (ev) => this.failure.fail(ev.payload.error));
     c.on(c.events.GROUP_JOIN, (ev) => {
       const assigned = ev.payload.memberAssignment[this.input.topic] ?? [];
-      // A life that ended (its disconnect outlived by a broker outage) must not start tasks
-      // when its consumer's join completes late: the next life owns them. Nor may it stay in
-      // the group holding partitions nobody reads: it leaves now that the broker answers.
+      // A life that ended before its consumer's first join completed must not start tasks:
+      // the next life owns them. Its close leaves the group once this join is done.
       if (this.deps.stop.aborted || this.failure.failed) {
-        if (this.failure.failed) c.disconnect().catch(() => {}); // a stop disconnects it itself
         return this.deps.log.info("relay: a join after this life ended; leaving the group", {
           stage: this.kind,
           partitions: assigned,

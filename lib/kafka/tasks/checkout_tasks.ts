@@ -11,7 +11,8 @@
  */
 import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
 import { RateLimiter } from "../../observe/log.ts";
-import { atMost, sleep, untilAborted } from "../../sleep.ts";
+import { sleep, untilAborted } from "../../sleep.ts";
+import { leaveGroup } from "../group_exit.ts";
 import { OFFSETS_POLL_MS } from "../commit_loop.ts";
 import { waitForTopics } from "../topics.ts";
 import { stageConsumerConfig } from "../stage.ts";
@@ -53,6 +54,8 @@ class CheckoutStage {
   #unknown = 0;
   #admin?: Admin;
   #consumer?: Consumer;
+  /** The consumer's `run()`: settled once its first join completed or failed. */
+  #running: Promise<unknown> | undefined;
   #consumerStopped?: Promise<unknown>;
   #fatal?: { error: unknown };
   readonly #failed = Promise.withResolvers<never>();
@@ -93,7 +96,7 @@ class CheckoutStage {
     this.#wire(consumer, ctx);
     await consumer.connect();
     await consumer.subscribe({ topic: config.repartitionTopic, fromBeginning: true });
-    const joined = consumer.run({
+    const joined = this.#running = consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
@@ -114,9 +117,9 @@ class CheckoutStage {
   async close(): Promise<void> {
     for (const t of this.tasks.values()) t.revoke();
     await Promise.allSettled([...this.#lives]);
-    // KafkaJS's disconnect waits for pending requests, a first JoinGroup among them (up to a
-    // killed member's session timeout): past the bound the process's exit ends it.
-    if (this.#consumer) await atMost(DISCONNECT_BOUND_MS, this.#consumer.disconnect());
+    // Not before the first join is done (group_exit.ts), and a stop does not wait for that
+    // join (up to a killed member's session timeout): past the bound it goes on meanwhile.
+    if (this.#consumer) await leaveGroup(this.#consumer, this.#running, DISCONNECT_BOUND_MS);
     await this.#admin?.disconnect().catch(() => {});
   }
 
@@ -131,11 +134,9 @@ class CheckoutStage {
   #wire(consumer: Consumer, ctx: TaskContext): void {
     consumer.on(consumer.events.CRASH, (ev) => this.fail(ev.payload.error));
     consumer.on(consumer.events.GROUP_JOIN, (ev) => {
-      // A life that ended (its disconnect outlived by a broker outage) must not start tasks
-      // when its consumer's join completes late: the next life owns them. Nor may it stay in
-      // the group holding partitions nobody reads: it leaves now that the broker answers.
+      // A life that ended before its consumer's first join completed must not start tasks:
+      // the next life owns them. Its close leaves the group once this join is done.
       if (this.deps.stop.aborted || this.#fatal !== undefined) {
-        if (this.#fatal !== undefined) consumer.disconnect().catch(() => {}); // a stop does itself
         return this.deps.log.info("checkout tasks: a join after this life ended; leaving", {
           assignment: ev.payload.memberAssignment,
         });
