@@ -88,15 +88,30 @@ export async function kcatPassThrough(
   from: string,
   to: string,
 ): Promise<number> {
+  return (await kcatPassThroughCpu(bootstrap, from, to)).seconds;
+}
+
+/** {@link kcatPassThrough}, with the CPU seconds (user + system) both kcat processes used. */
+export async function kcatPassThroughCpu(
+  bootstrap: string,
+  from: string,
+  to: string,
+): Promise<{ seconds: number; kcatCpuSeconds: number }> {
   const t0 = performance.now();
   const piped = await new Deno.Command("bash", {
     args: [
       "-c",
-      `kcat -C -b ${bootstrap} -t ${from} -e -o beginning -q -f '%s\\n' | kcat -P -b ${bootstrap} -t ${to}`,
+      // `times`: the shell's children's user and system time, on its second line.
+      `kcat -C -b ${bootstrap} -t ${from} -e -o beginning -q -f '%s\\n' | kcat -P -b ${bootstrap} -t ${to}; times`,
     ],
+    stdout: "piped",
   }).output();
   if (!piped.success) throw new Error("kcat pass-through failed");
-  return (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000;
+  const children = new TextDecoder().decode(piped.stdout).trim().split("\n").pop() ?? "";
+  const kcatCpuSeconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)]
+    .reduce((n, m) => n + Number(m[1]) * 60 + Number(m[2]), 0);
+  return { seconds, kcatCpuSeconds };
 }
 
 /** The sum of the service's metric lines starting with `prefix` (0 when unreachable). */
