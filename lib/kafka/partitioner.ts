@@ -46,8 +46,43 @@ export function murmur2(data: Uint8Array): number {
   return h | 0;
 }
 
+/**
+ * murmur2 of a text's UTF-8 bytes. An ASCII text's bytes are its char codes, read as they are:
+ * a relay routes every record by its customer id, and encoding each id first cost 3 % of the
+ * service's CPU (a call into the runtime per record).
+ */
+export function murmur2Text(text: string): number {
+  const length = text.length;
+  for (let i = 0; i < length; i++) if (text.charCodeAt(i) > 0x7f) return murmur2(UTF8.encode(text));
+  let h = SEED ^ length;
+  const whole = length & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    let k = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 8) | (text.charCodeAt(i + 2) << 16) |
+      (text.charCodeAt(i + 3) << 24);
+    k = Math.imul(k, M);
+    k ^= k >>> 24;
+    k = Math.imul(k, M);
+    h = Math.imul(h, M) ^ k;
+  }
+  switch (length & 3) {
+    case 3:
+      h ^= text.charCodeAt(whole + 2) << 16;
+    // falls through
+    case 2:
+      h ^= text.charCodeAt(whole + 1) << 8;
+    // falls through
+    case 1:
+      h ^= text.charCodeAt(whole);
+      h = Math.imul(h, M);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, M);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
 /** The partition Kafka's default partitioner gives a record with this key. */
 export function partitionForKey(key: Uint8Array | string, partitions: number): number {
-  const bytes = typeof key === "string" ? UTF8.encode(key) : key;
-  return (murmur2(bytes) & 0x7fffffff) % partitions;
+  const h = typeof key === "string" ? murmur2Text(key) : murmur2(key);
+  return (h & 0x7fffffff) % partitions;
 }

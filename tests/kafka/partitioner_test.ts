@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import fc from "fast-check";
-import { murmur2, partitionForKey } from "../../lib/kafka/partitioner.ts";
+import { murmur2, murmur2Text, partitionForKey } from "../../lib/kafka/partitioner.ts";
 
 const require = createRequire(import.meta.url);
 const kafkajsMurmur2: (key: Uint8Array) => number = require(
@@ -28,5 +28,18 @@ Deno.test("a key lands where KafkaJS's default partitioner puts it", async () =>
       assert.equal(partitionForKey(key, n), theirs);
     }),
     { numRuns: 2000 },
+  );
+});
+
+Deno.test("a text key hashes as its UTF-8 bytes, ASCII or not", () => {
+  const utf8 = new TextEncoder();
+  const texts = fc.oneof(
+    fc.string({ maxLength: 48 }),
+    fc.string({ unit: "grapheme", maxLength: 24 }),
+    fc.string({ unit: "binary", maxLength: 24 }), // lone surrogates too: encoded as U+FFFD
+  );
+  fc.assert(
+    fc.property(texts, (text) => assert.equal(murmur2Text(text), murmur2(utf8.encode(text)))),
+    { numRuns: 5000 },
   );
 });
