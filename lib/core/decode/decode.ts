@@ -31,6 +31,7 @@ import {
   SKIPPED,
 } from "./records.ts";
 import { ShelfScanner } from "./shelf_scanner.ts";
+import { asciiString, sameAscii } from "./id_cache.ts";
 import { ShelfEvent } from "./shelf_event.ts";
 import { IsoParser } from "./timestamps.ts";
 
@@ -55,22 +56,31 @@ export class Decoder {
   private readonly parsed = newParseScratch();
   private readonly shelfFields = newShelfScratch();
   private readonly times = new IsoParser();
+  /** Whether the last "skipped" came from the fast path (then its time is the event's `us`). */
+  private skipScanned = false;
 
   /** Decodes one record's value from `source`. */
   decode(source: Source, value: Uint8Array | null): Outcome {
     if (source === "shelf" && value !== null && this.scanner.scan(value, this.shelf)) {
-      return "shelf";
+      const ev = this.shelf;
+      if (ev.kind !== SKIPPED) return "shelf";
+      this.skipScanned = true;
+      // The same type as the last one (a topic's noise is one type): no new string.
+      const same = sameAscii(this.eventType, value, ev.typeStart, ev.typeEnd);
+      return this.skipped(same ? this.eventType : asciiString(value, ev.typeStart, ev.typeEnd));
     }
+    this.skipScanned = false;
     const ps = this.parsed;
     if (!parseValue(value, ps)) return this.invalid(ps.reason!, ps.detail);
     return source === "shelf" ? this.decodeShelf(ps.obj!) : this.decodeFoot(ps.obj!);
   }
 
   /**
-   * The event time (µs, `eventTimeOf`'s definition) of the last record decoded on the JSON.parse
-   * path (call it after `decode` returned "skipped") without parsing it again; NaN when none.
+   * The event time (µs, `eventTimeOf`'s definition) of the last record decoded (call it after
+   * `decode` returned "skipped") without parsing it again; NaN when none.
    */
   lastEventTimeUs(source: Source): number {
+    if (this.skipScanned) return this.shelf.us;
     const o = this.parsed.obj;
     return o ? eventTimeOf(source, o, this.times) : NaN;
   }

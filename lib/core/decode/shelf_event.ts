@@ -1,7 +1,8 @@
 /**
  * A decoded pickup/putback, as both decoding paths fill it: the byte fast path
  * (shelf_scanner.ts) leaves ids and the fraction as ranges of the record's bytes with their
- * hashes; the JSON.parse path (records.ts) as strings.
+ * hashes; the JSON.parse path (records.ts) as strings. The fast path also fills it for a record
+ * of another event type (kind SKIPPED: its type and time only).
  * @module
  */
 import { asciiString } from "./id_cache.ts";
@@ -11,7 +12,7 @@ import { asciiString } from "./id_cache.ts";
  * their FNV-1a hashes); from the JSON path, `bytes` is null and they are strings.
  */
 export class ShelfEvent {
-  /** PICKUP or PUTBACK (records.ts). */
+  /** PICKUP or PUTBACK (records.ts); SKIPPED from the fast path for another event type. */
   kind = 0;
   /** The quantity. */
   quantity = 1;
@@ -19,6 +20,10 @@ export class ShelfEvent {
   us: number = NaN;
   /** The record's bytes when the fast path decoded it, else null. */
   bytes: Uint8Array | null = null;
+  /** Fast path: `bytes[typeStart, typeEnd)` is the event type. */
+  typeStart = 0;
+  /** Fast path: end of the event type. */
+  typeEnd = 0;
   /** Fast path: `bytes[custStart, custEnd)` is the customer id. */
   custStart = 0;
   /** Fast path: end of the customer id. */

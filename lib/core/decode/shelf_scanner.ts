@@ -6,10 +6,13 @@
  * {@link ShelfScanner.scan} reads the record's bytes directly (no TextDecoder, no `JSON.parse`,
  * no strings) and accepts only what it can decide exactly: a **valid** pickup/putback whose
  * strings are printable ASCII without escapes, whose `quantity` is a plain integer literal in
- * 1..2^31−1, and whose `timestamp` (when present) parses. Anything else — escapes, non-ASCII,
- * a duplicated field, nested values, `null`, other event types, any invalid record — returns
- * false, and the caller takes the `JSON.parse` path (`parseValue` + `decodeShelf`, records.ts),
- * so results, skip counts and DLQ reasons are exactly those of that path.
+ * 1..2^31−1, and whose `timestamp` (when present) parses; and, of the same shape, a record of
+ * another event type (`weight_change`, half of a real shelf topic), which is skipped: its kind
+ * is `SKIPPED`, its type a range of the bytes, its time the `timestamp` (NaN when absent).
+ * Anything else — escapes, non-ASCII, a duplicated field, nested values, `null`, any invalid
+ * record — returns false, and the caller takes the `JSON.parse` path (`parseValue` +
+ * `decodeShelf`, records.ts), so results, skip counts and DLQ reasons are exactly those of that
+ * path.
  *
  * Identifiers are left as byte ranges with a hash (FNV-1a) for `IdCache` (id_cache.ts) and
  * `ItemTable.internBytes`, so a known customer or item costs no string allocation.
@@ -20,7 +23,7 @@ import { scanString, skipScalar, skipWs } from "./json_bytes.ts";
 import type { ShelfEvent } from "./shelf_event.ts";
 
 /** Shelf event kinds (the same values as records.ts). */
-const PICKUP = 0, PUTBACK = 1;
+const PICKUP = 0, PUTBACK = 1, SKIPPED = 2;
 /** records.ts MAX_QUANTITY. */
 const MAX_QUANTITY = 0x7fffffff;
 
@@ -134,7 +137,8 @@ export class ShelfScanner {
       if (skipWs(b, i + 1, n) !== n) return false;
       break;
     }
-    const required = F_EVENT | F_CUSTOMER | F_ITEM;
+    // Another event type needs nothing else (the JSON.parse path reads no other field of it).
+    const required = out.kind === SKIPPED ? F_EVENT : F_EVENT | F_CUSTOMER | F_ITEM;
     if ((this.seen & required) !== required) return false;
     if ((this.seen & F_TIME) === 0) out.fracStart = out.fracEnd = 0;
     out.bytes = b;
@@ -222,8 +226,9 @@ export class ShelfScanner {
       const e = scanString(b, s, n);
       if (e < 0) return -1;
       const k = eventKind(b, s, e);
-      if (k < 0) return -1;
-      this.out.kind = k;
+      this.out.kind = k < 0 ? SKIPPED : k;
+      this.out.typeStart = s;
+      this.out.typeEnd = e;
       return e + 1;
     }
     const e = this.scanHashed(b, s, n);
