@@ -12,7 +12,9 @@
  *    `--noise` of the shelf records), produced by kcat into 3 partitions; the time until every
  *    record is processed, every cart checked out and the last commit is readable; events/s and
  *    its ratio to a kcat consume → produce pass-through of the same shelf topic in the same run;
- *    peak RSS (VmHWM); commit time and checkout delay percentiles from the service's histograms.
+ *    peak RSS (VmHWM); commit time and checkout delay percentiles from the service's histograms;
+ *    CPU seconds per million shelf records of the service, of both kcat processes and of the
+ *    broker (when this bench started it) in each phase.
  *
  * `--small` (used by `deno task bench`): 3,000 sessions, 5 s idle. Starts its own broker on
  * loopback unless KAFKA_TEST_BROKER is set. Prints one JSON object.
@@ -30,7 +32,7 @@ import {
   commitWaits,
   cpuSeconds,
   histogramQuantiles,
-  kcatPassThrough,
+  kcatPassThroughCpu,
   kcatProduce,
   lastCommit,
   metric,
@@ -139,14 +141,21 @@ function topics(tag: string) {
   await kcatProduce(bootstrap, dir, t.shelf, withNoise);
   const copy = `copy-${crypto.randomUUID().slice(0, 6)}`;
   await createTopics(kafka, [copy], 3);
-  const kcatSec = await kcatPassThrough(bootstrap, t.shelf, copy);
+  const brokerCpu = () => broker?.pid ? cpuSeconds(broker.pid) : NaN;
   const records = withNoise.length;
+  const perMillion = (cpu: number) => Number((cpu / (records / 1e6)).toFixed(2));
+  const kcatBroker0 = brokerCpu();
+  const kcat = await kcatPassThroughCpu(bootstrap, t.shelf, copy);
+  const kcatSec = kcat.seconds;
   results.shelf_records = records;
   results.kcat_passthrough_seconds = Number(kcatSec.toFixed(2));
   results.kcat_events_per_s = Math.round(records / kcatSec);
+  results.kcat_cpu_seconds_per_million_records = perMillion(kcat.kcatCpuSeconds);
+  results.kcat_broker_cpu_seconds_per_million_records = perMillion(brokerCpu() - kcatBroker0);
 
   const svc = await startService(t.args, env);
   await ready(svc);
+  const svcCpu0 = cpuSeconds(svc.pid), broker0 = brokerCpu();
   const s0 = performance.now();
   let peak = 0;
   const sampler = setInterval(() => {
@@ -162,6 +171,9 @@ function topics(tag: string) {
   results.service_seconds = Number(sec.toFixed(2));
   results.service_events_per_s = Math.round(records / sec);
   results.ratio_to_kcat = Number((kcatSec / sec).toFixed(3));
+  // What the cores went to (the service's and the broker's, per million shelf records).
+  results.service_cpu_seconds_per_million_records = perMillion(cpuSeconds(svc.pid) - svcCpu0);
+  results.broker_cpu_seconds_per_million_records = perMillion(brokerCpu() - broker0);
   results.transactions = await metric(svc, "pos_transactions_total");
   results.commits = await metric(svc, "pos_commits_total");
   const mem = rss(svc.pid);
