@@ -23,27 +23,9 @@ export function murmur2(data: Uint8Array): number {
   let h = SEED ^ length;
   const whole = length & ~3;
   for (let i = 0; i < whole; i += 4) {
-    let k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
-    k = Math.imul(k, M);
-    k ^= k >>> 24;
-    k = Math.imul(k, M);
-    h = Math.imul(h, M) ^ k;
+    h = mixWord(h, data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));
   }
-  switch (length & 3) {
-    case 3:
-      h ^= data[whole + 2] << 16;
-    // falls through
-    case 2:
-      h ^= data[whole + 1] << 8;
-    // falls through
-    case 1:
-      h ^= data[whole];
-      h = Math.imul(h, M);
-  }
-  h ^= h >>> 13;
-  h = Math.imul(h, M);
-  h ^= h >>> 15;
-  return h | 0;
+  return finish(h, length & 3, data[whole], data[whole + 1], data[whole + 2]);
 }
 
 /**
@@ -57,24 +39,29 @@ export function murmur2Text(text: string): number {
   let h = SEED ^ length;
   const whole = length & ~3;
   for (let i = 0; i < whole; i += 4) {
-    let k = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 8) | (text.charCodeAt(i + 2) << 16) |
-      (text.charCodeAt(i + 3) << 24);
-    k = Math.imul(k, M);
-    k ^= k >>> 24;
-    k = Math.imul(k, M);
-    h = Math.imul(h, M) ^ k;
+    h = mixWord(
+      h,
+      text.charCodeAt(i) | (text.charCodeAt(i + 1) << 8) | (text.charCodeAt(i + 2) << 16) |
+        (text.charCodeAt(i + 3) << 24),
+    );
   }
-  switch (length & 3) {
-    case 3:
-      h ^= text.charCodeAt(whole + 2) << 16;
-    // falls through
-    case 2:
-      h ^= text.charCodeAt(whole + 1) << 8;
-    // falls through
-    case 1:
-      h ^= text.charCodeAt(whole);
-      h = Math.imul(h, M);
-  }
+  const at = (i: number) => i < length ? text.charCodeAt(i) : 0;
+  return finish(h, length & 3, at(whole), at(whole + 1), at(whole + 2));
+}
+
+/** One 4-byte little-endian word into the hash. */
+function mixWord(h: number, k: number): number {
+  k = Math.imul(k, M);
+  k ^= k >>> 24;
+  k = Math.imul(k, M);
+  return Math.imul(h, M) ^ k;
+}
+
+/** The last `rest` (0–3) bytes `b0, b1, b2`, then the final mix. */
+function finish(h: number, rest: number, b0: number, b1: number, b2: number): number {
+  if (rest === 3) h ^= b2 << 16;
+  if (rest >= 2) h ^= b1 << 8;
+  if (rest >= 1) h = Math.imul(h ^ b0, M);
   h ^= h >>> 13;
   h = Math.imul(h, M);
   h ^= h >>> 15;
