@@ -283,3 +283,8 @@ export async function inRunProcess(module: string, names: string[], expr: string
   }).output();
   return new TextDecoder().decode(out.stdout).trim();
 }
+
+/** Whether `module`'s `installed()` says true in a process that loads `pos-producer run`. */
+export async function installedInRunProcess(module: string, installed: string): Promise<boolean> {
+  return await inRunProcess(module, [installed], `${installed}()`) === "true";
+}
