@@ -45,8 +45,14 @@ export function murmur2Text(text: string): number {
         (text.charCodeAt(i + 3) << 24),
     );
   }
-  const at = (i: number) => i < length ? text.charCodeAt(i) : 0;
-  return finish(h, length & 3, at(whole), at(whole + 1), at(whole + 2));
+  // Past the end charCodeAt gives NaN, which `finish` never reads (it reads `rest` of them).
+  return finish(
+    h,
+    length & 3,
+    text.charCodeAt(whole),
+    text.charCodeAt(whole + 1),
+    text.charCodeAt(whole + 2),
+  );
 }
 
 /** One 4-byte little-endian word into the hash. */

@@ -17,6 +17,8 @@
  * @module
  */
 
+import { subMicros } from "../decode/timestamps.ts";
+
 /** A digit count (the first digits of the instant's microseconds), or the digits as written. */
 export type FractionCode = number | string;
 
@@ -24,15 +26,12 @@ export type FractionCode = number | string;
 export function fractionCode(us: number, frac: string): FractionCode {
   const n = frac.length;
   if (n > 6) return frac;
-  const sub = us - Math.floor(us / 1e6) * 1e6;
-  return (n === 0 ? 0 : Number(frac) * 10 ** (6 - n)) === sub ? n : frac;
+  return (n === 0 ? 0 : Number(frac) * 10 ** (6 - n)) === subMicros(us) ? n : frac;
 }
 
 /** The fraction digits that `code` stands for, for the instant `us` it was made with. */
 export function fractionText(us: number, code: FractionCode): string {
   if (typeof code === "string") return code;
   if (code === 0) return "";
-  const sub = us - Math.floor(us / 1e6) * 1e6;
-  const six = sub >= 100_000 ? String(sub) : String(sub).padStart(6, "0");
-  return code === 6 ? six : six.slice(0, code);
+  return String(subMicros(us)).padStart(6, "0").slice(0, code);
 }

@@ -248,12 +248,17 @@ export function parseIsoMicros(s: string): number {
   return new IsoParser().parse(s);
 }
 
+/** The microseconds of `us` past its whole second (0–999,999, also before 1970). */
+export function subMicros(us: number): number {
+  return us - Math.floor(us / 1e6) * 1e6;
+}
+
 /**
  * Fraction digits to print for an instant that was not written by a producer (the Kafka record
  * timestamp): none when whole seconds, 3 digits when whole milliseconds, else 6.
  */
 export function fractionOf(us: number): string {
-  const sub = us - Math.floor(us / 1e6) * 1e6;
+  const sub = subMicros(us);
   if (sub === 0) return "";
   if (sub % 1000 === 0) return String(sub / 1000).padStart(3, "0");
   return String(sub).padStart(6, "0");
