@@ -171,29 +171,21 @@ function reference(w: World): RefTx[] {
     const evs = qs.flat().filter((r) =>
       r.source === "shelf" && r.value.customer_id === c.id && r.t <= cutoff
     );
-    // Event time, then item id, pickups before putbacks, then quantity: never partitions.
-    const rank = (r: Rec) =>
-      [
-        r.t,
-        r.value.item_id as string,
-        r.value.event_type === "pickup" ? 0 : 1,
-        r.value.quantity as number,
-      ] as const;
-    evs.sort((a, b) => {
-      const x = rank(a), y = rank(b);
-      return x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0) || x[2] - y[2] ||
-        x[3] - y[3];
-    });
-    const lines: [string, number][] = [];
+    // Record order: event time, then partition, then offset (qs.flat() lists the partitions in
+    // order, each in offset order; the sort is stable). Never arrival order.
+    evs.sort((a, b) => a.t - b.t);
+    const lines: [string, number, number][] = []; // item, quantity, time of first pickup
     for (const r of evs) {
       const item = r.value.item_id as string, q = r.value.quantity as number;
       const l = lines.find((x) => x[0] === item);
       if (r.value.event_type === "pickup") {
         if (l) l[1] += q;
-        else lines.push([item, q]);
+        else lines.push([item, q, r.t]);
       } else if (l) l[1] = Math.max(0, l[1] - q);
     }
-    const items = lines.filter((l) => l[1] > 0);
+    // Lines by first pickup time, then item id (ASCII ids here).
+    lines.sort((a, b) => a[2] - b[2] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const items = lines.filter((l) => l[1] > 0).map(([i, q]): [string, number] => [i, q]);
     if (items.length > 0 || w.force) out.push({ customer_id: c.id, timestamp: at(ts), items });
   }
   return out.sort((a, b) => a.customer_id < b.customer_id ? -1 : 1);

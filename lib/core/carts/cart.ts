@@ -56,8 +56,8 @@ export function appendEvent(c: Customer, us: number, packed: number, order: numb
   const n = ev.length;
   if (n > 0 && c.sorted) {
     const lt = ev[n - 3];
-    // Ties in time are ordered by item id at the fold: leave them to the sort.
-    if (us <= lt) c.sorted = false;
+    // The fold applies events in (time, partition/offset) order.
+    if (us < lt || (us === lt && order < ev[n - 1])) c.sorted = false;
   }
   ev.push(us, packed, order);
 }

@@ -1,6 +1,6 @@
 /**
- * Folding a cart's event log into lines at checkout (SPEC §2), in a canonical order that depends
- * on the events alone.
+ * Folding a cart's event log into lines at checkout (SPEC §2): events applied in record order
+ * (event time, then partition and offset), lines ordered by first pickup (time, then item id).
  *
  * @example
  * ```ts
@@ -23,29 +23,20 @@ import type { Customer } from "./customer.ts";
 import type { ItemTable } from "./item_table.ts";
 import { QUANTITY_SPAN } from "./cart.ts";
 
-const ITEM_SPAN = QUANTITY_SPAN * 2;
-
 /**
- * Event indices (into stride-3 `ev`) in the fold's canonical order: event time, then item id
- * (code point order, the same as UTF-8 byte order), pickups before putbacks, then quantity. It
- * depends on the events alone, never on partitions or arrival order, so Kafka and `replay` fold
- * the same events into the same lines.
+ * Event indices (into stride-3 `ev`) in record order: event time, then (partition, offset).
+ * That is the order a partition's records are applied in (SPEC §8: `replay`'s ties keep file
+ * order, its offsets being the lines in that order), and it depends on the records alone, never
+ * on arrival order: a putback and a pickup of the same item at the same instant are applied in
+ * the order they were written, so the clamp at 0 sees what the shelf saw.
  */
-function eventOrder(c: Customer, items: ItemTable): number[] {
+function eventOrder(c: Customer): number[] {
   const n = c.ev.length / 3;
   const idx: number[] = new Array(n);
   for (let i = 0; i < n; i++) idx[i] = i * 3;
   if (!c.sorted) {
     const ev = c.ev;
-    const names = items.names;
-    idx.sort((a, b) => {
-      const dt = ev[a] - ev[b];
-      if (dt !== 0) return dt;
-      const pa = ev[a + 1], pb = ev[b + 1];
-      const ia = Math.floor(pa / ITEM_SPAN), ib = Math.floor(pb / ITEM_SPAN);
-      if (ia !== ib) return compareCodePoints(names[ia], names[ib]);
-      return pa - pb; // same item: pickup (even) before putback, then quantity
-    });
+    idx.sort((a, b) => ev[a] - ev[b] || ev[a + 2] - ev[b + 2]);
   }
   return idx;
 }
@@ -75,15 +66,17 @@ export interface Fold {
 }
 
 /**
- * Folds the cart (SPEC §2) in event-time order: pickup adds, putback removes never below 0
- * (each excess putback counted), lines with quantity 0 left out, order of first pickup.
+ * Folds the cart (SPEC §2) in record order: pickup adds, putback removes never below 0 (each
+ * excess putback counted), lines with quantity 0 left out, ordered by the time of their first
+ * pickup, then item id (code point order = UTF-8 byte order), whatever the partitions.
  */
 export function foldCart(c: Customer, items: ItemTable): Fold {
   const ev = c.ev;
-  const order = eventOrder(c, items);
+  const order = eventOrder(c);
   const lineOf = new Map<number, number>();
   const itemIdx: number[] = [];
   const qty: number[] = [];
+  const firstUs: number[] = [];
   const firstOrder: number[] = [];
   let excess = 0;
   for (let k = 0; k < order.length; k++) {
@@ -99,6 +92,7 @@ export function foldCart(c: Customer, items: ItemTable): Fold {
         lineOf.set(item, qty.length);
         itemIdx.push(item);
         qty.push(q);
+        firstUs.push(ev[i]);
         firstOrder.push(ev[i + 2]);
       } else qty[line] += q;
     } else if (line === undefined || qty[line] < q) {
@@ -106,13 +100,18 @@ export function foldCart(c: Customer, items: ItemTable): Fold {
       if (line !== undefined) qty[line] = 0;
     } else qty[line] -= q;
   }
+  // Lines were opened in time order; those first picked up at the same instant go by item id.
+  const names = items.names;
+  const byFirst: number[] = [];
+  for (let l = 0; l < qty.length; l++) if (qty[l] > 0) byFirst.push(l);
+  byFirst.sort((a, b) =>
+    firstUs[a] - firstUs[b] || compareCodePoints(names[itemIdx[a]], names[itemIdx[b]])
+  );
   const lines: CartLine[] = [];
   const fo: number[] = [];
-  for (let l = 0; l < qty.length; l++) {
-    if (qty[l] > 0) {
-      lines.push({ itemId: items.names[itemIdx[l]], quantity: qty[l] });
-      fo.push(firstOrder[l]);
-    }
+  for (const l of byFirst) {
+    lines.push({ itemId: names[itemIdx[l]], quantity: qty[l] });
+    fo.push(firstOrder[l]);
   }
   return { lines, excessPutbacks: excess, firstOrder: fo };
 }
