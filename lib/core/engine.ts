@@ -101,9 +101,10 @@ export class Engine {
       throw new RangeError("graceSec must be >= 0 and maxSessionAgeSec > 0");
     }
     const graceUs = Math.round(cfg.graceSec * 1e6);
-    this.schedule = new CheckoutSchedule(Math.round((cfg.idleSec ?? 5) * 1e6), graceUs);
+    const maxUs = Math.round(cfg.maxSessionAgeSec * 1e6);
+    this.schedule = new CheckoutSchedule(Math.round((cfg.idleSec ?? 5) * 1e6), graceUs, maxUs);
     this.ctx = {
-      maxUs: Math.round(cfg.maxSessionAgeSec * 1e6),
+      maxUs,
       graceUs,
       forceCheckoutIfEmpty: cfg.forceCheckoutIfEmpty,
       pricer: cfg.pricer,
@@ -185,8 +186,15 @@ export class Engine {
     const { foot, shelf } = this.schedule;
     const footMoved = foot.takeChanged() !== null, shelfMoved = shelf.takeChanged() !== null;
     if (footMoved || shelfMoved) {
-      // Stream time survives a restart: the watermarks go to the changelog with the carts.
-      m.set(PROGRESS_KEY, serializeStreamTime({ foot: foot.snapshot(), shelf: shelf.snapshot() }));
+      // Stream time survives a restart: the fronts go to the changelog with the carts.
+      m.set(
+        PROGRESS_KEY,
+        serializeStreamTime({
+          foot: foot.snapshot(),
+          shelf: shelf.snapshot(),
+          holds: { foot: foot.holdsSnapshot(), shelf: shelf.holdsSnapshot() },
+        }),
+      );
     }
     return m;
   }
@@ -196,8 +204,8 @@ export class Engine {
     const ctx = this.ctx, v = this.visits, schedule = this.schedule;
     if (customerId === PROGRESS_KEY) {
       const t = deserializeStreamTime(state);
-      if (t.foot !== null) schedule.foot.restore(t.foot);
-      if (t.shelf !== null) schedule.shelf.restore(t.shelf);
+      schedule.foot.restore(t.foot ?? [], t.holds?.foot);
+      schedule.shelf.restore(t.shelf ?? [], t.holds?.shelf);
       return;
     }
     v.drop(customerId);

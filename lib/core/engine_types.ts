@@ -147,11 +147,11 @@ export interface PartitionSignal {
    */
   endMovedAtMs?: number;
   /**
-   * The highest event time (µs) the partition has had upstream, when this engine sees only part
-   * of it: a shelf partition relayed by customer to several tasks (scale-out). Absent: the
-   * records applied here are the whole partition.
+   * The partition's fronts as its relay saw them upstream (`[id, posUs, seenAtMs, leaptBack]`, lib/core/time/fronts.ts), when this engine sees only part of it: an input
+   * partition relayed by customer to several tasks (scale-out). Absent: the records applied
+   * here are the whole partition.
    */
-  watermarkUs?: number;
+  fronts?: [number, number, number, number][];
 }
 
 /** The progress signal: every input partition, and the wall clock when there is one. */

@@ -20,7 +20,7 @@
  * ```ts
  * import assert from "node:assert/strict";
  * import { controlRecord, readRelayed } from "./relay_records.ts";
- * const rec = controlRecord({ source: "shelf", partition: 2, caughtUp: true, caughtUpAtMs: 1000, idle: false, endMovedAtMs: 990, watermarkUs: 5e8 });
+ * const rec = controlRecord({ source: "shelf", partition: 2, caughtUp: true, caughtUpAtMs: 1000, idle: false, endMovedAtMs: 990, fronts: [[0, 5e8, 990, 0]] });
  * const read = readRelayed(rec.headers, rec.value);
  * assert.ok(read.kind === "control" && read.progress.partition === 2);
  * ```
@@ -60,8 +60,12 @@ export interface RelayProgress {
   idle: boolean;
   /** Wall clock (ms) when the partition's end last moved (absent: unknown). */
   endMovedAtMs?: number;
-  /** The highest event time (µs) relayed from the partition (absent: none yet). */
-  watermarkUs?: number;
+  /**
+   * The partition's fronts (`[id, posUs, seenAtMs, leaptBack]`,
+   * lib/core/time/fronts.ts): where each producer writing to it stands. Absent: an earlier
+   * relay's record (its `watermarkUs` is ignored; the partition waits for a newer report).
+   */
+  fronts?: [number, number, number, number][];
 }
 
 /** A record to write: headers and value as KafkaJS takes them. */

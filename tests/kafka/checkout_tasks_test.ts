@@ -90,7 +90,16 @@ class HandRelay {
           caughtUp: last,
           ...(last ? { caughtUpAtMs: now, endMovedAtMs: now - 60_000 } : {}),
           idle: last,
-          watermarkUs: this.watermarks[source][s],
+          ...(Number.isFinite(this.watermarks[source][s])
+            ? {
+              fronts: [[0, this.watermarks[source][s], now, 0]] as [
+                number,
+                number,
+                number,
+                number,
+              ][],
+            }
+            : {}),
         });
         for (let p = 0; p < P; p++) messages.push({ ...c, partition: p });
       }

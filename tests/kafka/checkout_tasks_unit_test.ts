@@ -99,37 +99,43 @@ Deno.test("control records of both inputs → every foot and shelf partition's p
   };
   const report = { caughtUp: true, caughtUpAtMs: 1000, idle: true, endMovedAtMs: 900 };
   assert.equal(
-    control({ source: "shelf", partition: 1, ...report, watermarkUs: 5e8 }, "1"),
+    control({ source: "shelf", partition: 1, ...report, fronts: [[0, 5e8, 0, 0]] }, "1"),
     "control",
   );
   assert.equal(
-    control({ source: "foot", partition: 0, ...report, watermarkUs: 4e8 }, "2"),
+    control({ source: "foot", partition: 0, ...report, fronts: [[0, 4e8, 0, 0]] }, "2"),
     "control",
   );
   assert.deepEqual(progress.signals(), [
-    { source: "foot", partition: 0, ...report, watermarkUs: 4e8 },
+    { source: "foot", partition: 0, ...report, fronts: [[0, 4e8, 0, 0]] },
     { source: "foot", partition: 1, caughtUp: false },
     { source: "shelf", partition: 0, caughtUp: false },
-    { source: "shelf", partition: 1, ...report, watermarkUs: 5e8 },
+    { source: "shelf", partition: 1, ...report, fronts: [[0, 5e8, 0, 0]] },
     { source: "shelf", partition: 2, caughtUp: false },
   ], "partitions not heard from are not caught up");
   // Same partition number, other input: kept apart; the latest report replaces the earlier.
-  control({ source: "shelf", partition: 0, caughtUp: false, idle: false, watermarkUs: 6e8 }, "3");
-  control({ source: "foot", partition: 0, caughtUp: false, idle: false, watermarkUs: 7e8 }, "4");
+  control(
+    { source: "shelf", partition: 0, caughtUp: false, idle: false, fronts: [[0, 6e8, 0, 0]] },
+    "3",
+  );
+  control(
+    { source: "foot", partition: 0, caughtUp: false, idle: false, fronts: [[0, 7e8, 0, 0]] },
+    "4",
+  );
   const signals = progress.signals();
   assert.deepEqual(signals[0], {
     source: "foot",
     partition: 0,
     caughtUp: false,
     idle: false,
-    watermarkUs: 7e8,
+    fronts: [[0, 7e8, 0, 0]],
   });
   assert.deepEqual(signals[2], {
     source: "shelf",
     partition: 0,
     caughtUp: false,
     idle: false,
-    watermarkUs: 6e8,
+    fronts: [[0, 6e8, 0, 0]],
   });
   // A control record without a source is a shelf partition's (relays before the foot relay).
   const legacy = {

@@ -26,9 +26,12 @@ const shelf = (offset: number, value: object | string, timestamp = "1000", heade
   headers,
 });
 const us = (iso: string) => Date.parse(iso) * 1000;
+const newWork = () => new TaskWork({ toleranceUs: 2e6, leapUs: 10_800e6 });
+/** The highest front position (what the old single watermark was); -Infinity with none. */
+const high = (work: TaskWork) => Math.max(-Infinity, ...work.fronts.positions());
 
 Deno.test("a pickup goes, unchanged, to its customer's partition with its source headers", () => {
-  const work = new TaskWork();
+  const work = newWork();
   const rec = shelf(
     41,
     {
@@ -54,11 +57,11 @@ Deno.test("a pickup goes, unchanged, to its customer's partition with its source
     partition: 2,
     offset: "41",
   });
-  assert.equal(work.watermarkUs, us("2025-11-07T10:00:00Z"));
+  assert.equal(high(work), us("2025-11-07T10:00:00Z"));
 });
 
 Deno.test("customers spread over partitions by Kafka's default partitioner", () => {
-  const work = new TaskWork();
+  const work = newWork();
   const router = new Router("shelf", P);
   for (let i = 0; i < 200; i++) {
     router.route(0, shelf(i, { event_type: "putback", customer_id: `c${i}`, item_id: "A" }), work);
@@ -68,8 +71,8 @@ Deno.test("customers spread over partitions by Kafka's default partitioner", () 
   for (const r of work.records) assert.equal(r.partition, partitionForKey(r.key!, P));
 });
 
-Deno.test("a skipped event type is counted, not relayed, and moves the watermark", () => {
-  const work = new TaskWork();
+Deno.test("a skipped event type is counted, not relayed, and moves the partition's front", () => {
+  const work = newWork();
   const router = new Router("shelf", P);
   router.route(
     1,
@@ -77,36 +80,37 @@ Deno.test("a skipped event type is counted, not relayed, and moves the watermark
     work,
   );
   assert.equal(work.records.length, 0);
-  assert.equal(work.watermarkUs, us("2025-11-07T10:00:05Z"));
+  assert.equal(high(work), us("2025-11-07T10:00:05Z"));
   // Without a timestamp of its own, the record's timestamp counts.
   router.route(
     1,
     shelf(1, { event_type: "weight_change" }, String(Date.parse("2025-11-08"))),
     work,
   );
-  assert.equal(work.watermarkUs, us("2025-11-08"));
-  // An earlier one does not move it back.
+  assert.equal(high(work), us("2025-11-08"));
+  // A much earlier one is a producer gone back in time: a second front, reported as a leap.
   router.route(1, shelf(2, { event_type: "pickup", customer_id: "c", item_id: "A" }, "5"), work);
-  assert.equal(work.watermarkUs, us("2025-11-08"));
+  assert.deepEqual(work.fronts.positions(), [us("2025-11-08"), 5000]);
+  assert.deepEqual(work.report().map((f) => f[3]), [0, 1], "the second front leapt back");
   const { records, skipped } = work.take();
   assert.equal(records.length, 1);
   assert.deepEqual([...skipped], [["weight_change", 2]]);
   assert.deepEqual([...work.take().skipped], [], "taken once");
-  assert.equal(work.watermarkUs, us("2025-11-08"), "the watermark stays");
+  assert.deepEqual(work.fronts.positions(), [us("2025-11-08"), 5000], "the fronts stay");
 });
 
 Deno.test("an invalid record goes unchanged, keyless, to partition s mod P", () => {
-  const work = new TaskWork();
+  const work = newWork();
   const router = new Router("shelf", P);
   router.route(6, shelf(3, "{not json"), work);
   router.route(5, shelf(4, { event_type: "pickup", item_id: "A" }), work); // no customer
   assert.deepEqual(work.records.map((r) => [r.partition, r.key]), [[2, null], [1, null]]);
   assert.equal(Buffer.from(work.records[0].value as Buffer).toString(), "{not json");
-  assert.equal(work.watermarkUs, -Infinity, "invalid records have no event time");
+  assert.equal(high(work), -Infinity, "invalid records have no event time");
 });
 
 Deno.test("a foot session goes to murmur2(customer)'s partition, whatever partition it was in", () => {
-  const work = new TaskWork();
+  const work = newWork();
   const session = {
     event_type: "foot_traffic",
     customer_id: "c-17",
@@ -128,23 +132,23 @@ Deno.test("a foot session goes to murmur2(customer)'s partition, whatever partit
     partition: 3,
     offset: "8",
   });
-  assert.equal(work.watermarkUs, us("2025-11-07T09:00:00Z"), "the entry time, as the engine's");
+  assert.equal(high(work), us("2025-11-07T09:00:00Z"), "the entry time, as the engine's");
 });
 
-Deno.test("foot: a skipped record moves the watermark by its entry_time only; invalid goes to s mod P", () => {
-  const work = new TaskWork();
+Deno.test("foot: a skipped record moves the partition's front by its entry_time only; invalid goes to s mod P", () => {
+  const work = newWork();
   const router = new Router("foot", P);
   router.route(1, shelf(0, { event_type: "heartbeat", entry_time: "2025-11-07T09:05:00Z" }), work);
-  assert.equal(work.watermarkUs, us("2025-11-07T09:05:00Z"));
+  assert.equal(high(work), us("2025-11-07T09:05:00Z"));
   // No entry time: no foot event time (the Kafka timestamp is not one for the engine).
   router.route(1, shelf(1, { event_type: "heartbeat" }, String(Date.parse("2025-11-08"))), work);
-  assert.equal(work.watermarkUs, us("2025-11-07T09:05:00Z"));
+  assert.equal(high(work), us("2025-11-07T09:05:00Z"));
   router.route(6, shelf(2, { event_type: "foot_traffic", entry_time: "x" }), work);
   router.route(5, shelf(3, "[]"), work);
   assert.deepEqual(work.records.map((r) => [r.partition, r.key]), [[2, null], [1, null]]);
   assert.deepEqual(work.records.map((r) => r.headers["pos-src"]), ["foot/6/2", "foot/5/3"]);
   assert.deepEqual([...work.take().skipped], [["heartbeat", 2]]);
-  assert.equal(work.watermarkUs, us("2025-11-07T09:05:00Z"), "invalid records have no time");
+  assert.equal(high(work), us("2025-11-07T09:05:00Z"), "invalid records have no time");
 });
 
 Deno.test("control records go to every partition, when the progress changed; a long-idle partition's look-up alone every 500 ms", () => {
@@ -156,7 +160,7 @@ Deno.test("control records go to every partition, when the progress changed; a l
     caughtUpAtMs: 5,
     idle: false,
     endMovedAtMs: 0,
-    watermarkUs: 9,
+    fronts: [[0, 9, 1, 0]],
   };
   const recs = t.records(p, P);
   assert.deepEqual(recs.map((r) => r.partition), [0, 1, 2, 3]);
@@ -166,7 +170,11 @@ Deno.test("control records go to every partition, when the progress changed; a l
   assert.equal(t.records(p, P).length, P, "not sent yet: again");
   t.sent(p);
   assert.equal(t.records({ ...p }, P).length, 0, "unchanged");
-  assert.equal(t.records({ ...p, caughtUpAtMs: 6, watermarkUs: 10 }, P).length, P, "new data");
+  assert.equal(
+    t.records({ ...p, caughtUpAtMs: 6, fronts: [[0, 10, 2, 0]] }, P).length,
+    P,
+    "new data",
+  );
   assert.equal(t.records({ ...p, caughtUpAtMs: 6, idle: true }, P).length, P, "now idle");
   // Written within twice the idle time: a lull's checkouts wait for each look-up's proof.
   assert.equal(t.records({ ...p, caughtUpAtMs: 105 }, P).length, P, "active: the next look-up");
@@ -240,15 +248,16 @@ Deno.test("a task's transaction: records, control records to every partition, of
   task.progress.verify(1, 12n, t0 + 100, t0 + 101);
   const t = task.take()!;
   assert.equal(t.offset, "12");
-  assert.deepEqual(t.progress, {
+  const { fronts, ...rest } = t.progress;
+  assert.deepEqual(rest, {
     source: "shelf",
     partition: 1,
     caughtUp: true,
     caughtUpAtMs: t0 + 100,
     idle: false,
     endMovedAtMs: t0,
-    watermarkUs: us("2025-11-07T00:00:00Z"),
   });
+  assert.deepEqual(fronts!.map((f) => [f[1], f[3]]), [[us("2025-11-07T00:00:00Z"), 0]]);
   // deno-lint-ignore no-explicit-any
   await task.commit(t, {} as any);
   assert.deepEqual(calls, [
@@ -293,7 +302,7 @@ Deno.test("a foot task: its own transactional id, offsets in the foot group, con
   assert.equal(task.read(batch as any, new Router("foot", P)), 2);
   const t = task.take()!;
   assert.equal(t.progress.source, "foot");
-  assert.equal(t.progress.watermarkUs, us("2025-11-07T09:00:00Z"));
+  assert.equal(t.progress.fronts![0][1], us("2025-11-07T09:00:00Z"));
   // deno-lint-ignore no-explicit-any
   await task.commit(t, {} as any);
   const offsets = { partition: 2, offset: "12" };

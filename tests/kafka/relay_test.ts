@@ -103,7 +103,7 @@ Deno.test({
       await eventuallyControls(kafka, names, P, [{
         source: "shelf",
         partitions: SHELF_PARTITIONS,
-        ok: (c) => !!c?.caughtUp && !!c.idle && c.watermarkUs !== undefined,
+        ok: (c) => !!c?.caughtUp && !!c.idle && c.fronts !== undefined,
       }], "control records: every shelf partition caught up and idle");
       const skipped = lines.filter((l) => l.includes("weight_change")).length;
       const labels = { source: "shelf", event_type: "weight_change", outcome: "skipped" };

@@ -14,7 +14,7 @@ import type { FootSession } from "../decode/records.ts";
 export function applySession(ctx: EngineContext, rec: InputRecord, f: FootSession): void {
   const { visits, counters } = ctx;
   ctx.counters.sessions++;
-  ctx.schedule.foot.observe(rec.partition, f.entryUs);
+  ctx.schedule.observe("foot", rec.partition, f.entryUs);
   const id = f.customerId;
   let c = visits.get(id);
   if (c === undefined && !checkClosedVisit(ctx, rec, f)) return;

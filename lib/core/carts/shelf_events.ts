@@ -42,7 +42,7 @@ export function applyShelfEvent(
   if (ev.kind === PUTBACK) ctx.counters.putbacks++;
   else ctx.counters.pickups++;
   ctx.out.shelfTopic = rec.topic;
-  ctx.schedule.shelf.observe(rec.partition, us);
+  ctx.schedule.observe("shelf", rec.partition, us);
   if (c === undefined) {
     const slot = closedSlot === -2 ? visits.closed.slotOf(id) : closedSlot;
     if (slot >= 0) {

@@ -141,25 +141,33 @@ function num(v: unknown): number {
   return v;
 }
 
-/** Watermarks as `[partition, µs]` pairs, per input. */
+/**
+ * Stream time, per input: each partition's front positions as `[partition, µs, …]` rows, and the
+ * holds placed on it (fronts.ts). Records written before fronts were kept have one position.
+ */
 export interface StreamTime {
-  /** Foot partitions' watermarks (null: absent from the record). */
-  foot: [number, number][] | null;
-  /** Shelf partitions' watermarks (null: absent from the record). */
-  shelf: [number, number][] | null;
+  /** Foot partitions' fronts (null: absent from the record). */
+  foot: number[][] | null;
+  /** Shelf partitions' fronts (null: absent from the record). */
+  shelf: number[][] | null;
+  /** Holds, per input (absent: none). */
+  holds?: { foot: number[][]; shelf: number[][] };
 }
 
 /** The stream-time record's value (changelog key `""`). */
 export function serializeStreamTime(t: StreamTime): string {
-  return JSON.stringify({ v: 1, foot: t.foot, shelf: t.shelf });
+  return JSON.stringify({ v: 1, foot: t.foot, shelf: t.shelf, holds: t.holds });
 }
 
-/** Reads {@link serializeStreamTime}'s output . Throws when unknown. */
+/** Reads {@link serializeStreamTime}'s output. Throws when unknown. */
 export function deserializeStreamTime(state: string): StreamTime {
-  const o = JSON.parse(state) as { v?: number; foot?: unknown; shelf?: unknown };
+  const o = JSON.parse(state) as { v?: number; foot?: unknown; shelf?: unknown; holds?: unknown };
   if (o?.v !== 1) throw new Error("unsupported stream-time record");
+  const rows = (v: unknown) => Array.isArray(v) ? v.filter(Array.isArray) as number[][] : null;
+  const h = o.holds as { foot?: unknown; shelf?: unknown } | undefined;
   return {
-    foot: Array.isArray(o.foot) ? o.foot as [number, number][] : null,
-    shelf: Array.isArray(o.shelf) ? o.shelf as [number, number][] : null,
+    foot: rows(o.foot),
+    shelf: rows(o.shelf),
+    holds: { foot: rows(h?.foot) ?? [], shelf: rows(h?.shelf) ?? [] },
   };
 }

@@ -7,18 +7,19 @@
  * ```ts
  * import { CheckoutSchedule } from "./checkout_schedule.ts";
  * import { Customer, IN_SESSION_HEAP } from "../carts/customer.ts";
- * const schedule = new CheckoutSchedule(5e6, 2); // idle after 5 s, grace 2 µs
+ * const schedule = new CheckoutSchedule(5e6, 2, 10800e6); // idle 5 s, grace 2 µs, MAX 3 h
  * const c = new Customer("c-1");
  * c.cutoffUs = 8;
  * schedule.schedule(c, IN_SESSION_HEAP); // due at 10
- * schedule.shelf.observe(0, 20);
+ * schedule.observe("shelf", 0, 20);
  * schedule.progress({ partitions: [] });
  * schedule.nextDue(false) === c; // true
  * ```
  * @module
  */
-import type { Progress } from "../engine_types.ts";
+import type { Progress, Source } from "../engine_types.ts";
 import { usOfMs } from "../engine_types.ts";
+import { LEAPT_BACK } from "./fronts.ts";
 import { type Customer, IN_CART_HEAP, IN_SESSION_HEAP } from "../carts/customer.ts";
 import { DueHeap } from "./due_heap.ts";
 import { Watermarks } from "./watermarks.ts";
@@ -26,10 +27,10 @@ import type { ClosedVisits } from "../carts/closed_visits.ts";
 
 /** Stream time, checkout and expiry due times. */
 export class CheckoutSchedule {
-  /** Shelf partitions' watermarks. */
-  readonly shelf = new Watermarks();
-  /** Foot partitions' watermarks. */
-  readonly foot = new Watermarks();
+  /** Shelf partitions' fronts. */
+  readonly shelf: Watermarks;
+  /** Foot partitions' fronts. */
+  readonly foot: Watermarks;
   /** The time every shelf partition has passed (sessions are checked out up to it). */
   shelfLowUs: number = -Infinity;
   /** The time every partition of both inputs has passed (carts without a session, expiry). */
@@ -45,9 +46,32 @@ export class CheckoutSchedule {
 
   /**
    * A schedule for inputs that are idle after `idleUs` (IDLE_SEC in µs), with checkouts due
-   * `graceUs` after their cutoff.
+   * `graceUs` after their cutoff; a producer stepping back more than `leapUs`
+   * (MAX_SESSION_AGE_SEC) holds every partition (fronts.ts).
    */
-  constructor(private readonly idleUs: number, private readonly graceUs: number) {}
+  constructor(
+    private readonly idleUs: number,
+    private readonly graceUs: number,
+    leapUs: number,
+  ) {
+    const settings = { toleranceUs: Math.max(graceUs, 1e6), leapUs };
+    this.shelf = new Watermarks(settings, idleUs);
+    this.foot = new Watermarks(settings, idleUs);
+  }
+
+  /**
+   * A record of `source` partition `p` has event time `us`. A producer that leapt back in time
+   * holds every other partition of both inputs there, until each shows where it stands.
+   */
+  observe(source: Source, p: number, us: number): void {
+    const w = source === "shelf" ? this.shelf : this.foot;
+    if (w.observe(p, us, this.wallUs) === LEAPT_BACK) this.#holdAll(source, p, us);
+  }
+
+  #holdAll(source: Source, p: number, us: number): void {
+    this.shelf.holdAll(us, this.wallUs, source === "shelf" ? p : -1);
+    this.foot.holdAll(us, this.wallUs, source === "foot" ? p : -1);
+  }
 
   /** (Re)schedules `c`'s checkout in `heap` (IN_SESSION_HEAP or IN_CART_HEAP) at its cutoff + grace. */
   schedule(c: Customer, heap: number): void {
@@ -66,14 +90,15 @@ export class CheckoutSchedule {
     for (const x of p.partitions) {
       const w = x.source === "shelf" ? this.shelf : this.foot;
       const complete = x.caughtUp && x.caughtUpAtMs === undefined;
-      if (x.watermarkUs !== undefined) w.observe(x.partition, x.watermarkUs);
-      w.signal(
+      const leaps = w.signal(
         x.partition,
         !x.caughtUp ? NaN : complete ? Infinity : usOfMs(x.caughtUpAtMs!),
         x.idle ?? complete,
         x.endMovedAtMs === undefined ? NaN : usOfMs(x.endMovedAtMs),
         this.wallUs,
+        x.fronts,
       );
+      for (const us of leaps) this.#holdAll(x.source, x.partition, us);
     }
     const idle = this.idleUs;
     const atRest = this.shelf.atRest(idle) && this.foot.atRest(idle);

@@ -1,39 +1,40 @@
 /**
- * Per-partition watermarks: what each input partition has passed (stream time). Pure
- * bookkeeping: no timers, no clock; the wall clock comes in through the engine's `advance`.
+ * What each input partition has passed (stream time): its fronts (fronts.ts: one per producer
+ * run, so a backfill of an earlier time is followed back) and what the edge last said about it.
+ * Pure bookkeeping: no timers, no clock; the wall clock comes in through the engine's `advance`.
  *
  * @example
  * ```ts
  * import { Watermarks } from "./watermarks.ts";
- * const shelf = new Watermarks();
- * shelf.observe(0, 5_000_000);
- * shelf.low(5e6, false); // 5000000: partition 0 has passed its watermark
+ * const shelf = new Watermarks({ toleranceUs: 2e6, leapUs: 10800e6 }, 5e6);
+ * shelf.observe(0, 5_000_000, 0);
+ * shelf.low(5e6, false); // 5000000: partition 0 has passed its only front
  * ```
  * @module
  */
+import { type Front, type FrontSettings, PartitionFronts } from "./fronts.ts";
+
+/** A front as a relay reports it: `[id, posUs, seenAtMs, leaptBack (0|1)]`. */
+export type ReportedFront = [number, number, number, number];
 
 /**
- * Per-source partition progress: the event-time watermark of each partition (the highest event
- * time applied there) and what the edge last said about it. What a partition has *passed*:
+ * Per-source partition progress. What a partition has *passed*:
  *
- * - not caught up: its watermark;
- * - caught up by a look-up that began at wall clock `v`, and **real time** (its last records were
- *   produced within the idle time of their event times: the next ones will carry times from
- *   now on): `max(watermark, v)`;
- * - caught up and **idle** (nothing produced for the idle time) while the whole input is at rest
- *   (every partition of both inputs caught up, and idle or real time): `max(watermark, v)`, the
- *   end of input;
- * - caught up, idle and never written to, while another partition of its input has records, and
- *   still so at a look-up the idle time after the input's records began: it does not count (a
- *   partition nobody writes to must not hold the others). Before that it holds them: the
- *   producers of a burst that follows a quiet time reach the partitions one after the other;
- * - complete (a file's end): every time;
- * - otherwise its watermark: a burst of old events, momentarily drained or paused, proves
- *   nothing about what its producer writes next, so it is checked out by event time.
+ * - with fronts or holds: the lowest of them (fronts.ts); a front written in real time passes
+ *   the wall clock of a look-up that found the partition caught up;
+ * - none (nothing read yet, or every producer silent for the idle time while caught up):
+ *   - caught up and **idle** while the whole input is at rest (every partition of both inputs
+ *     caught up, and idle or real time): the look-up's wall clock, the end of input;
+ *   - caught up and idle while another partition of its input has fronts, at a look-up the idle
+ *     time after those records began: it does not count (a partition nobody writes to must not
+ *     hold the others). Before that it holds them: the producers of a burst that follows a
+ *     quiet time reach the partitions one after the other;
+ *   - otherwise nothing (-Infinity);
+ * - complete (a file's end): every time.
  */
 export class Watermarks {
-  /** Highest event time (µs) applied per partition; -Infinity before the first event. */
-  readonly wm: number[] = [];
+  /** Each partition's fronts and holds. */
+  readonly fronts: PartitionFronts[] = [];
   /**
    * Wall clock (µs) of the look-up that found the partition caught up; NaN while it is not.
    * +Infinity: the input is complete (replay's end).
@@ -41,45 +42,59 @@ export class Watermarks {
   readonly caughtUpAt: number[] = [];
   /** Whether nothing was produced to the partition for the idle time before that look-up. */
   readonly idle: boolean[] = [];
-  /** Wall clock (µs) when the partition's end last moved; NaN when unknown. */
-  readonly endMovedAt: number[] = [];
   /**
    * Wall clock (µs) from which the partition is known to hold records: at the first signal after
-   * its first record, its end's last move, else that signal's wall clock (-Infinity: neither
-   * known, a file's records); NaN while none.
+   * its first front, its end's last move, else that signal's wall clock (-Infinity: neither
+   * known, a file's records); NaN while it has no front.
    */
   readonly writtenSince: number[] = [];
   /** Partitions known (listed by `advance`, seen in a record, or restored). */
   readonly known: number[] = [];
+  /** Front ids a relay already reported, per partition. */
+  private readonly reported: Set<number>[] = [];
   private readonly isKnown: boolean[] = [];
-  /** Whether a watermark moved since the last {@link Watermarks.takeChanged}. */
+  /** Whether a front moved since the last {@link Watermarks.takeChanged}. */
   private changed = false;
+
+  /**
+   * Partitions whose fronts are told apart with `settings` and retire after `idleUs` of silence
+   * while caught up (IDLE_SEC).
+   */
+  constructor(readonly settings: FrontSettings, private readonly idleUs = 5e6) {}
 
   /** Makes `p` known. */
   touch(p: number): void {
     if (this.isKnown[p] !== true) {
       this.isKnown[p] = true;
-      this.wm[p] = -Infinity;
+      this.fronts[p] = new PartitionFronts(this.settings);
       this.caughtUpAt[p] = NaN;
       this.idle[p] = false;
-      this.endMovedAt[p] = NaN;
       this.writtenSince[p] = NaN;
+      this.reported[p] = new Set();
       this.known.push(p);
     }
   }
 
-  /** Records an event time on partition `p`. */
-  observe(p: number, us: number): void {
+  /**
+   * Records an event time on partition `p`, read at wall clock `wallUs`. Returns what
+   * {@link PartitionFronts.observe} found (LEAPT_BACK: hold the other partitions).
+   */
+  observe(p: number, us: number, wallUs: number): number {
     if (this.isKnown[p] !== true) this.touch(p);
-    if (us > this.wm[p]) {
-      this.wm[p] = us;
-      this.changed = true;
-    }
+    this.changed = true;
+    return this.fronts[p].observe(us, wallUs);
+  }
+
+  /** Holds every known partition but `except` at `us` (a leap back elsewhere). */
+  holdAll(us: number, wallUs: number, except = -1): void {
+    for (const p of this.known) if (p !== except) this.fronts[p].hold(us, wallUs);
+    this.changed = true;
   }
 
   /**
-   * What the edge knows of `p` at wall clock `wallUs` (NaN: none): caught up since
-   * `caughtUpAtUs` (NaN: not), idle or not, and when its end last moved (NaN: unknown).
+   * What the edge knows of `p` at wall clock `wallUs`: caught up since `caughtUpAtUs` (NaN:
+   * not; +Infinity: complete) and idle or not; `reported`: the fronts its relay saw upstream.
+   * Returns the positions of newly reported fronts that leapt back (to hold the others at).
    */
   signal(
     p: number,
@@ -87,28 +102,46 @@ export class Watermarks {
     idle: boolean,
     endMovedAtUs: number,
     wallUs = NaN,
-  ): void {
+    reported?: ReportedFront[],
+  ): number[] {
     this.touch(p);
     this.caughtUpAt[p] = caughtUpAtUs;
     this.idle[p] = idle;
-    this.endMovedAt[p] = endMovedAtUs;
-    if (this.wm[p] > -Infinity && Number.isNaN(this.writtenSince[p])) {
+    const f = this.fronts[p];
+    const leaps: number[] = [];
+    if (reported !== undefined) {
+      const seen = this.reported[p];
+      const fronts: Front[] = [];
+      const born: number[] = [];
+      for (const [id, posUs, seenAtMs, leapt] of reported) {
+        fronts.push({ id, posUs, seenAtUs: seenAtMs * 1000 });
+        if (!seen.has(id)) {
+          seen.add(id);
+          born.push(posUs);
+          if (leapt === 1) leaps.push(posUs);
+        }
+      }
+      f.replace(fronts);
+      for (const us of born) f.release(us); // the relay met a producer here: holds it answers go
+      this.changed = true;
+    }
+    if (caughtUpAtUs !== Infinity) {
+      const seenUs = Number.isFinite(endMovedAtUs) ? endMovedAtUs : wallUs;
+      f.retire(caughtUpAtUs, idle, this.idleUs, seenUs);
+    }
+    if (f.empty) this.writtenSince[p] = NaN;
+    else if (Number.isNaN(this.writtenSince[p])) {
       const known = Number.isNaN(endMovedAtUs) ? wallUs : endMovedAtUs;
       this.writtenSince[p] = Number.isNaN(known) ? -Infinity : known;
     }
-  }
-
-  /** Caught up, and its producers write in real time (see the class comment). */
-  private realTime(p: number, idleUs: number): boolean {
-    return !Number.isNaN(this.caughtUpAt[p]) &&
-      this.endMovedAt[p] - this.wm[p] <= idleUs;
+    return leaps;
   }
 
   /** Caught up, and nothing more is on its way: real time, or idle. */
   atRest(idleUs: number): boolean {
     for (const p of this.known) {
       if (Number.isNaN(this.caughtUpAt[p])) return false;
-      if (!this.idle[p] && !this.realTime(p, idleUs)) return false;
+      if (!this.idle[p] && !this.fronts[p].realTime(idleUs)) return false;
     }
     return true;
   }
@@ -121,47 +154,66 @@ export class Watermarks {
     const k = this.known;
     let low = Infinity;
     let counted = 0;
-    // When the input's records began: a never-written partition idle since then is unused.
+    // When the input's records began: a partition without fronts, idle since then, is unused.
     let writtenSince = Infinity;
     for (const p of k) {
-      // (NaN, records but no signal since: just written, it begins nothing yet.)
-      if (this.wm[p] > -Infinity && this.writtenSince[p] < writtenSince) {
-        writtenSince = this.writtenSince[p];
-      }
+      if (this.writtenSince[p] < writtenSince) writtenSince = this.writtenSince[p];
     }
-    for (let i = 0; i < k.length; i++) {
-      const p = k[i];
-      const w = this.wm[p], v = this.caughtUpAt[p];
-      let t = w;
+    for (const p of k) {
+      const v = this.caughtUpAt[p], f = this.fronts[p];
+      let t: number;
       if (v === Infinity) t = Infinity; // complete: nothing more will come
-      else if (!Number.isNaN(v)) {
-        if (this.realTime(p, idleUs) || (this.idle[p] && inputAtRest)) t = v > w ? v : w;
-        else if (this.idle[p] && w === -Infinity && v - writtenSince >= idleUs) continue; // unused
-      }
+      else if (!f.empty) t = f.lowUs(v, idleUs);
+      else if (Number.isNaN(v) || !this.idle[p]) t = -Infinity;
+      else if (inputAtRest) t = v;
+      else if (v - writtenSince >= idleUs) continue; // unused
+      else t = -Infinity;
       counted++;
       if (t < low) low = t;
     }
     return counted === 0 ? -Infinity : low;
   }
 
-  /** The watermarks, as `[partition, µs]` pairs (for the changelog), if any moved. */
-  takeChanged(): [number, number][] | null {
+  /** The fronts, as `[partition, µs, …]` rows (for the changelog), if any moved. */
+  takeChanged(): number[][] | null {
     if (!this.changed) return null;
     this.changed = false;
     return this.snapshot();
   }
 
-  /** Every known partition's watermark as `[partition, µs]` pairs (finite ones only). */
-  snapshot(): [number, number][] {
-    const out: [number, number][] = [];
-    for (const p of this.known) if (Number.isFinite(this.wm[p])) out.push([p, this.wm[p]]);
+  /** Every known partition's front positions as `[partition, µs, …]` rows (with fronts only). */
+  snapshot(): number[][] {
+    const out: number[][] = [];
+    for (const p of this.known) {
+      const at = this.fronts[p].positions();
+      if (at.length > 0) out.push([p, ...at]);
+    }
     return out;
   }
 
-  /** Restores watermarks saved by {@link Watermarks.snapshot} (never moves one backwards). */
-  restore(pairs: [number, number][]): void {
-    for (const [p, us] of pairs) {
-      if (Number.isInteger(p) && p >= 0 && Number.isFinite(us)) this.observe(p, us);
+  /** Every known partition's holds as `[partition, µs, …]` rows (with holds only). */
+  holdsSnapshot(): number[][] {
+    const out: number[][] = [];
+    for (const p of this.known) {
+      const at = this.fronts[p].holds.map((h) => h.posUs);
+      if (at.length > 0) out.push([p, ...at]);
+    }
+    return out;
+  }
+
+  /** Restores fronts and holds saved by {@link Watermarks.snapshot} / `holdsSnapshot`. */
+  restore(rows: number[][], holds: number[][] = []): void {
+    for (const [p, ...at] of rows) {
+      if (Number.isInteger(p) && p >= 0) {
+        this.touch(p);
+        this.fronts[p].restore(at);
+      }
+    }
+    for (const [p, ...at] of holds) {
+      if (Number.isInteger(p) && p >= 0) {
+        this.touch(p);
+        this.fronts[p].restore([], at);
+      }
     }
     this.changed = false;
   }

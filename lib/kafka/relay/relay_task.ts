@@ -39,7 +39,7 @@ export type TaskState = "starting" | "running" | "stopped";
 /** One input partition's relay. */
 export class RelayTask {
   state: TaskState = "starting";
-  readonly work = new TaskWork();
+  readonly work: TaskWork;
   readonly progress: TopicProgress;
   readonly control: ControlTracker;
   readonly transactionalId: string;
@@ -57,6 +57,10 @@ export class RelayTask {
     const { config } = deps;
     this.#eos = config.delivery === "exactly-once";
     this.control = new ControlTracker(config.idleSec * 1000);
+    this.work = new TaskWork({
+      toleranceUs: Math.max(config.checkoutGraceSec, 1) * 1e6,
+      leapUs: config.maxSessionAgeSec * 1e6,
+    });
     const stage = relayStageKind(input.source);
     this.transactionalId = taskTransactionalId(config.applicationId, stage, s);
     this.progress = new TopicProgress(input.topic, Date.now());
@@ -76,7 +80,6 @@ export class RelayTask {
    * it reads is final; seeks there. The caller paused the partition and resumes it after.
    */
   async start(admin: Admin, consumer: Consumer): Promise<void> {
-    const { config } = this.deps;
     const { topic, groupId } = this.input;
     const openedAt = Date.now();
     await this.#producer.connect();
@@ -95,19 +98,9 @@ export class RelayTask {
     // Never below the log start: records deleted by retention cannot be read.
     const next = c >= BigInt(end.low) ? c : BigInt(end.low);
     this.progress.seed(this.s, next, BigInt(end.high));
-    await this.#quietSince(admin, Date.now() - config.idleSec * 1000);
     consumer.seek({ topic, partition: this.s, offset: next.toString() });
     // Unless an assignment took it meanwhile (the next one stops it).
     if (this.state === "starting") this.state = "running";
-  }
-
-  /** A backlog produced more than the idle time before the start is idle once read. */
-  async #quietSince(admin: Admin, sinceMs: number): Promise<void> {
-    const quiet = await admin.fetchTopicOffsetsByTimestamp(this.input.topic, sinceMs)
-      .catch(() => []);
-    for (const q of quiet) {
-      if (q.partition === this.s) this.progress.endQuietSince(this.s, BigInt(q.offset), sinceMs);
-    }
   }
 
   /** The next offset to read. */
@@ -131,6 +124,7 @@ export class RelayTask {
     // record on the per-event path).
     let i = 0;
     while (i < messages.length && BigInt(messages[i].offset) < next) i++;
+    this.work.wallUs = Date.now() * 1000;
     for (let k = i; k < messages.length; k++) router.route(this.s, messages[k], this.work);
     this.progress.processed(this.s, BigInt(batch.lastOffset()));
     this.progress.sawHigh(this.s, BigInt(batch.highWatermark), Date.now());
@@ -150,7 +144,15 @@ export class RelayTask {
   take(): TakenWork | undefined {
     const { config, contact } = this.deps;
     const signal = this.progress.signal(this.s, config.idleSec * 1000, contact.regainedAtMs);
-    const progress = relayProgress(this.input.source, this.s, signal, this.work.watermarkUs);
+    const nowUs = Date.now() * 1000;
+    const fronts = this.work.fronts;
+    fronts.retire(
+      signal.caughtUp ? signal.caughtUpAtMs! * 1000 : NaN,
+      signal.idle ?? false,
+      config.idleSec * 1e6,
+      nowUs,
+    );
+    const progress = relayProgress(this.input.source, this.s, signal, this.work.report());
     const moved = this.progress.uncommitted();
     const { records, skipped } = this.work.take();
     const offset = moved.length > 0 ? moved[0].offset : undefined;

@@ -13,17 +13,19 @@
  * import assert from "node:assert/strict";
  * import { Buffer } from "node:buffer";
  * import { Router, TaskWork } from "./routing.ts";
- * const work = new TaskWork();
+ * const work = new TaskWork({ toleranceUs: 2e6, leapUs: 10800e6 });
  * const value = Buffer.from('{"event_type":"weight_change","timestamp":"2025-11-07T10:00:00Z"}');
  * new Router("shelf", 4).route(1, { offset: "7", value, timestamp: "0", headers: {} }, work);
  * assert.equal(work.records.length, 0);
- * assert.equal(work.watermarkUs, Date.parse("2025-11-07T10:00:00Z") * 1000);
+ * assert.equal(work.fronts.fronts[0].posUs, Date.parse("2025-11-07T10:00:00Z") * 1000);
  * ```
  * @module
  */
 import type { Buffer } from "node:buffer";
 import type { IHeaders } from "kafkajs";
 import { Decoder } from "../../core/mod.ts";
+import { type FrontSettings, LEAPT_BACK, PartitionFronts } from "../../core/time/fronts.ts";
+import type { ReportedFront } from "../../core/time/watermarks.ts";
 import { partitionForKey } from "../partitioner.ts";
 import {
   controlRecord,
@@ -52,16 +54,25 @@ export interface RoutedRecord {
   headers: IHeaders;
 }
 
-/** What one relay task has read and not yet committed, and its watermark. */
+/** What one relay task has read and not yet committed, and its partition's fronts. */
 export class TaskWork {
   /** Records to write, in the order read. */
   records: RoutedRecord[] = [];
   /** Records not relayed for their event type, by event type. */
   skipped = new Map<string, number>();
-  /** Highest event time (µs) read from the partition, skipped records included. */
-  watermarkUs = -Infinity;
+  /** The partition's fronts (lib/core/time/fronts.ts), skipped records included. */
+  readonly fronts: PartitionFronts;
+  /** Fronts born by a leap back in time (the checkout tasks hold every other partition). */
+  readonly #leapt = new Set<number>();
+  /** Wall clock (µs) of the batch being read. */
+  wallUs = -Infinity;
 
-  /** Takes the records and skip counts read since the last take (the watermark stays). */
+  /** A task's work, its fronts told apart with `settings`. */
+  constructor(settings: FrontSettings) {
+    this.fronts = new PartitionFronts(settings);
+  }
+
+  /** Takes the records and skip counts read since the last take (the fronts stay). */
   take(): { records: RoutedRecord[]; skipped: Map<string, number> } {
     const out = { records: this.records, skipped: this.skipped };
     this.records = [];
@@ -69,9 +80,23 @@ export class TaskWork {
     return out;
   }
 
-  /** Moves the watermark to `us` when it is later. */
+  /** A record with event time `us` was read. */
   saw(us: number): void {
-    if (us > this.watermarkUs) this.watermarkUs = us;
+    if (!Number.isFinite(us)) return;
+    if (this.fronts.observe(us, this.wallUs) === LEAPT_BACK) {
+      const f = this.fronts.fronts;
+      this.#leapt.add(f[f.length - 1].id);
+    }
+  }
+
+  /** The fronts as a control record reports them. */
+  report(): ReportedFront[] {
+    return this.fronts.fronts.map((f) => [
+      f.id,
+      f.posUs,
+      Math.round(f.seenAtUs / 1000),
+      this.#leapt.has(f.id) ? 1 : 0,
+    ]);
   }
 }
 
@@ -177,7 +202,7 @@ export class ControlTracker {
     const l = this.#last;
     if (l === undefined) return true;
     if (
-      p.caughtUp !== l.caughtUp || p.idle !== l.idle || p.watermarkUs !== l.watermarkUs ||
+      p.caughtUp !== l.caughtUp || p.idle !== l.idle || !sameFronts(p.fronts, l.fronts) ||
       p.endMovedAtMs !== l.endMovedAtMs
     ) return true;
     if (p.caughtUpAtMs === l.caughtUpAtMs) return false;
@@ -194,12 +219,22 @@ export class ControlTracker {
   }
 }
 
-/** A task's progress as a control record carries it, from its position and watermark. */
+/** Whether two reports of fronts are the same. */
+function sameFronts(a: ReportedFront[] | undefined, b: ReportedFront[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    for (let k = 0; k < 4; k++) if (a[i][k] !== b[i][k]) return false;
+  }
+  return true;
+}
+
+/** A task's progress as a control record carries it, from its position and fronts. */
 export function relayProgress(
   source: RelaySource,
   partition: number,
   signal: { caughtUp: boolean; caughtUpAtMs?: number; idle?: boolean; endMovedAtMs?: number },
-  watermarkUs: number,
+  fronts: ReportedFront[],
 ): RelayProgress {
   const p: RelayProgress = {
     source,
@@ -211,6 +246,6 @@ export function relayProgress(
   if (signal.endMovedAtMs !== undefined && Number.isFinite(signal.endMovedAtMs)) {
     p.endMovedAtMs = signal.endMovedAtMs;
   }
-  if (Number.isFinite(watermarkUs)) p.watermarkUs = watermarkUs;
+  p.fronts = fronts;
   return p;
 }

@@ -75,7 +75,7 @@ export function relayedSignal(
   const s: PartitionSignal = { source, partition, caughtUp: p.caughtUp, idle: p.idle };
   if (p.caughtUpAtMs !== undefined) s.caughtUpAtMs = p.caughtUpAtMs;
   if (p.endMovedAtMs !== undefined) s.endMovedAtMs = p.endMovedAtMs;
-  if (p.watermarkUs !== undefined) s.watermarkUs = p.watermarkUs;
+  if (p.fronts !== undefined) s.fronts = p.fronts;
   // "Caught up" without a look-up time would read as a complete input (a file's end).
   if (s.caughtUp && s.caughtUpAtMs === undefined) s.caughtUp = false;
   return s;

@@ -1,0 +1,235 @@
+/**
+ * The producers behind one input partition, told apart by their event times: each **front** is
+ * one run of records whose times move forward together (a producer writing a day in order, a
+ * store writing in real time). A backfill of an earlier day, written while another producer is
+ * still writing, is a second front; so is the same day written again. A partition has passed
+ * only what every one of its fronts has passed: stream time follows producers back, and a record
+ * is never behind "the most the partition ever delivered". Pure: the wall clock comes in as
+ * arguments. docs/engine.md, "Time", gives the model and the alternatives rejected.
+ *
+ * @example
+ * ```ts
+ * import { PartitionFronts } from "./fronts.ts";
+ * const HOUR = 3600e6;
+ * const p = new PartitionFronts({ toleranceUs: 2e6, leapUs: 10800e6 });
+ * p.observe(10 * HOUR, 0); // a backfill of a day, up to 10:00
+ * p.observe(11 * HOUR, 1);
+ * p.observe(8 * HOUR, 2); // the same day again: a second front, back at 08:00
+ * p.lowUs(NaN, 5e6); // 28800000000: the partition has passed 08:00 only
+ * ```
+ * @module
+ */
+
+/** One front: a run of records whose event times move forward together. */
+export interface Front {
+  /** Born on this partition in this order (the relay's reports name fronts by it). */
+  id: number;
+  /** The highest event time (µs) of the run: what the front has passed. */
+  posUs: number;
+  /** Wall clock (µs) when a record last joined it (NaN: restored, before the first signal). */
+  seenAtUs: number;
+  /** Restored from the changelog, and no record has joined it since. */
+  restored?: boolean;
+}
+
+/** A front whose last record was read within `idleUs` of its event time: a real-time producer. */
+function isRealTime(f: Front, idleUs: number): boolean {
+  return Number.isFinite(f.seenAtUs) && f.seenAtUs - f.posUs <= idleUs;
+}
+
+/**
+ * A hold: a producer that went back in time on another partition (a backfill of an earlier
+ * time) may write here too. Until this partition shows where it stands for that producer (it
+ * starts a front of its own at or before the hold's time + the leap) or stays silent for the
+ * idle time while caught up, it has passed no more than the hold's time.
+ */
+export interface Hold {
+  /** The event time (µs) where that producer went back to. */
+  posUs: number;
+  /** Wall clock (µs) when the hold was placed. */
+  bornAtUs: number;
+}
+
+/** How fronts are told apart. */
+export interface FrontSettings {
+  /**
+   * Disorder within one producer's run that is not a new front (µs): a record at most this far
+   * behind a front's position still joins it. The grace period, at least 1 s.
+   */
+  toleranceUs: number;
+  /**
+   * A step back in time of more than this (µs) is a producer going back (a backfill of an
+   * earlier time), which holds every other partition: MAX_SESSION_AGE_SEC.
+   */
+  leapUs: number;
+}
+
+/** More fronts than this on one partition: the two closest merge at the lower position. */
+export const MAX_FRONTS = 8;
+
+/** What {@link PartitionFronts.observe} found. */
+export const JOINED = 0, BORN = 1, LEAPT_BACK = 2;
+
+/** The fronts and holds of one partition. */
+export class PartitionFronts {
+  /** Fronts, in birth order. */
+  fronts: Front[] = [];
+  /** Holds placed by other partitions' leaps back. */
+  holds: Hold[] = [];
+  #nextId = 0;
+
+  /** `s`: how fronts are told apart. */
+  constructor(readonly s: FrontSettings) {}
+
+  /**
+   * A record with event time `us` was read at wall clock `wallUs`. Returns JOINED (it joined
+   * a front), BORN (a new front, by a small step back or on a partition without fronts) or
+   * LEAPT_BACK (a new front more than the leap behind this partition's lowest front: other
+   * partitions must be held at `us`).
+   */
+  observe(us: number, wallUs: number): number {
+    const f = this.#bestFit(us);
+    if (f !== undefined) {
+      if (us > f.posUs) f.posUs = us;
+      f.seenAtUs = wallUs;
+      f.restored = false;
+      this.#mergeNear(f);
+      return JOINED;
+    }
+    const low = this.#lowestPos();
+    this.fronts.push({ id: this.#nextId++, posUs: us, seenAtUs: wallUs });
+    if (this.fronts.length > MAX_FRONTS) this.#mergeClosest();
+    this.release(us);
+    return low !== Infinity && low - us > this.s.leapUs ? LEAPT_BACK : BORN;
+  }
+
+  /**
+   * The front a record at `us` joins: the one with the highest position at or below
+   * `us` + tolerance (patience sorting: each producer's run stays on its own front).
+   */
+  #bestFit(us: number): Front | undefined {
+    let best: Front | undefined;
+    const limit = us + this.s.toleranceUs;
+    for (const f of this.fronts) {
+      if (f.posUs <= limit && (best === undefined || f.posUs > best.posUs)) best = f;
+    }
+    return best;
+  }
+
+  #lowestPos(): number {
+    let low = Infinity;
+    for (const f of this.fronts) if (f.posUs < low) low = f.posUs;
+    return low;
+  }
+
+  /** A front that caught up with another (within the tolerance) is one producer again. */
+  #mergeNear(f: Front): void {
+    for (let i = 0; i < this.fronts.length; i++) {
+      const g = this.fronts[i];
+      if (g === f || Math.abs(g.posUs - f.posUs) > this.s.toleranceUs) continue;
+      f.posUs = Math.max(f.posUs, g.posUs);
+      f.seenAtUs = Math.max(f.seenAtUs, g.seenAtUs);
+      this.fronts.splice(i, 1);
+      return;
+    }
+  }
+
+  /** Bounds the fronts: the two closest merge, keeping the lower position (never passes more). */
+  #mergeClosest(): void {
+    const byPos = [...this.fronts].sort((a, b) => a.posUs - b.posUs);
+    let k = 0;
+    for (let i = 1; i < byPos.length - 1; i++) {
+      if (byPos[i + 1].posUs - byPos[i].posUs < byPos[k + 1].posUs - byPos[k].posUs) k = i;
+    }
+    const lo = byPos[k], hi = byPos[k + 1];
+    lo.seenAtUs = Math.max(lo.seenAtUs, hi.seenAtUs);
+    this.fronts.splice(this.fronts.indexOf(hi), 1);
+  }
+
+  /** Places a hold at `us` (another partition leapt back to it) at wall clock `wallUs`. */
+  hold(us: number, wallUs: number): void {
+    this.holds.push({ posUs: us, bornAtUs: wallUs });
+  }
+
+  /** This partition started a front at `us`: holds it answers (at or before `us` + leap) go. */
+  release(us: number): void {
+    if (this.holds.length === 0) return;
+    const leap = this.s.leapUs;
+    this.holds = this.holds.filter((h) => us > h.posUs + leap);
+  }
+
+  /**
+   * The partition was caught up by a look-up that began at wall clock `caughtUpAtUs` (NaN: it
+   * is not), and `idle` (nothing produced to it for `idleUs` before that look-up): fronts and
+   * holds silent for `idleUs` before it are over (their producer stopped; a hold's producer
+   * never came here), and all of them when the partition is idle. Fronts read before any wall
+   * clock was known, or restored, count as seen at `seenUs` (the partition's end's last move,
+   * else the signal's wall clock).
+   */
+  retire(caughtUpAtUs: number, idle: boolean, idleUs: number, seenUs: number): void {
+    for (const f of this.fronts) if (!Number.isFinite(f.seenAtUs)) f.seenAtUs = seenUs;
+    for (const h of this.holds) if (!Number.isFinite(h.bornAtUs)) h.bornAtUs = seenUs;
+    if (Number.isNaN(caughtUpAtUs)) return;
+    const until = idle ? Infinity : caughtUpAtUs - idleUs;
+    if (this.fronts.some((f) => f.seenAtUs <= until)) {
+      this.fronts = this.fronts.filter((f) => f.seenAtUs > until);
+    }
+    if (this.holds.some((h) => h.bornAtUs <= until)) {
+      this.holds = this.holds.filter((h) => h.bornAtUs > until);
+    }
+  }
+
+  /** Whether any front or hold is left. */
+  get empty(): boolean {
+    return this.fronts.length === 0 && this.holds.length === 0;
+  }
+
+  /**
+   * What the partition has passed: the lowest of its fronts and holds. A front whose producer
+   * writes in real time (its last record was read within `idleUs` of its event time) has passed
+   * the wall clock `caughtUpAtUs` of a look-up that found the partition caught up (NaN: not).
+   * +Infinity when there is no front or hold.
+   */
+  lowUs(caughtUpAtUs: number, idleUs: number): number {
+    let low = Infinity;
+    for (const f of this.fronts) {
+      let t = f.posUs;
+      if (!Number.isNaN(caughtUpAtUs) && isRealTime(f, idleUs)) {
+        t = caughtUpAtUs > f.posUs ? caughtUpAtUs : f.posUs;
+      }
+      if (t < low) low = t;
+    }
+    for (const h of this.holds) if (h.posUs < low) low = h.posUs;
+    return low;
+  }
+
+  /** Whether every front writes in real time (see {@link PartitionFronts.lowUs}). */
+  realTime(idleUs: number): boolean {
+    if (this.fronts.length === 0 || this.holds.length > 0) return false;
+    return this.fronts.every((f) => isRealTime(f, idleUs));
+  }
+
+  /**
+   * Replaces the fronts with a relay's report of them (the relay sees the whole partition).
+   * Fronts restored from the changelog and not yet seen stay until they retire: a relay that
+   * started afresh has not met every producer yet.
+   */
+  replace(fronts: Front[]): void {
+    const restored = this.fronts.filter((f) => f.restored);
+    this.fronts = fronts.map((f) => ({ ...f })).concat(restored);
+  }
+
+  /** The positions of the fronts (for the changelog). */
+  positions(): number[] {
+    return this.fronts.map((f) => f.posUs);
+  }
+
+  /** Restores fronts at `positions` (seen at the first signal after the restart). */
+  restore(positions: number[], holds: number[] = []): void {
+    for (const us of positions) {
+      if (!Number.isFinite(us)) continue;
+      this.fronts.push({ id: this.#nextId++, posUs: us, seenAtUs: NaN, restored: true });
+    }
+    for (const us of holds) if (Number.isFinite(us)) this.holds.push({ posUs: us, bornAtUs: NaN });
+  }
+}
