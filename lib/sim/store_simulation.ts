@@ -329,16 +329,24 @@ export class StoreSimulation {
     return this.opts.items[lo];
   }
 
-  private uuid(): string {
+  /**
+   * Customer `index`'s id: a random-looking UUID v4 of which 64 bits are a bijection of
+   * (seed, index), so two customers never share an id, in one run or across runs with other
+   * seeds (the PRNG streams of two seeds are one stream shifted, so ids from it alone could
+   * repeat). The other bits come from the PRNG.
+   */
+  private uuid(index: number): string {
     const rand = this.rand;
     let hex = "";
     for (let k = 0; k < 4; k++) {
       hex += Math.floor(rand() * 0x100000000).toString(16).padStart(8, "0");
     }
+    const [hi, lo] = feistel(this.opts.seed >>> 0, index >>> 0);
+    const id = hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
     const variant = "89ab"[parseInt(hex[16], 16) & 3];
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${
+    return `${id.slice(0, 8)}-${id.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${
       hex.slice(17, 20)
-    }-${hex.slice(20, 32)}`;
+    }-${id.slice(12, 16)}${hex.slice(24, 32)}`;
   }
 
   private fault(every: number | undefined, i: number): boolean {
@@ -352,7 +360,7 @@ export class StoreSimulation {
   /** The records of customer `i`, who enters at `entry`. */
   private customer(i: number, entry: number): SimRecord[] {
     const rand = this.rand;
-    const id = this.uuid();
+    const id = this.uuid(i);
     // Trips of 10–75 minutes, most around half an hour (sum of two uniforms).
     const tripUs = Math.round((10 + 65 * (rand() + rand()) / 2) * MIN_US + rand() * 1e6);
     const visit: Visit = { index: i, id, entry, tripUs, exit: entry + tripUs, records: [] };
@@ -523,6 +531,26 @@ interface Visit {
   tripUs: number;
   exit: number;
   records: SimRecord[];
+}
+
+/** fmix32 of MurmurHash3 with a round key: the round function of {@link feistel}. */
+function mix32(x: number, key: number): number {
+  let h = (x ^ key) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * A bijection of 64-bit values (two 32-bit halves) that looks random: four Feistel rounds.
+ * Different inputs give different outputs whatever the round function.
+ */
+export function feistel(hi: number, lo: number): [number, number] {
+  let l = hi >>> 0, r = lo >>> 0;
+  for (const key of [0x9e3779b9, 0x7f4a7c15, 0x94d049bb, 0xbf58476d]) {
+    [l, r] = [r, (l ^ mix32(r, key)) >>> 0];
+  }
+  return [l, r];
 }
 
 /** An item in a customer's hands, and how many. */

@@ -179,6 +179,31 @@ Deno.test("rate arrivals: Poisson at the given rate from the start, offset keeps
   assert.equal(b.time_slot, a.time_slot);
 });
 
+Deno.test("customer ids never repeat, in a run or across runs with other seeds", () => {
+  const ids = (seed: number) =>
+    day({ seed, customers: 300 }).filter((r) => r.kind === "session").map((r) => r.key!);
+  // mulberry32's streams of two seeds are one stream shifted by k draws: seed + k × 0x6d2b79f5.
+  const seen = new Set<string>();
+  for (const seed of [1, 2, ...[1, 2, 3, 50].map((k) => (1 + k * 0x6d2b79f5) >>> 0)]) {
+    for (const id of ids(seed)) {
+      assert.ok(!seen.has(id), `customer ${id} again with seed ${seed}`);
+      seen.add(id);
+    }
+  }
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+      fc.integer({ min: 1, max: 400 }),
+      (s, k) => {
+        const a = new Set(ids(s));
+        assert.equal(a.size, 300);
+        for (const id of ids((s + k * 0x6d2b79f5) >>> 0)) assert.ok(!a.has(id));
+      },
+    ),
+    { numRuns: 20 },
+  );
+});
+
 Deno.test("property: the same seed gives the same records; another seed other ones", () => {
   fc.assert(
     fc.property(
