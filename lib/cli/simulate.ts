@@ -27,19 +27,23 @@ export const SIMULATE_OPTIONS = {
   shelfTopic: SERVICE_OPTIONS.shelfTopic,
   customers: {
     flag: "customers",
-    help: "customers to simulate (default: a day's usual count; with --rate: no limit)",
+    help: "shoppers to simulate (default: a day's usual count; with --rate: no limit)",
     parse: number(1, 1e9, true),
   },
   rate: {
     flag: "rate",
-    help: "target shelf events per second; customers arrive continuously (needs --time-scale > 0)",
+    help: "records per second (both topics) once the store is full; shoppers arrive to match",
     parse: number(0.001, 1e7),
   },
-  duration: { flag: "duration", help: "stop after this many seconds", parse: number(0.001, 1e9) },
+  duration: {
+    flag: "duration",
+    help: "seconds during which shoppers arrive; the run ends when the last has left",
+    parse: number(0.001, 1e9),
+  },
   timeScale: {
     flag: "time-scale",
     default: "1",
-    help: "simulated seconds per real second (1: real time); 0: everything at once (backfill)",
+    help: "simulated seconds per wall second (1: real time); 0: a backfill, all at once",
     parse: number(0, 1e9),
   },
   asFastAsPossible: {
@@ -101,14 +105,22 @@ type SimulateValues = OptionValues<typeof SIMULATE_OPTIONS>;
 
 const USAGE = `Usage: pos-producer simulate --broker B [options]
 
-Writes a simulated store to Kafka the way the real producers do: foot sessions when the customer
+Writes a simulated store to Kafka the way the real producers do: foot sessions when the shopper
 enters (keyed by customer), shelf events unkeyed with weight_change noise, Python isoformat
-timestamps. Simulated time runs --time-scale times faster than the wall clock from now; with
---time-scale 0 the whole day is sent at once with the modeled day's timestamps (run the service
-with CLOCK=wall or event). SIGINT stops it cleanly and prints what was sent.
+timestamps. Each run is new shoppers (new customer ids).
+
+Live (--time-scale X > 0): the store's clock runs X times the wall clock from now, and each
+record is sent when its time comes, stamped with that wall-clock time: at X = 60 a trip of 10-75
+simulated minutes takes 10-75 s, and a service checks each shopper out about 2 s after the exit.
+Shoppers arrive for --duration seconds (default: until stopped); then the run goes on until the
+last of them has left, saying so on stderr. With --rate R shoppers arrive at a steady pace: the
+store fills over the longest trip (75 simulated minutes), then writes R records a second, and a
+run writes about R x --duration records. Without --rate, the modeled day at --date opens now.
+Backfill (--time-scale 0, --as-fast-as-possible): the modeled day at --date, all at once, with
+that day's timestamps. SIGINT stops either at once and prints what was sent.
 
   pos-producer simulate --broker localhost:9092 --as-fast-as-possible --customers 100000
-  pos-producer simulate --broker localhost:9092 --rate 500 --time-scale 60 --duration 120
+  pos-producer simulate --broker localhost:9092 --rate 200 --time-scale 300 --duration 30
 
 Options (flag, variable, [default], meaning):
 ${optionsHelp(SIMULATE_OPTIONS)}
@@ -119,15 +131,32 @@ Exit codes: 0 done or stopped by a signal, 1 runtime failure, 2 bad usage or bad
 /** The summary as a few lines of text. */
 export function formatSimulateSummary(s: SimulateSummary): string {
   const n = new Intl.NumberFormat("en-US");
-  return [
+  const lines = [
     `sent ${n.format(s.records.total)} records (${n.format(s.records.foot)} foot sessions, ${
       n.format(s.records.shelf)
-    } shelf events) for ${n.format(s.customers)} customers in ${s.seconds.toFixed(2)} s`,
-    `rate ${n.format(s.recordsPerSec)} records/s (${n.format(s.shelfPerSec)} shelf events/s), ${
-      (s.bytes / 1e6).toFixed(1)
-    } MB before compression (${s.compression}), ${n.format(s.requests)} requests`,
-    `event time ${s.firstEvent ?? "-"} .. ${s.lastEvent ?? "-"}; ended: ${s.ended}`,
-  ].join("\n");
+    } shelf events) for ${n.format(s.customers)} shoppers in ${s.seconds.toFixed(2)} s${
+      s.arrivalsSeconds === null ? "" : ` (arrivals: the first ${s.arrivalsSeconds} s)`
+    }`,
+    `rate ${n.format(s.recordsPerSec)} records/s over the run (${
+      n.format(s.shelfPerSec)
+    } shelf events/s), ${(s.bytes / 1e6).toFixed(1)} MB before compression (${s.compression}), ${
+      n.format(s.requests)
+    } requests`,
+  ];
+  if (s.targetRate !== null) {
+    lines.push(
+      s.full === null
+        ? `--rate ${n.format(s.targetRate)}: the store was never full for a whole second ` +
+          `(it fills after the longest trip, 75 simulated minutes: ${
+            Math.ceil(4500 / s.timeScale)
+          } s here)`
+        : `--rate ${n.format(s.targetRate)}: ${
+          n.format(s.full.recordsPerSec)
+        } records/s while the store was full (${s.full.fromSec}-${s.full.toSec} s)`,
+    );
+  }
+  lines.push(`event time ${s.firstEvent ?? "-"} .. ${s.lastEvent ?? "-"}; ended: ${s.ended}`);
+  return lines.join("\n");
 }
 
 const NAME = "pos-producer simulate";
@@ -136,7 +165,13 @@ const NAME = "pos-producer simulate";
 function checkValues(values: SimulateValues): SimulateValues {
   const v = values.asFastAsPossible ? { ...values, timeScale: 0 } : values;
   if (v.rate !== undefined && v.timeScale === 0) {
-    throw new UsageError("--rate paces the sending; it cannot be combined with --time-scale 0");
+    throw new UsageError("--rate paces a live run; it cannot be combined with --time-scale 0");
+  }
+  if (v.duration !== undefined && v.timeScale === 0) {
+    throw new UsageError(
+      "--duration is how long shoppers arrive in a live run; a backfill (--time-scale 0) " +
+        "sends its --customers at once",
+    );
   }
   return checkSasl(v);
 }
@@ -191,7 +226,7 @@ async function simulate(v: SimulateValues, catalog: DemoCatalog, log: Logger): P
         discountOf: (id, atMs) => catalog.pricer.discountHundredths(id, atMs) / 100,
         log,
         signal,
-        onStatus: (s) => log.info("simulating", { ...s }),
+        onProgress: (line) => console.error(`simulate: ${line}`),
       })
     );
     console.log(

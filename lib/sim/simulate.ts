@@ -2,26 +2,20 @@
  * The load generator behind `pos-producer simulate`: the simulated store
  * (lib/sim/store_simulation.ts) written to the two input topics the way the real upstream producers
  * write them (foot sessions at entry, keyed by customer; shelf events unkeyed, with
- * `weight_change` noise), paced by a simulated clock or as fast as possible.
+ * `weight_change` noise), live or as a backfill.
  *
- * Time: with `timeScale` X > 0 simulated time runs X times faster than the wall clock and
- * starts now (X = 1: real time); each record is sent when its simulated time comes. With X = 0
- * (a backfill) everything is sent at once and the timestamps are those of the modeled day.
+ * Time (lib/sim/simulate_plan.ts): with `timeScale` X > 0 the store's clock runs X times the wall
+ * clock and each record is sent when its time comes, with that time on the wall clock (a live,
+ * real-time store); shoppers arrive for `durationSec` and the run ends when the last has left.
+ * With X = 0 (a backfill) everything is sent at once with the modeled day's timestamps.
  * @module
  */
 import type { Kafka, Message, Producer } from "kafkajs";
 import { CompressionTypes, Partitioners } from "../kafka/kafkajs.ts";
 import { type ConnectionConfig, createKafka } from "../kafka/client.ts";
 import type { Logger } from "../observe/log.ts";
-import {
-  dayStartUs,
-  DEFAULT_FAULTS,
-  shelfRecordsPerCustomer,
-  type SimItem,
-  type SimRecord,
-  StoreSimulation,
-  TIME_SLOTS,
-} from "./store_simulation.ts";
+import type { SimItem, SimRecord } from "./store_simulation.ts";
+import { type PlanConfig, planSimulation, type SimulationPlan } from "./simulate_plan.ts";
 import { sleep } from "../sleep.ts";
 
 /** Compression codecs by name. */
@@ -34,22 +28,10 @@ export const COMPRESSION = {
 } as const;
 
 /** What `simulate` needs. */
-export interface SimulateConfig extends ConnectionConfig {
+export interface SimulateConfig extends ConnectionConfig, PlanConfig {
   footTopic: string;
   shelfTopic: string;
   compression: keyof typeof COMPRESSION;
-  /** Simulated seconds per wall second; 0 = as fast as possible (backfill). */
-  timeScale: number;
-  seed: number;
-  /** Customers to simulate (day mode: the day's; rate mode: stop after so many). */
-  customers?: number;
-  /** Target shelf-topic records per wall second (rate mode); undefined = a store day. */
-  rate?: number;
-  /** Stop after this many wall seconds. */
-  durationSec?: number;
-  /** The modeled day (day mode), YYYY-MM-DD. */
-  date: string;
-  faults: boolean;
   /** Records per produce request (at most). */
   batchSize: number;
   /** Create the two topics when missing, with this many partitions (0: do not). */
@@ -65,15 +47,25 @@ export interface SimulateSummary {
   records: { foot: number; shelf: number; total: number };
   /** Value bytes sent, before compression. */
   bytes: number;
+  /** Wall clock at the start of a live run (ISO; null: a backfill). */
+  startedAt: string | null;
+  /** Wall seconds of the whole run. */
   seconds: number;
+  /** Over the whole run. */
   recordsPerSec: number;
   shelfPerSec: number;
   /** First and last event time sent (ISO). */
   firstEvent: string | null;
   lastEvent: string | null;
-  /** Why it ended: all sent, --duration, or a signal. */
-  ended: "done" | "duration" | "signal";
+  /** Why it ended: every shopper left (all sent), or a signal. */
+  ended: "done" | "signal";
   requests: number;
+  /** `--rate`: records per second once the store is full. */
+  targetRate: number | null;
+  /** Seconds after the start when the arrivals ended (a live run; null: they had not). */
+  arrivalsSeconds: number | null;
+  /** Records per second while the store was full (a rate run; null: it never was for 1 s). */
+  full: { fromSec: number; toSec: number; recordsPerSec: number } | null;
 }
 
 /** Hooks for the driver. */
@@ -83,47 +75,8 @@ export interface SimulateDeps {
   log: Logger;
   /** Aborted on SIGINT/SIGTERM: stop generating, send what is in hand, disconnect. */
   signal: AbortSignal;
-  /** A status line now and then. */
-  onStatus?: (s: SimulateSummary) => void;
-}
-
-/** The simulation `simulate` would run for `cfg` at wall-clock `nowUs` (exported for tests). */
-export function simulationFor(
-  cfg: Pick<SimulateConfig, "timeScale" | "seed" | "customers" | "rate" | "date" | "faults">,
-  items: readonly SimItem[],
-  discountOf: ((id: string, atMs: number) => number) | undefined,
-  nowUs: number,
-): { sim: StoreSimulation; anchorUs: number } {
-  const base = {
-    items,
-    discountOf,
-    seed: cfg.seed,
-    faults: cfg.faults ? DEFAULT_FAULTS : undefined,
-  };
-  if (cfg.rate !== undefined) {
-    if (!(cfg.timeScale > 0)) {
-      throw new RangeError("--rate paces the sending; it needs --time-scale > 0");
-    }
-    const perCustomer = shelfRecordsPerCustomer(base);
-    const perSecond = cfg.rate / cfg.timeScale / perCustomer;
-    return {
-      sim: new StoreSimulation({
-        ...base,
-        arrivals: { kind: "rate", startUs: nowUs, perSecond, customers: cfg.customers },
-      }),
-      anchorUs: nowUs,
-    };
-  }
-  const open = dayStartUs(cfg.date) + TIME_SLOTS[0].from * 3_600_000_000;
-  const offsetUs = cfg.timeScale > 0 ? nowUs - open : 0;
-  return {
-    sim: new StoreSimulation({
-      ...base,
-      offsetUs,
-      arrivals: { kind: "day", date: cfg.date, customers: cfg.customers },
-    }),
-    anchorUs: open + offsetUs,
-  };
+  /** A line of progress now and then, and when the arrivals end. */
+  onProgress?: (line: string) => void;
 }
 
 function iso(us: number): string {
@@ -153,12 +106,14 @@ async function ensureTopics(kafka: Kafka, cfg: SimulateConfig, log: Logger): Pro
 
 /**
  * Sends records in batches to the two topics, one request in flight while the next batch is
- * generated, and counts what was sent.
+ * generated, and counts what was sent (per second of event time from `startUs`, for the rate).
  */
 class BatchSender {
   #inflight: Promise<void> = Promise.resolve();
   #batch: SimRecord[] = [];
   readonly sent = { foot: 0, shelf: 0, bytes: 0, requests: 0, customers: 0 };
+  /** Records sent per second of event time after `startUs` (a live run). */
+  readonly perSecond: number[] = [];
   /** Event time (µs) of the first and last record sent. */
   first = Infinity;
   last = -Infinity;
@@ -166,10 +121,15 @@ class BatchSender {
   constructor(
     private readonly producer: Producer,
     private readonly cfg: SimulateConfig,
+    private readonly startUs: number,
   ) {}
+
+  /** When (performance.now() ms) the first record of the batch in hand was added. */
+  openedAtMs = Infinity;
 
   /** Adds a record; sends the batch when it is full. */
   async push(record: SimRecord): Promise<void> {
+    if (this.#batch.length === 0) this.openedAtMs = performance.now();
     this.#batch.push(record);
     if (this.#batch.length >= this.cfg.batchSize) await this.flush();
   }
@@ -180,6 +140,7 @@ class BatchSender {
     if (this.#batch.length === 0) return;
     const batch = this.#batch;
     this.#batch = [];
+    this.openedAtMs = Infinity;
     const foot: Message[] = [];
     const shelf: Message[] = [];
     for (const r of batch) {
@@ -215,19 +176,40 @@ class BatchSender {
       if (r.kind === "session") sent.customers++;
       if (r.us < this.first) this.first = r.us;
       if (r.us > this.last) this.last = r.us;
+      const sec = Math.floor((r.us - this.startUs) / 1e6);
+      if (sec >= 0) this.perSecond[sec] = (this.perSecond[sec] ?? 0) + 1;
     }
   }
+}
+
+/** Records per second over the whole seconds of `[fromUs, toUs)` after the start. */
+function windowRate(
+  sender: BatchSender,
+  plan: SimulationPlan,
+  fromUs: number,
+  toUs: number,
+): SimulateSummary["full"] {
+  const from = Math.ceil((fromUs - plan.startUs) / 1e6);
+  const to = Math.floor((toUs - plan.startUs) / 1e6);
+  if (to - from < 1) return null;
+  let n = 0;
+  for (let s = from; s < to; s++) n += sender.perSecond[s] ?? 0;
+  return { fromSec: from, toSec: to, recordsPerSec: Math.round(n / (to - from)) };
 }
 
 /** What `sender` has sent `seconds` after the start. */
 function summarize(
   cfg: SimulateConfig,
+  plan: SimulationPlan,
+  progress: Progress,
   sender: BatchSender,
   seconds: number,
   ended: SimulateSummary["ended"],
 ): SimulateSummary {
   const { sent, first, last } = sender;
   const total = sent.foot + sent.shelf;
+  const endUs = plan.startUs + seconds * 1e6;
+  const arrivalsEndUs = progress.arrivalsEndedUs;
   return {
     mode: cfg.rate !== undefined ? "rate" : "day",
     compression: cfg.compression,
@@ -235,6 +217,7 @@ function summarize(
     customers: sent.customers,
     records: { foot: sent.foot, shelf: sent.shelf, total },
     bytes: sent.bytes,
+    startedAt: plan.live ? iso(plan.startUs) : null,
     seconds: Math.round(seconds * 1000) / 1000,
     recordsPerSec: seconds > 0 ? Math.round(total / seconds) : 0,
     shelfPerSec: seconds > 0 ? Math.round(sent.shelf / seconds) : 0,
@@ -242,25 +225,107 @@ function summarize(
     lastEvent: Number.isFinite(last) ? iso(last) : null,
     ended,
     requests: sent.requests,
+    targetRate: cfg.rate ?? null,
+    arrivalsSeconds: arrivalsEndUs === null
+      ? null
+      : Math.round((arrivalsEndUs - plan.startUs) / 1e4) / 100,
+    full: plan.fullFromUs === null
+      ? null
+      : windowRate(sender, plan, plan.fullFromUs, Math.min(arrivalsEndUs ?? endUs, endUs)),
   };
 }
 
-/** Why sending stops now, if it does: a signal, or the deadline (performance.now() ms). */
-function stopReason(signal: AbortSignal, deadline: number): "signal" | "duration" | undefined {
-  if (signal.aborted) return "signal";
-  if (performance.now() >= deadline) return "duration";
-  return undefined;
-}
+/**
+ * Who is in the store, for the progress lines: sessions pushed (arrivals) and their exits. Says
+ * once when the arrivals end, how many shoppers are still in the store and when the last leaves.
+ */
+class Progress {
+  /** Written µs when the arrivals ended (null: not yet, or a backfill). */
+  arrivalsEndedUs: number | null = null;
+  #arrived = 0;
+  #exits: number[] = [];
+  /** Written µs of the last exit of the shoppers who arrived (-Infinity: none yet). */
+  lastExitUs = -Infinity;
+  #pushed = 0;
+  #lastLine: number;
+  #pushedAtLastLine = 0;
 
-/** Sleeps until `dueMs` (performance.now() ms), waking for the deadline or a signal. */
-async function sleepUntil(dueMs: number, deadline: number, signal: AbortSignal): Promise<void> {
-  let now: number;
-  while ((now = performance.now()) < dueMs && !signal.aborted && now < deadline) {
-    await sleep(Math.min(dueMs - now, 500, Math.max(deadline - now, 0)), signal);
+  constructor(
+    private readonly plan: SimulationPlan,
+    private readonly t0: number,
+    private readonly say: (line: string) => void,
+  ) {
+    this.#lastLine = t0;
+  }
+
+  /** Wall µs (as written) at `performance.now()` ms `now`. */
+  #wallUs(now: number): number {
+    return this.plan.startUs + (now - this.t0) * 1000;
+  }
+
+  /** Counts a record handed to the sender. */
+  pushed(r: SimRecord): void {
+    this.#pushed++;
+    if (r.kind !== "session") return;
+    this.#arrived++;
+    if (!this.plan.live) return;
+    this.#exits.push(r.exitUs!);
+    if (r.exitUs! > this.lastExitUs) this.lastExitUs = r.exitUs!;
+  }
+
+  /** Whether the last of the customers (`--customers`, a day's) has arrived. */
+  #everyoneArrived(): boolean {
+    const sim = this.plan.sim;
+    return sim.arrivalsDone && sim.generated >= sim.customers && this.#arrived >= sim.generated;
+  }
+
+  /** Shoppers still in the store at `wallUs`. */
+  #inStore(wallUs: number): number {
+    this.#exits = this.#exits.filter((e) => e > wallUs);
+    return this.#exits.length;
+  }
+
+  /** When progress is due at `now` (performance.now() ms), says it. */
+  tick(now: number): void {
+    const { plan } = this;
+    const wallUs = this.#wallUs(now);
+    const n = new Intl.NumberFormat("en-US");
+    const sec = (now - this.t0) / 1000;
+    if (
+      plan.live && this.arrivalsEndedUs === null &&
+      (wallUs >= plan.arrivalsEndUs || this.#everyoneArrived())
+    ) {
+      this.arrivalsEndedUs = Math.min(wallUs, plan.arrivalsEndUs);
+      const inStore = this.#inStore(wallUs);
+      const after = ((this.arrivalsEndedUs - plan.startUs) / 1e6).toFixed(0);
+      this.say(
+        inStore === 0
+          ? `arrivals done after ${after} s (${n.format(this.#arrived)} shoppers); all have left`
+          : `arrivals done after ${after} s (${n.format(this.#arrived)} shoppers); ${
+            n.format(inStore)
+          } still in the store, last leaves in ~${
+            Math.max(0, Math.ceil((this.lastExitUs - wallUs) / 1e6))
+          } s`,
+      );
+    }
+    if (now - this.#lastLine < 5000) return;
+    const rate = (this.#pushed - this.#pushedAtLastLine) / ((now - this.#lastLine) / 1000);
+    this.#lastLine = now;
+    this.#pushedAtLastLine = this.#pushed;
+    const who = plan.live
+      ? `${n.format(this.#arrived)} shoppers arrived, ${
+        n.format(this.#inStore(wallUs))
+      } in the store`
+      : `${n.format(this.#arrived)} shoppers`;
+    this.say(
+      `${sec.toFixed(0)} s: ${who}; ${n.format(this.#pushed)} records (${
+        n.format(Math.round(rate))
+      }/s in the last 5 s)`,
+    );
   }
 }
 
-/** Runs the load generator until done, `durationSec`, or `deps.signal`; returns what was sent. */
+/** Runs the load generator until every shopper has left or `deps.signal`; returns what was sent. */
 export async function runSimulate(
   cfg: SimulateConfig,
   items: readonly SimItem[],
@@ -275,47 +340,60 @@ export async function runSimulate(
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
   });
   await producer.connect();
-  const sender = new BatchSender(producer, cfg);
+  const plan = planSimulation(cfg, items, deps.discountOf, Date.now() * 1000);
   const t0 = performance.now();
+  const sender = new BatchSender(producer, cfg, plan.startUs);
+  const progress = new Progress(plan, t0, deps.onProgress ?? (() => {}));
   try {
-    const ended = await sendAll(cfg, items, deps, sender, t0);
-    return summarize(cfg, sender, (performance.now() - t0) / 1000, ended);
+    const ended = await sendAll(plan, deps.signal, sender, progress, t0);
+    const seconds = (performance.now() - t0) / 1000;
+    return summarize(cfg, plan, progress, sender, seconds, ended);
   } finally {
     await sender.settle();
     await producer.disconnect();
   }
 }
 
-/** Sends every record when its time comes; returns why it ended. */
+/** A live record waits at most this long (ms) for the ones due after it, to share a request. */
+const LINGER_MS = 20;
+
+/** Sleeps until `dueMs` (performance.now() ms), waking at least every 500 ms to tick progress. */
+async function sleepUntil(dueMs: number, signal: AbortSignal, progress: Progress): Promise<void> {
+  let now: number;
+  while ((now = performance.now()) < dueMs && !signal.aborted) {
+    await sleep(Math.min(dueMs - now, 500), signal);
+    progress.tick(performance.now());
+  }
+}
+
+/** Sends every record when its time comes (a live run) or at once; returns why it ended. */
 async function sendAll(
-  cfg: SimulateConfig,
-  items: readonly SimItem[],
-  deps: SimulateDeps,
+  plan: SimulationPlan,
+  signal: AbortSignal,
   sender: BatchSender,
+  progress: Progress,
   t0: number,
 ): Promise<SimulateSummary["ended"]> {
-  const { signal } = deps;
-  const { sim, anchorUs } = simulationFor(cfg, items, deps.discountOf, Date.now() * 1000);
-  const scale = cfg.timeScale;
-  const deadline = cfg.durationSec !== undefined ? t0 + cfg.durationSec * 1000 : Infinity;
-  let lastStatus = t0;
-  for (const r of sim.records()) {
-    const stop = stopReason(signal, deadline);
-    if (stop) return stop;
-    const now = performance.now();
-    const dueMs = scale > 0 ? t0 + (r.us - anchorUs) / 1000 / scale : now;
-    if (dueMs > now + 2) {
-      await sender.drain();
-      await sleepUntil(dueMs, deadline, signal);
-      const late = stopReason(signal, deadline);
-      if (late) return late;
+  for (const r of plan.sim.records()) {
+    if (signal.aborted) return "signal";
+    if (plan.live) {
+      const dueMs = t0 + (r.us - plan.startUs) / 1000;
+      if (dueMs > performance.now() + 2) {
+        // What is due goes out before the wait, unless this record joins it soon enough.
+        if (dueMs > sender.openedAtMs + LINGER_MS) await sender.drain();
+        await sleepUntil(dueMs, signal, progress);
+        if (signal.aborted) return "signal";
+      }
     }
     await sender.push(r);
-    if (now - lastStatus >= 5000) {
-      lastStatus = now;
-      deps.onStatus?.(summarize(cfg, sender, (now - t0) / 1000, "done"));
-    }
+    progress.pushed(r);
+    progress.tick(performance.now());
   }
   await sender.drain();
-  return "done";
+  // The run ends when the last shopper has left (its last shelf event may come well before).
+  if (plan.live) {
+    await sleepUntil(t0 + (progress.lastExitUs - plan.startUs) / 1000, signal, progress);
+  }
+  progress.tick(performance.now());
+  return signal.aborted ? "signal" : "done";
 }

@@ -5,6 +5,10 @@
  * events unkeyed with `weight_change` noise; Python `isoformat()` timestamps with µs), in
  * event-time order, so `demo` can feed them to the engine and `simulate` to Kafka.
  *
+ * Time: customers are modeled in the store's own time (trips of 10–75 minutes); a
+ * {@link SimClock} says how those instants are written: a live run maps them onto the wall clock
+ * (`simulate --time-scale 60`: a 40-minute trip is written, and sent, as 40 s from now).
+ *
  * Pure: a seeded PRNG, no clock, no I/O. The same options give the same records.
  * @module
  */
@@ -18,12 +22,27 @@ export interface SimItem {
   weightGrams: number;
 }
 
-/** Where arrivals come from. */
+/**
+ * Where arrivals come from (modeled times). `untilUs`: nobody enters after it (the others still
+ * finish their trips).
+ */
 export type Arrivals =
   /** One store day: the weekday's profile over its time slots, `customers` or its default. */
-  | { kind: "day"; date: string; customers?: number }
+  | { kind: "day"; date: string; customers?: number; untilUs?: number }
   /** Constant Poisson arrivals from `startUs` at `perSecond` customers per simulated second. */
-  | { kind: "rate"; startUs: number; perSecond: number; customers?: number };
+  | { kind: "rate"; startUs: number; perSecond: number; customers?: number; untilUs?: number };
+
+/**
+ * How modeled instants are written: `modeledUs` as `writtenUs`, modeled durations divided by
+ * `timeScale` (> 0). `{ modeledUs: open, writtenUs: now, timeScale: 60 }` writes a day that
+ * opens now and runs 60 times as fast as the wall clock, so each record's timestamp is the wall
+ * clock time at which it is due.
+ */
+export interface SimClock {
+  modeledUs: number;
+  writtenUs: number;
+  timeScale: number;
+}
 
 /** Which realistic faults to inject (demo: on; simulate: opt-in). */
 export interface Faults {
@@ -57,10 +76,10 @@ export interface SimulationOptions {
   /** `weight_change` events from the shelf sensors after pickups and putbacks (default true). */
   noise?: boolean;
   /**
-   * Added to every timestamp (default 0): a modeled day replayed at another time, e.g. from now.
-   * The `weekday` and `time_slot` fields keep describing the modeled time.
+   * How timestamps are written (default: as modeled). The `weekday`, `time_slot` and
+   * `trip_duration_minutes` fields keep describing the modeled visit.
    */
-  offsetUs?: number;
+  clock?: SimClock;
 }
 
 /** What a record is, for counting (the value says the same to a consumer). */
@@ -80,9 +99,11 @@ export interface SimRecord {
   key: string | null;
   /** Record value (JSON text, or deliberately broken text for an invalid record). */
   value: string;
-  /** Event time (epoch µs): when the producer sends it in simulated time. */
+  /** Event time (epoch µs, as written): when the producer sends it. */
   us: number;
   kind: RecordKind;
+  /** The written exit time of a `session` record's visit. */
+  exitUs?: number;
   /** Index of the customer (0-based, arrival order). */
   customer: number;
 }
@@ -119,6 +140,11 @@ export const SLOT_SHARE = {
 
 const MIN_US = 60_000_000;
 const DAY_US = 86_400_000_000;
+
+/** The longest trip (modeled µs): 75 minutes and up to a second. */
+export const MAX_TRIP_US = 75 * MIN_US + 1_000_000;
+/** A late pickup (a slow gateway) is written at least this long after the exit (µs). */
+const MIN_LATE_US = 10_000_000;
 
 /** A small deterministic PRNG (mulberry32), uniform in [0, 1). */
 export function mulberry32(seed: number): () => number {
@@ -234,16 +260,30 @@ interface Choice {
  * order); customers are generated lazily, so an unbounded `rate` run uses bounded memory.
  */
 export class StoreSimulation {
-  /** Customers this simulation will generate (Infinity for an unbounded rate run). */
+  /** Customers this simulation will generate at most (Infinity for an unbounded rate run). */
   readonly customers: number;
+  /** Customers generated so far (each one just before its session is yielded). */
+  generated = 0;
+  /** Whether every customer has been generated: nobody else arrives. */
+  arrivalsDone = false;
   private readonly opts: SimulationOptions;
   private readonly rand: () => number;
   private readonly choices = new Map<number, Choice>();
+  /** Modeled µs → written µs. */
+  readonly written: (us: number) => number;
+  /** Modeled µs per written µs (1 without a clock). */
+  private readonly scale: number;
 
   constructor(opts: SimulationOptions) {
     if (opts.items.length === 0) throw new RangeError("the simulation needs at least one item");
     this.opts = opts;
     this.rand = mulberry32(opts.seed);
+    const c = opts.clock;
+    if (c !== undefined && !(c.timeScale > 0)) throw new RangeError("timeScale must be > 0");
+    this.scale = c?.timeScale ?? 1;
+    this.written = c === undefined
+      ? (us) => us
+      : (us) => c.writtenUs + Math.round((us - c.modeledUs) / c.timeScale);
     const a = opts.arrivals;
     if (a.kind === "day") {
       this.customers = a.customers ?? defaultCustomers(a.date);
@@ -253,17 +293,17 @@ export class StoreSimulation {
     }
   }
 
-  /** Every record, in event-time order. */
+  /** Every record, in event-time order (as written). */
   *records(): Generator<SimRecord> {
     const heap = new RecordHeap();
     let i = 0;
-    const offset = this.opts.offsetUs ?? 0;
-    for (const modeled of this.entryTimes()) {
-      const entry = modeled + offset;
-      while (heap.peekUs() <= entry) yield heap.pop();
+    for (const entry of this.entryTimes()) {
+      const at = this.written(entry);
+      while (heap.peekUs() <= at) yield heap.pop();
       for (const r of this.customer(i, entry)) heap.push(r);
-      i++;
+      this.generated = ++i;
     }
+    this.arrivalsDone = true;
     while (heap.size > 0) yield heap.pop();
   }
 
@@ -271,10 +311,12 @@ export class StoreSimulation {
   private *entryTimes(): Generator<number> {
     const a = this.opts.arrivals;
     const rand = this.rand;
+    const until = a.untilUs ?? Infinity;
     if (a.kind === "rate") {
       let t = a.startUs;
       for (let i = 0; i < this.customers; i++) {
         t += Math.max(1, Math.round(-Math.log(1 - rand()) / a.perSecond * 1e6));
+        if (t > until) return;
         yield t;
       }
       return;
@@ -293,7 +335,10 @@ export class StoreSimulation {
       const times = new Float64Array(counts[s]);
       for (let k = 0; k < times.length; k++) times[k] = from + Math.floor(rand() * width);
       times.sort();
-      yield* times;
+      for (const t of times) {
+        if (t > until) return;
+        yield t;
+      }
     }
   }
 
@@ -357,7 +402,7 @@ export class StoreSimulation {
     return i % every === offset;
   }
 
-  /** The records of customer `i`, who enters at `entry`. */
+  /** The records of customer `i`, who enters at `entry` (modeled). */
   private customer(i: number, entry: number): SimRecord[] {
     const rand = this.rand;
     const id = this.uuid(i);
@@ -376,21 +421,21 @@ export class StoreSimulation {
   /** The foot session, sent at entry (and again, when that fault is due). */
   private session(visit: Visit): void {
     const { index, id, entry, exit, tripUs } = visit;
-    const offset = this.opts.offsetUs ?? 0;
+    const w = this.written;
     const value = JSON.stringify({
       event_type: "foot_traffic",
       customer_id: id,
-      entry_time: pyIsoformat(entry),
-      exit_time: pyIsoformat(exit),
+      entry_time: pyIsoformat(w(entry)),
+      exit_time: pyIsoformat(w(exit)),
       trip_duration_minutes: Math.round(tripUs / MIN_US),
-      weekday: WEEKDAYS[weekdayIndex(entry - offset)],
-      time_slot: timeSlotOf(entry - offset),
+      weekday: WEEKDAYS[weekdayIndex(entry)],
+      time_slot: timeSlotOf(entry),
     });
     const session = { source: "foot", key: id, value, customer: index } as const;
-    visit.records.push({ ...session, us: entry, kind: "session" });
+    visit.records.push({ ...session, us: w(entry), kind: "session", exitUs: w(exit) });
     const faults = this.opts.faults;
     if (faults && this.fault(faults.duplicateEvery, index)) {
-      const us = entry + 1_000_000 + Math.floor(this.rand() * 4e6);
+      const us = w(entry + 1_000_000 + Math.floor(this.rand() * 4e6));
       visit.records.push({ ...session, us, kind: "duplicate_session" });
     }
   }
@@ -427,7 +472,7 @@ export class StoreSimulation {
   /** Picks an item (1 unit mostly, up to 4). */
   private pickUp(visit: Visit, held: Map<string, Held>, t: number): void {
     const rand = this.rand;
-    const item = this.pickItem(t);
+    const item = this.pickItem(this.written(t));
     const r = rand();
     const qty = r < 0.75 ? 1 : r < 0.93 ? 2 : 3 + Math.floor(rand() * 2);
     const h = held.get(item.id);
@@ -446,17 +491,18 @@ export class StoreSimulation {
   ): void {
     const rand = this.rand;
     const weight = Math.round(item.weightGrams * qty * (0.98 + rand() * 0.04));
+    const us = this.written(t);
     const value = JSON.stringify({
       event_type: kind,
       customer_id: visit.id,
       item_id: item.id,
       quantity: qty,
       weight,
-      timestamp: pyIsoformat(t),
+      timestamp: pyIsoformat(us),
     });
-    visit.records.push({ source: "shelf", key: null, value, us: t, kind, customer: visit.index });
+    visit.records.push({ source: "shelf", key: null, value, us, kind, customer: visit.index });
     if ((this.opts.noise ?? true) && rand() < 0.3) {
-      const nt = t + 200_000 + Math.floor(rand() * 700_000);
+      const nt = this.written(t + 200_000 + Math.floor(rand() * 700_000));
       const noise = JSON.stringify({
         event_type: "weight_change",
         shelf_id: item.id,
@@ -476,16 +522,21 @@ export class StoreSimulation {
 
   /** A putback of an item the customer never picked (a sensor mix-up). */
   private strayPutback(visit: Visit, held: Map<string, Held>): void {
-    let item = this.pickItem(visit.entry);
+    let item = this.pickItem(this.written(visit.entry));
     if (held.has(item.id)) item = this.opts.items.find((x) => !held.has(x.id)) ?? item;
     if (!held.has(item.id)) {
       this.shelfEvent(visit, "putback", item, 1, visit.entry + Math.floor(visit.tripUs / 2));
     }
   }
 
-  /** The shelf sensor reports a pickup after the customer left (a slow gateway). */
+  /**
+   * The shelf sensor reports a pickup after the customer left (a slow gateway): 20–120 modeled
+   * seconds after the exit, and never less than 10 s as written, so it is late for a service
+   * that checks the visit out 2 s after the exit however fast the store's clock runs.
+   */
   private latePickup(visit: Visit): void {
-    const t = visit.exit + 20_000_000 + Math.floor(this.rand() * 100_000_000);
+    const delay = 20_000_000 + Math.floor(this.rand() * 100_000_000);
+    const t = this.written(visit.exit) + Math.max(Math.round(delay / this.scale), MIN_LATE_US);
     const item = this.pickItem(t);
     const value = JSON.stringify({
       event_type: "pickup",
@@ -507,7 +558,7 @@ export class StoreSimulation {
 
   /** A line that is not a valid shelf event, a different kind each time the fault is due. */
   private invalidLine(visit: Visit, every: number): void {
-    const t = visit.entry + Math.floor(this.rand() * visit.tripUs);
+    const t = this.written(visit.entry + Math.floor(this.rand() * visit.tripUs));
     const item = this.pickItem(t);
     const variants = invalidShelfLines(visit.id, item.id, t);
     const value = variants[Math.floor(visit.index / every) % variants.length];
@@ -522,7 +573,7 @@ export class StoreSimulation {
   }
 }
 
-/** One customer's visit while its records are generated. */
+/** One customer's visit while its records are generated (modeled times). */
 interface Visit {
   /** Index of the customer (arrival order). */
   index: number;
@@ -591,10 +642,13 @@ function invalidShelfLines(id: string, itemId: string, t: number): string[] {
 }
 
 /**
- * Mean shelf-topic records per customer (pickups, putbacks and noise), measured on a sample;
- * `simulate --rate` uses it to turn shelf events per second into arrivals per second.
+ * Mean records per customer, both topics (the session, pickups, putbacks and noise, no faults),
+ * measured on a sample; `simulate --rate` uses it to turn records per second into arrivals per
+ * second.
  */
-export function shelfRecordsPerCustomer(opts: Omit<SimulationOptions, "arrivals">): number {
+export function recordsPerCustomer(
+  opts: Omit<SimulationOptions, "arrivals" | "clock">,
+): number {
   const sample = 2000;
   const sim = new StoreSimulation({
     ...opts,
@@ -608,6 +662,6 @@ export function shelfRecordsPerCustomer(opts: Omit<SimulationOptions, "arrivals"
     },
   });
   let n = 0;
-  for (const r of sim.records()) if (r.source === "shelf") n++;
+  for (const _ of sim.records()) n++;
   return n / sample;
 }

@@ -151,7 +151,7 @@ Deno.test("discounted items are picked more often", () => {
   assert.ok(n.B > 2 * n.A, `A ${n.A}, B ${n.B}`);
 });
 
-Deno.test("rate arrivals: Poisson at the given rate from the start, offset keeps the labels", () => {
+Deno.test("rate arrivals: Poisson at the given rate from the start; a clock keeps the labels", () => {
   const start = Date.UTC(2026, 0, 1, 12) * 1000;
   const sim = new StoreSimulation({
     items: ITEMS,
@@ -163,20 +163,29 @@ Deno.test("rate arrivals: Poisson at the given rate from the start, offset keeps
   const seconds = (sessions.at(-1)!.us - start) / 1e6;
   assert.ok(Math.abs(4000 / seconds - 2) < 0.15, `rate ${4000 / seconds}`);
 
-  const offset = 3 * 86_400e6 + 5 * 3600e6;
-  const shifted = new StoreSimulation({
+  // A clock moves and speeds up the written times; the labels describe the modeled visit.
+  const open = dayStartUs("2025-11-07") + 7 * 3600e6;
+  const now = Date.UTC(2026, 0, 5, 15) * 1000;
+  const fast = new StoreSimulation({
     items: ITEMS,
     seed: 1,
-    offsetUs: offset,
+    clock: { modeledUs: open, writtenUs: now, timeScale: 60 },
     arrivals: { kind: "day", date: "2025-11-07", customers: 50 },
   });
   const plain = day({ customers: 50 });
-  const moved = [...shifted.records()];
+  const moved = [...fast.records()];
   assert.equal(moved.length, plain.length);
   const a = JSON.parse(plain[0].value), b = JSON.parse(moved[0].value);
-  assert.equal(parseIsoMicros(b.entry_time) - parseIsoMicros(a.entry_time), offset);
+  const modeledTrip = parseIsoMicros(a.exit_time) - parseIsoMicros(a.entry_time);
+  assert.equal(b.entry_time, pyIsoformat(now + Math.round((plain[0].us - open) / 60)));
+  assert.equal(moved[0].us, parseIsoMicros(b.entry_time));
+  assert.ok(
+    Math.abs(parseIsoMicros(b.exit_time) - parseIsoMicros(b.entry_time) - modeledTrip / 60) <= 1,
+  );
   assert.equal(b.weekday, a.weekday);
   assert.equal(b.time_slot, a.time_slot);
+  assert.equal(b.trip_duration_minutes, a.trip_duration_minutes);
+  assert.equal(b.customer_id, a.customer_id);
 });
 
 Deno.test("customer ids never repeat, in a run or across runs with other seeds", () => {
