@@ -340,8 +340,10 @@ export async function runSimulate(
     retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
   });
   await producer.connect();
-  const plan = planSimulation(cfg, items, deps.discountOf, Date.now() * 1000);
+  // The two clocks read together: a record is due when the wall clock reaches its time.
+  const nowUs = Date.now() * 1000;
   const t0 = performance.now();
+  const plan = planSimulation(cfg, items, deps.discountOf, nowUs);
   const sender = new BatchSender(producer, cfg, plan.startUs);
   const progress = new Progress(plan, t0, deps.onProgress ?? (() => {}));
   try {
