@@ -8,6 +8,7 @@
  * from the last commits, with capped back-off; a topology that cannot work is not retried.
  * @module
  */
+import type { Admin } from "kafkajs";
 import type { Pricer } from "../core/mod.ts";
 import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
@@ -69,8 +70,10 @@ async function runInstance(deps: ServiceDeps, contact: BrokerContact): Promise<v
   const { config, log, metrics, stop } = deps;
   const kafka = createKafka(config, log);
   const admin = kafka.admin();
-  await admin.connect();
   try {
+    // A broker out of reach keeps KafkaJS retrying for many seconds: a stop meanwhile has
+    // nothing in flight to commit, so it ends this life at once.
+    if (!await connectUnlessStopped(admin, stop)) return;
     const { taskCount } = await checkTopology(admin, config, log, stop);
     if (stop.aborted) return;
     // Either stage failing ends the other too: this life is over.
@@ -112,4 +115,23 @@ async function runInstance(deps: ServiceDeps, contact: BrokerContact): Promise<v
   } finally {
     await admin.disconnect().catch(() => {});
   }
+}
+
+/**
+ * Connects `admin`; false when `stop` aborted first (the connect goes on, unheard, and ends with
+ * the process). Nothing is left on `stop` after it.
+ */
+async function connectUnlessStopped(admin: Admin, stop: AbortSignal): Promise<boolean> {
+  if (stop.aborted) return false;
+  const connected = admin.connect();
+  connected.catch(() => {}); // when stop wins, a later failure is nobody's concern
+  let onAbort = () => {};
+  const aborted = new Promise<void>((resolve) => onAbort = resolve);
+  stop.addEventListener("abort", onAbort, { once: true });
+  try {
+    await Promise.race([connected, aborted]);
+  } finally {
+    stop.removeEventListener("abort", onAbort);
+  }
+  return !stop.aborted;
 }
