@@ -4,6 +4,7 @@
  * @module
  */
 import { VERSION } from "./lib/cli/version.ts";
+import { nearest } from "./lib/cli/options.ts";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -55,7 +56,9 @@ export async function cli(args: string[]): Promise<number> {
   if (first !== undefined && !first.startsWith("-")) {
     const load = COMMANDS[first];
     if (!load) {
-      console.error(`pos-producer: unknown command "${first}"\n\n${USAGE}`);
+      const near = nearest(first, Object.keys(COMMANDS), 2);
+      const hint = near ? `; did you mean ${near}?` : "";
+      console.error(`pos-producer: unknown command "${first}"${hint}\n\n${USAGE}`);
       return 2;
     }
     return await (await load())(rest);

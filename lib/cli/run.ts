@@ -4,7 +4,7 @@
  * @module
  */
 import { parseServiceConfig, redacted, SERVICE_OPTIONS, type ServiceConfig } from "./config.ts";
-import { optionsHelp, UsageError } from "./options.ts";
+import { nearMissVariables, optionsHelp, UsageError } from "./options.ts";
 import { jsonLogger, type Logger } from "../observe/log.ts";
 import { serveMetrics } from "../observe/metrics.ts";
 import { CatalogWatcher } from "../catalog/watcher.ts";
@@ -25,7 +25,8 @@ priced transaction per checkout. A flag beats its environment variable.
 
 Options (flag, variable, [default], meaning):
 ${optionsHelp(SERVICE_OPTIONS)}
-  --help                                  this text
+  -h, --help
+      this text
 
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 runtime failure, 2 bad usage or bad data.`;
 
@@ -140,6 +141,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const log = jsonLogger(config.logLevel);
   log.info("starting pos-producer", { config: redacted(config) });
+  warnNearMissVariables(log);
   if (config.clock !== undefined) {
     log.warn(
       "CLOCK / --clock is no longer used and is ignored: stream time is event time, and idle " +
@@ -148,6 +150,27 @@ export async function main(args: string[]): Promise<number> {
     );
   }
   return await runWith(config, log);
+}
+
+/**
+ * A variable one edit away from one of ours (`KAFKA_BROKERS`, `FOOT_TOPICS`) is most likely a
+ * typo that would leave the default in place: one warning each, at start. Only such names are
+ * looked at. Without the permission to list the environment (the compiled binary may read only
+ * its own variables) there is nothing to compare, and nothing is said.
+ */
+function warnNearMissVariables(log: Logger): void {
+  let present: string[];
+  try {
+    // Asked first: without the permission, a terminal would prompt for it.
+    if (Deno.permissions.querySync({ name: "env" }).state !== "granted") return;
+    present = Object.keys(Deno.env.toObject());
+  } catch {
+    return;
+  }
+  const known = Object.values(SERVICE_OPTIONS).map((o) => o.env);
+  for (const { variable, meant, line } of nearMissVariables(present, known)) {
+    log.warn(line, { variable, meant });
+  }
 }
 
 /** Loads the catalog, serves metrics and runs the service, closing all of it at the end. */
