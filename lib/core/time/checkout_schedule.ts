@@ -19,7 +19,7 @@
  */
 import type { Progress, Source } from "../engine_types.ts";
 import { usOfMs } from "../engine_types.ts";
-import { LEAPT_BACK } from "./fronts.ts";
+import { BORN, LEAPT_BACK } from "./fronts.ts";
 import { type Customer, IN_CART_HEAP, IN_SESSION_HEAP } from "../carts/customer.ts";
 import { DueHeap } from "./due_heap.ts";
 import { Watermarks } from "./watermarks.ts";
@@ -61,16 +61,20 @@ export class CheckoutSchedule {
 
   /**
    * A record of `source` partition `p` has event time `us`. A producer that leapt back in time
-   * holds every other partition of both inputs there, until each shows where it stands.
+   * holds every other partition of both inputs there, until each shows where it stands; a
+   * partition's first front holds those already past it (a burst reaches the partitions one
+   * after the other: its sessions may come before its shelf events).
    */
   observe(source: Source, p: number, us: number): void {
     const w = source === "shelf" ? this.shelf : this.foot;
-    if (w.observe(p, us, this.wallUs) === LEAPT_BACK) this.#holdAll(source, p, us);
+    const found = w.observe(p, us, this.wallUs);
+    if (found === LEAPT_BACK) this.#holdAll(source, p, us, -Infinity);
+    else if (found === BORN) this.#holdAll(source, p, us, us + this.shelf.settings.toleranceUs);
   }
 
-  #holdAll(source: Source, p: number, us: number): void {
-    this.shelf.holdAll(us, this.wallUs, source === "shelf" ? p : -1);
-    this.foot.holdAll(us, this.wallUs, source === "foot" ? p : -1);
+  #holdAll(source: Source, p: number, us: number, aheadOf: number): void {
+    this.shelf.holdAll(us, this.wallUs, source === "shelf" ? p : -1, aheadOf);
+    this.foot.holdAll(us, this.wallUs, source === "foot" ? p : -1, aheadOf);
   }
 
   /** (Re)schedules `c`'s checkout in `heap` (IN_SESSION_HEAP or IN_CART_HEAP) at its cutoff + grace. */
@@ -98,7 +102,7 @@ export class CheckoutSchedule {
         this.wallUs,
         x.fronts,
       );
-      for (const us of leaps) this.#holdAll(x.source, x.partition, us);
+      for (const us of leaps) this.#holdAll(x.source, x.partition, us, -Infinity);
     }
     const idle = this.idleUs;
     const atRest = this.shelf.atRest(idle) && this.foot.atRest(idle);

@@ -58,8 +58,9 @@ export interface FrontSettings {
    */
   toleranceUs: number;
   /**
-   * A step back in time of more than this (µs) is a producer going back (a backfill of an
-   * earlier time), which holds every other partition: MAX_SESSION_AGE_SEC.
+   * A front born at most this long (µs) after a hold's time answers the hold: the partition
+   * shows where it stands for the producer that went back (MAX_SESSION_AGE_SEC: a visit's
+   * shelf events lie within it of its entry).
    */
   leapUs: number;
 }
@@ -83,13 +84,18 @@ export class PartitionFronts {
 
   /**
    * A record with event time `us` was read at wall clock `wallUs`. Returns JOINED (it joined
-   * a front), BORN (a new front, by a small step back or on a partition without fronts) or
-   * LEAPT_BACK (a new front more than the leap behind this partition's lowest front: other
-   * partitions must be held at `us`).
+   * a front), BORN (the first front of a partition without any: partitions already past `us`
+   * must be held there) or LEAPT_BACK (a new front behind every front here: a producer went
+   * back in time, and every other partition must be held at `us` until it shows where it
+   * stands for it).
    */
   observe(us: number, wallUs: number): number {
     const f = this.#bestFit(us);
-    if (f !== undefined) {
+    // A step forward of more than the leap is another producer starting later (a live store
+    // beside a backfill), not the same run: it gets its own front, and the run it stepped over
+    // keeps holding until it is over. Without a wall clock (a file) nothing could tell when
+    // that is, and the step is the run's own.
+    if (f !== undefined && (us - f.posUs <= this.s.leapUs || !Number.isFinite(wallUs))) {
       if (us > f.posUs) f.posUs = us;
       f.seenAtUs = wallUs;
       f.restored = false;
@@ -99,8 +105,9 @@ export class PartitionFronts {
     const low = this.#lowestPos();
     this.fronts.push({ id: this.#nextId++, posUs: us, seenAtUs: wallUs });
     if (this.fronts.length > MAX_FRONTS) this.#mergeClosest();
+    if (f !== undefined) return JOINED; // started later: it holds no one
     this.release(us);
-    return low !== Infinity && low - us > this.s.leapUs ? LEAPT_BACK : BORN;
+    return low !== Infinity ? LEAPT_BACK : BORN;
   }
 
   /**
@@ -161,22 +168,56 @@ export class PartitionFronts {
   /**
    * The partition was caught up by a look-up that began at wall clock `caughtUpAtUs` (NaN: it
    * is not), and `idle` (nothing produced to it for `idleUs` before that look-up): fronts and
-   * holds silent for `idleUs` before it are over (their producer stopped; a hold's producer
-   * never came here), and all of them when the partition is idle. Fronts read before any wall
-   * clock was known, or restored, count as seen at `seenUs` (the partition's end's last move,
-   * else the signal's wall clock).
+   * holds placed `idleUs` before it are over (their producer stopped; a hold's producer never
+   * came here), and all fronts when the partition is idle. Only a caught-up partition
+   * proves a producer silent: a reader that is behind, paused or cut off from the broker proves
+   * nothing. Fronts read before any wall clock was known, or restored, count as seen at
+   * `seenUs` (the partition's end's last move, else the signal's wall clock).
    */
-  retire(caughtUpAtUs: number, idle: boolean, idleUs: number, seenUs: number): void {
+  retire(
+    caughtUpAtUs: number,
+    idle: boolean,
+    idleUs: number,
+    seenUs: number,
+  ): void {
     for (const f of this.fronts) if (!Number.isFinite(f.seenAtUs)) f.seenAtUs = seenUs;
     for (const h of this.holds) if (!Number.isFinite(h.bornAtUs)) h.bornAtUs = seenUs;
+    this.#retireOvertaken(idleUs);
     if (Number.isNaN(caughtUpAtUs)) return;
     const until = idle ? Infinity : caughtUpAtUs - idleUs;
     if (this.fronts.some((f) => f.seenAtUs <= until)) {
       this.fronts = this.fronts.filter((f) => f.seenAtUs > until);
     }
-    if (this.holds.some((h) => h.bornAtUs <= until)) {
-      this.holds = this.holds.filter((h) => h.bornAtUs > until);
+    // A hold lasts its idle time whatever the partition did before it: its producer has just
+    // gone back in time elsewhere and may reach this partition in a moment.
+    const holdsUntil = caughtUpAtUs - idleUs;
+    if (this.holds.some((h) => h.bornAtUs <= holdsUntil)) {
+      this.holds = this.holds.filter((h) => h.bornAtUs > holdsUntil);
     }
+  }
+
+  /**
+   * A front that got no record while a later one got records for `idleUs` after its last is
+   * over, caught up or not: the reader was reading (the later front moved), and its producer
+   * wrote nothing meanwhile (a pause longer than the idle time ends a run, as at the end of
+   * input).
+   */
+  #retireOvertaken(idleUs: number): void {
+    if (this.fronts.length < 2) return;
+    let latest = -Infinity;
+    for (const f of this.fronts) if (f.seenAtUs > latest) latest = f.seenAtUs;
+    if (!Number.isFinite(latest)) return;
+    const until = latest - idleUs;
+    if (this.fronts.some((f) => f.seenAtUs <= until)) {
+      this.fronts = this.fronts.filter((f) => f.seenAtUs > until);
+    }
+  }
+
+  /** The lowest position of its fronts and holds; +Infinity with none. */
+  lowestUs(): number {
+    let low = this.#lowestPos();
+    for (const h of this.holds) if (h.posUs < low) low = h.posUs;
+    return low;
   }
 
   /** Whether any front or hold is left. */

@@ -22,7 +22,9 @@ export type ReportedFront = [number, number, number, number];
  *
  * - with fronts or holds: the lowest of them (fronts.ts); a front written in real time passes
  *   the wall clock of a look-up that found the partition caught up;
- * - none (nothing read yet, or every producer silent for the idle time while caught up):
+ * - no front (nothing read yet, or every producer silent for the idle time while caught up):
+ *   - not caught up, or written to within the idle time: nothing (-Infinity);
+ *   - caught up, idle and held: the lowest hold;
  *   - caught up and **idle** while the whole input is at rest (every partition of both inputs
  *     caught up, and idle or real time): the look-up's wall clock, the end of input;
  *   - caught up and idle while another partition of its input has fronts, at a look-up the idle
@@ -85,9 +87,15 @@ export class Watermarks {
     return this.fronts[p].observe(us, wallUs);
   }
 
-  /** Holds every known partition but `except` at `us` (a leap back elsewhere). */
-  holdAll(us: number, wallUs: number, except = -1): void {
-    for (const p of this.known) if (p !== except) this.fronts[p].hold(us, wallUs);
+  /**
+   * Holds every known partition but `except` at `us`, or with `aheadOf` only those whose
+   * fronts and holds are all past it (or that have none).
+   */
+  holdAll(us: number, wallUs: number, except = -1, aheadOf = -Infinity): void {
+    for (const p of this.known) {
+      const f = this.fronts[p];
+      if (p !== except && f.lowestUs() > aheadOf) f.hold(us, wallUs);
+    }
     this.changed = true;
   }
 
@@ -163,8 +171,9 @@ export class Watermarks {
       const v = this.caughtUpAt[p], f = this.fronts[p];
       let t: number;
       if (v === Infinity) t = Infinity; // complete: nothing more will come
-      else if (!f.empty) t = f.lowUs(v, idleUs);
-      else if (Number.isNaN(v) || !this.idle[p]) t = -Infinity;
+      else if (f.fronts.length > 0) t = f.lowUs(v, idleUs);
+      else if (Number.isNaN(v) || !this.idle[p]) t = -Infinity; // records on the way
+      else if (f.holds.length > 0) t = f.lowUs(v, idleUs); // idle, but held
       else if (inputAtRest) t = v;
       else if (v - writtenSince >= idleUs) continue; // unused
       else t = -Infinity;
