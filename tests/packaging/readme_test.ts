@@ -11,9 +11,16 @@
  * A block that fails, or a background block that exits early or never shows its text, fails
  * the test. Topic, group and transactional-id variables are set to names of this test, so the
  * README's default names do not meet other tests on the shared broker.
+ *
+ * The README's claims about the program are checked against it too (no broker): the metrics it
+ * lists are the ones served, the transactional ids are the ones the tasks take, what it says
+ * `check-data --json` holds is there, every file of deploy/ is named where a user would find it,
+ * and `deno task demo --out F` can write F.
  */
 import assert from "node:assert/strict";
 import { freePort, testBroker, uniqueServiceNames } from "../support/kafka.ts";
+import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
+import { type StageKind, taskTransactionalId } from "../../lib/kafka/stage.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const README = await Deno.readTextFile(`${ROOT}README.md`);
@@ -85,6 +92,99 @@ Deno.test("README markers: every block is run, skipped with a reason, or stands 
     }
   }
   assert.doesNotMatch(README, /\.\.\/shared|\/work\//, "README refers to a path outside the repo");
+});
+
+/** The README's section under `## title`, up to the next `## `. */
+function section(title: string): string {
+  const start = README.indexOf(`\n## ${title}\n`);
+  assert.ok(start >= 0, `README.md has no "## ${title}"`);
+  const end = README.indexOf("\n## ", start + 1);
+  return README.slice(start, end < 0 ? undefined : end);
+}
+
+Deno.test("README's metrics table lists every metric the service serves, and only those", () => {
+  const served = new Set(
+    [...new ServiceMetrics().registry.render().matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]),
+  );
+  const rows = section("Metrics and health").split("\n").filter((l) => /^\| `pos_/.test(l));
+  const listed = new Set(
+    rows.flatMap((r) => [...r.split("|")[1].matchAll(/`(pos_\w+)/g)]).map((m) => m[1]),
+  );
+  assert.ok(served.has("pos_conflicting_sessions_total"));
+  assert.deepEqual([...served].filter((n) => !listed.has(n)), [], "served but not in the README");
+  assert.deepEqual([...listed].filter((n) => !served.has(n)), [], "in the README but not served");
+});
+
+Deno.test("README's transactional ids are the ones the relay and checkout tasks take", () => {
+  const kinds: StageKind[] = ["foot-relay", "shelf-relay", "task"];
+  const made = kinds.map((k) => taskTransactionalId("<APPLICATION_ID>", k, 0).replace(/0$/, ""));
+  const named = [...README.matchAll(/<APPLICATION_ID>-[a-z-]*?-<[sp]>/g)].map((m) =>
+    m[0].replace(/<[sp]>$/, "")
+  );
+  assert.ok(named.length >= 6, named.join(" "));
+  assert.deepEqual(named.filter((n) => !made.includes(n)), [], "ids no task takes");
+  for (const id of made) assert.ok(named.includes(id), `README never names ${id}<…>`);
+});
+
+Deno.test("what the README says check-data --json holds, it holds", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}main.ts`, "check-data", "--json"],
+    cwd: ROOT,
+    env: {
+      STORE_PARQUET: `${ROOT}examples/store_inventory_final.parquet`,
+      DISCOUNT_PARQUET_PATH: `${ROOT}examples/all_discounts.parquet`,
+    },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const report = JSON.parse(new TextDecoder().decode(out.stdout));
+  // Each paragraph or list item that names `check-data --json`, and the fields it names.
+  const parts = README.split(/\n(?=\s*\n|- )/).filter((p) => p.includes("`check-data --json`"));
+  assert.ok(parts.length > 0);
+  for (const part of parts) {
+    assert.doesNotMatch(
+      part,
+      /ids with\s+`check-data --json`/,
+      "it counts ids, it does not list them",
+    );
+    for (const [, path] of part.matchAll(/`([a-z]+(?:\.[a-zA-Z]+)+)`/g)) {
+      const value = path.split(".").reduce((o, k) => o?.[k], report);
+      assert.notEqual(value, undefined, `check-data --json has no ${path}`);
+    }
+  }
+});
+
+Deno.test("every file of deploy/ is named in the README, a task, the Dockerfile or compose", async () => {
+  const where = [
+    README,
+    await Deno.readTextFile(`${ROOT}deno.json`),
+    await Deno.readTextFile(`${ROOT}Dockerfile`),
+    await Deno.readTextFile(`${ROOT}docker-compose.yml`),
+  ].join("\n");
+  const unnamed = [];
+  for await (const e of Deno.readDir(`${ROOT}deploy`)) {
+    if (e.isFile && !where.includes(`deploy/${e.name}`)) unnamed.push(e.name);
+  }
+  assert.deepEqual(unnamed, []);
+  assert.match(section("Metrics and health"), /deploy\/grafana-dashboard\.json/);
+});
+
+Deno.test("deno task demo --out F writes F, as its help offers", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pos-readme-demo-" });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "demo", "--customers", "5", "--out", `${dir}/day.jsonl`],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const lines = (await Deno.readTextFile(`${dir}/day.jsonl`)).trim().split("\n");
+    assert.ok(lines.length > 0 && JSON.parse(lines[0]).event_type === "pos_transaction");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test({
