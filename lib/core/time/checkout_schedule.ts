@@ -60,21 +60,41 @@ export class CheckoutSchedule {
   }
 
   /**
-   * A record of `source` partition `p` has event time `us`. A producer that leapt back in time
-   * holds every other partition of both inputs there, until each shows where it stands; a
-   * partition's first front holds those already past it (a burst reaches the partitions one
-   * after the other: its sessions may come before its shelf events).
+   * A record of `source` partition `p` has event time `us`. A producer that went back in time
+   * holds every other partition of both inputs there, until each shows where it stands; any
+   * other new front holds those without fronts (a burst reaches the partitions one after the
+   * other, and its sessions may come before its shelf events) and those more than the leap
+   * past it (another producer's).
    */
   observe(source: Source, p: number, us: number): void {
     const w = source === "shelf" ? this.shelf : this.foot;
     const found = w.observe(p, us, this.wallUs);
     if (found === LEAPT_BACK) this.#holdAll(source, p, us, -Infinity);
-    else if (found === BORN) this.#holdAll(source, p, us, us + this.shelf.settings.toleranceUs);
+    else if (found === BORN) this.#holdAll(source, p, us, us + this.shelf.settings.leapUs);
   }
 
+  /** Holds the partitions (but `p` of `source`) whose fronts are all past `aheadOf`. */
   #holdAll(source: Source, p: number, us: number, aheadOf: number): void {
     this.shelf.holdAll(us, this.wallUs, source === "shelf" ? p : -1, aheadOf);
     this.foot.holdAll(us, this.wallUs, source === "foot" ? p : -1, aheadOf);
+    // Partitions not known yet (no signal so far) get these holds when they appear.
+    this.#births.push({ source, p, us, wallUs: this.wallUs });
+  }
+
+  /** New fronts of the last idle time, for partitions that become known after them. */
+  #births: { source: Source; p: number; us: number; wallUs: number }[] = [];
+
+  /** `w`'s partition `p` of `source` appears: the recent new fronts elsewhere hold it. */
+  #inherit(source: Source, p: number): void {
+    const until = this.wallUs - this.idleUs;
+    // (A birth before any wall clock was known counts from the first one.)
+    for (const b of this.#births) if (!Number.isFinite(b.wallUs)) b.wallUs = this.wallUs;
+    this.#births = this.#births.filter((b) => !(b.wallUs <= until));
+    const w = source === "shelf" ? this.shelf : this.foot;
+    w.touch(p);
+    for (const b of this.#births) {
+      if (b.source !== source || b.p !== p) w.fronts[p].hold(b.us, b.wallUs);
+    }
   }
 
   /** (Re)schedules `c`'s checkout in `heap` (IN_SESSION_HEAP or IN_CART_HEAP) at its cutoff + grace. */
@@ -93,6 +113,7 @@ export class CheckoutSchedule {
     if (p.wallMs !== undefined) this.wallUs = usOfMs(p.wallMs);
     for (const x of p.partitions) {
       const w = x.source === "shelf" ? this.shelf : this.foot;
+      if (!w.isKnownPartition(x.partition)) this.#inherit(x.source, x.partition);
       const complete = x.caughtUp && x.caughtUpAtMs === undefined;
       const leaps = w.signal(
         x.partition,
@@ -102,12 +123,20 @@ export class CheckoutSchedule {
         this.wallUs,
         x.fronts,
       );
-      for (const us of leaps) this.#holdAll(x.source, x.partition, us, -Infinity);
+      for (const [us, leapt] of leaps) {
+        this.#holdAll(
+          x.source,
+          x.partition,
+          us,
+          leapt ? -Infinity : us + this.shelf.settings.leapUs,
+        );
+      }
     }
     const idle = this.idleUs;
     const atRest = this.shelf.atRest(idle) && this.foot.atRest(idle);
-    const shelfLow = this.shelf.low(idle, atRest);
-    const footLow = this.foot.low(idle, atRest);
+    const active = Math.min(this.shelf.lowestFrontUs(), this.foot.lowestFrontUs());
+    const shelfLow = this.shelf.low(idle, atRest, active);
+    const footLow = this.foot.low(idle, atRest, active);
     // Not monotonic: an input at rest passes the wall clock, and a burst of old events arriving
     // afterwards brings stream time back to their watermarks (what was checked out stays so).
     this.shelfLowUs = shelfLow;

@@ -44,7 +44,7 @@ function isRealTime(f: Front, idleUs: number): boolean {
  * idle time while caught up, it has passed no more than the hold's time.
  */
 export interface Hold {
-  /** The event time (µs) where that producer went back to. */
+  /** The event time (µs) where that producer went back to (or started). */
   posUs: number;
   /** Wall clock (µs) when the hold was placed. */
   bornAtUs: number;
@@ -75,8 +75,14 @@ export const JOINED = 0, BORN = 1, LEAPT_BACK = 2;
 export class PartitionFronts {
   /** Fronts, in birth order. */
   fronts: Front[] = [];
-  /** Holds placed by other partitions' leaps back. */
+  /** Holds placed by other partitions' new fronts. */
   holds: Hold[] = [];
+  /**
+   * Where the partition's producers stood when the last of its fronts ended (-Infinity: none
+   * yet): with no front left it has passed no more while the input is not at rest, so a
+   * producer that goes on where the last one stopped is not behind a jump to the wall clock.
+   */
+  floorUs = -Infinity;
   #nextId = 0;
 
   /** `s`: how fronts are told apart. */
@@ -84,16 +90,16 @@ export class PartitionFronts {
 
   /**
    * A record with event time `us` was read at wall clock `wallUs`. Returns JOINED (it joined
-   * a front), BORN (the first front of a partition without any: partitions already past `us`
-   * must be held there) or LEAPT_BACK (a new front behind every front here: a producer went
-   * back in time, and every other partition must be held at `us` until it shows where it
-   * stands for it).
+   * a front), LEAPT_BACK (a new front behind every front here: a producer went back in time)
+   * or BORN (another new front: the partition's first, or a producer starting more than the
+   * leap later than the run it follows). A new front holds every other partition at `us` until
+   * it shows where it stands for that producer.
    */
   observe(us: number, wallUs: number): number {
     const f = this.#bestFit(us);
     // A step forward of more than the leap is another producer starting later (a live store
-    // beside a backfill), not the same run: it gets its own front, and the run it stepped over
-    // keeps holding until it is over. Without a wall clock (a file) nothing could tell when
+    // beside a backfill, the next day of a backfill), not the same run: it gets its own front,
+    // and the run it stepped over keeps holding until it is over. Without a wall clock (a file) nothing could tell when
     // that is, and the step is the run's own.
     if (f !== undefined && (us - f.posUs <= this.s.leapUs || !Number.isFinite(wallUs))) {
       if (us > f.posUs) f.posUs = us;
@@ -105,9 +111,8 @@ export class PartitionFronts {
     const low = this.#lowestPos();
     this.fronts.push({ id: this.#nextId++, posUs: us, seenAtUs: wallUs });
     if (this.fronts.length > MAX_FRONTS) this.#mergeClosest();
-    if (f !== undefined) return JOINED; // started later: it holds no one
     this.release(us);
-    return low !== Infinity ? LEAPT_BACK : BORN;
+    return low !== Infinity && us < low ? LEAPT_BACK : BORN;
   }
 
   /**
@@ -153,7 +158,7 @@ export class PartitionFronts {
     this.fronts.splice(this.fronts.indexOf(hi), 1);
   }
 
-  /** Places a hold at `us` (another partition leapt back to it) at wall clock `wallUs`. */
+  /** Places a hold at `us` (another partition's new front) at wall clock `wallUs`. */
   hold(us: number, wallUs: number): void {
     this.holds.push({ posUs: us, bornAtUs: wallUs });
   }
@@ -186,7 +191,9 @@ export class PartitionFronts {
     if (Number.isNaN(caughtUpAtUs)) return;
     const until = idle ? Infinity : caughtUpAtUs - idleUs;
     if (this.fronts.some((f) => f.seenAtUs <= until)) {
-      this.fronts = this.fronts.filter((f) => f.seenAtUs > until);
+      const kept = this.fronts.filter((f) => f.seenAtUs > until);
+      if (kept.length === 0) this.floorUs = Math.max(...this.fronts.map((f) => f.posUs));
+      this.fronts = kept;
     }
     // A hold lasts its idle time whatever the partition did before it: its producer has just
     // gone back in time elsewhere and may reach this partition in a moment.
@@ -213,9 +220,14 @@ export class PartitionFronts {
     }
   }
 
-  /** The lowest position of its fronts and holds; +Infinity with none. */
-  lowestUs(): number {
-    let low = this.#lowestPos();
+  /** The lowest position of its fronts; +Infinity with none. */
+  lowestFrontUs(): number {
+    return this.#lowestPos();
+  }
+
+  /** Without fronts: the lowest of the floor and the holds (see `floorUs`). */
+  restingUs(): number {
+    let low = this.floorUs;
     for (const h of this.holds) if (h.posUs < low) low = h.posUs;
     return low;
   }
@@ -271,6 +283,8 @@ export class PartitionFronts {
       if (!Number.isFinite(us)) continue;
       this.fronts.push({ id: this.#nextId++, posUs: us, seenAtUs: NaN, restored: true });
     }
-    for (const us of holds) if (Number.isFinite(us)) this.holds.push({ posUs: us, bornAtUs: NaN });
+    for (const us of holds) {
+      if (Number.isFinite(us)) this.holds.push({ posUs: us, bornAtUs: NaN });
+    }
   }
 }

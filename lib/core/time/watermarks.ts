@@ -23,15 +23,17 @@ export type ReportedFront = [number, number, number, number];
  * - with fronts or holds: the lowest of them (fronts.ts); a front written in real time passes
  *   the wall clock of a look-up that found the partition caught up;
  * - no front (nothing read yet, or every producer silent for the idle time while caught up):
- *   - not caught up, or written to within the idle time: nothing (-Infinity);
- *   - caught up, idle and held: the lowest hold;
+ *   - not caught up, written to within the idle time, or held: the lowest of its holds, of
+ *     where its last fronts ended (-Infinity when it never had one) and of every other
+ *     partition's fronts (a producer writing elsewhere may reach it next);
  *   - caught up and **idle** while the whole input is at rest (every partition of both inputs
  *     caught up, and idle or real time): the look-up's wall clock, the end of input;
  *   - caught up and idle while another partition of its input has fronts, at a look-up the idle
  *     time after those records began: it does not count (a partition nobody writes to must not
  *     hold the others). Before that it holds them: the producers of a burst that follows a
  *     quiet time reach the partitions one after the other;
- *   - otherwise nothing (-Infinity);
+ *   - otherwise the lowest of where its last fronts ended (-Infinity when it never had one) and
+ *     of every other partition's fronts;
  * - complete (a file's end): every time.
  */
 export class Watermarks {
@@ -64,6 +66,11 @@ export class Watermarks {
    */
   constructor(readonly settings: FrontSettings, private readonly idleUs = 5e6) {}
 
+  /** Whether `p` is known. */
+  isKnownPartition(p: number): boolean {
+    return this.isKnown[p] === true;
+  }
+
   /** Makes `p` known. */
   touch(p: number): void {
     if (this.isKnown[p] !== true) {
@@ -89,12 +96,12 @@ export class Watermarks {
 
   /**
    * Holds every known partition but `except` at `us`, or with `aheadOf` only those whose
-   * fronts and holds are all past it (or that have none).
+   * fronts are all past it (or that have none: holds placed by other producers do not count).
    */
   holdAll(us: number, wallUs: number, except = -1, aheadOf = -Infinity): void {
     for (const p of this.known) {
       const f = this.fronts[p];
-      if (p !== except && f.lowestUs() > aheadOf) f.hold(us, wallUs);
+      if (p !== except && f.lowestFrontUs() > aheadOf) f.hold(us, wallUs);
     }
     this.changed = true;
   }
@@ -102,7 +109,8 @@ export class Watermarks {
   /**
    * What the edge knows of `p` at wall clock `wallUs`: caught up since `caughtUpAtUs` (NaN:
    * not; +Infinity: complete) and idle or not; `reported`: the fronts its relay saw upstream.
-   * Returns the positions of newly reported fronts that leapt back (to hold the others at).
+   * Returns newly reported fronts' positions, and whether each went back in time (to hold the
+   * other partitions at: all of them, or those past it).
    */
   signal(
     p: number,
@@ -111,12 +119,12 @@ export class Watermarks {
     endMovedAtUs: number,
     wallUs = NaN,
     reported?: ReportedFront[],
-  ): number[] {
+  ): [number, boolean][] {
     this.touch(p);
     this.caughtUpAt[p] = caughtUpAtUs;
     this.idle[p] = idle;
     const f = this.fronts[p];
-    const leaps: number[] = [];
+    const leaps: [number, boolean][] = [];
     if (reported !== undefined) {
       const seen = this.reported[p];
       const fronts: Front[] = [];
@@ -126,7 +134,7 @@ export class Watermarks {
         if (!seen.has(id)) {
           seen.add(id);
           born.push(posUs);
-          if (leapt === 1) leaps.push(posUs);
+          leaps.push([posUs, leapt === 1]);
         }
       }
       f.replace(fronts);
@@ -137,7 +145,7 @@ export class Watermarks {
       const seenUs = Number.isFinite(endMovedAtUs) ? endMovedAtUs : wallUs;
       f.retire(caughtUpAtUs, idle, this.idleUs, seenUs);
     }
-    if (f.empty) this.writtenSince[p] = NaN;
+    if (f.fronts.length === 0) this.writtenSince[p] = NaN; // holds are not records
     else if (Number.isNaN(this.writtenSince[p])) {
       const known = Number.isNaN(endMovedAtUs) ? wallUs : endMovedAtUs;
       this.writtenSince[p] = Number.isNaN(known) ? -Infinity : known;
@@ -154,11 +162,23 @@ export class Watermarks {
     return true;
   }
 
+  /** The lowest position of any partition's fronts; +Infinity with none. */
+  lowestFrontUs(): number {
+    let low = Infinity;
+    for (const p of this.known) {
+      const us = this.fronts[p].lowestFrontUs();
+      if (us < low) low = us;
+    }
+    return low;
+  }
+
   /**
    * The time every known partition has passed, given whether the whole input (both sources) is
-   * at rest. -Infinity when none is known or none has evidence.
+   * at rest, and `activeUs`, the lowest front of either input: a partition whose fronts are
+   * over has passed no more while another producer writes (it may reach this partition next).
+   * -Infinity when none is known or none has evidence.
    */
-  low(idleUs: number, inputAtRest: boolean): number {
+  low(idleUs: number, inputAtRest: boolean, activeUs = Infinity): number {
     const k = this.known;
     let low = Infinity;
     let counted = 0;
@@ -172,11 +192,11 @@ export class Watermarks {
       let t: number;
       if (v === Infinity) t = Infinity; // complete: nothing more will come
       else if (f.fronts.length > 0) t = f.lowUs(v, idleUs);
-      else if (Number.isNaN(v) || !this.idle[p]) t = -Infinity; // records on the way
-      else if (f.holds.length > 0) t = f.lowUs(v, idleUs); // idle, but held
-      else if (inputAtRest) t = v;
+      else if (Number.isNaN(v) || !this.idle[p] || f.holds.length > 0) {
+        t = Math.min(f.restingUs(), activeUs); // records on the way, or held
+      } else if (inputAtRest) t = v;
       else if (v - writtenSince >= idleUs) continue; // unused
-      else t = -Infinity;
+      else t = Math.min(f.floorUs, activeUs);
       counted++;
       if (t < low) low = t;
     }
