@@ -16,6 +16,7 @@ import { catalogErrorLine } from "../catalog/hint.ts";
 import { ServiceMetrics } from "../kafka/service_metrics.ts";
 import { runService, type ServiceDeps } from "../kafka/service.ts";
 import { TopologyError } from "../kafka/topics.ts";
+import { MixedSettingsError } from "../kafka/shared_settings.ts";
 import { CommandExit } from "./command_exit.ts";
 
 const HELP = `pos-producer [run] [options]
@@ -240,9 +241,15 @@ function lookEvery(ms: number, stop: AbortSignal, look: (nowMs: number) => void)
   stop.addEventListener("abort", () => clearInterval(timer), { once: true });
 }
 
-/** A topology that does not fit: exit 2 with the check's one line (a restart cannot help). */
+/**
+ * A topology that does not fit, or instances that disagree on what they share: exit 2 with the
+ * check's one line (a restart cannot help).
+ */
 function topologyExit(log: Logger, e: TopologyError): number {
-  log.error("the topics do not fit the topology", { error: e.message });
+  const what = e instanceof MixedSettingsError
+    ? "instances of the service disagree: refused"
+    : "the topics do not fit the topology";
+  log.error(what, { error: e.message });
   console.error(`pos-producer: ${e.message}`);
   return 2;
 }

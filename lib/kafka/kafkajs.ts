@@ -17,5 +17,6 @@ export {
   ConfigResourceTypes,
   Kafka,
   logLevel,
+  PartitionAssigners,
   Partitioners,
 } from "kafkajs";

@@ -20,6 +20,8 @@ import { relayInputs, runRelay } from "./relay/mod.ts";
 import { runCheckoutTasks } from "./tasks/mod.ts";
 import type { RelayDeps } from "./stage.ts";
 import { checkTopology, TopologyError } from "./topics.ts";
+import { refuseDisagreement, type ServiceGroup, sharedSettings } from "./shared_settings.ts";
+import { checkoutGroupId } from "./tasks/mod.ts";
 
 /** What the service needs from outside: config, prices, logs, metrics, a stop signal. */
 export interface ServiceDeps {
@@ -76,6 +78,9 @@ async function runInstance(deps: ServiceDeps, contact: BrokerContact): Promise<v
     if (!await connectUnlessStopped(admin, stop)) return;
     const { taskCount } = await checkTopology(admin, config, log, stop);
     if (stop.aborted) return;
+    // Members of another application (or of this one, otherwise set) in the service's groups:
+    // refused before joining them (and again at every rebalance, before tasks start).
+    await refuseDisagreement(admin, sharedSettings(config), serviceGroups(config));
     // Either stage failing ends the other too: this life is over.
     const life = new AbortController();
     const stopLife = () => life.abort();
@@ -134,4 +139,13 @@ async function connectUnlessStopped(admin: Admin, stop: AbortSignal): Promise<bo
     stop.removeEventListener("abort", onAbort);
   }
   return !stop.aborted;
+}
+
+/** The service's consumer groups: both relays' (the inputs') and the checkout tasks'. */
+function serviceGroups(config: ServiceDeps["config"]): ServiceGroup[] {
+  return [
+    { groupId: config.groupIdFoot, env: "GROUP_ID_FOOT" },
+    { groupId: config.groupIdShelf, env: "GROUP_ID_SHELF" },
+    { groupId: checkoutGroupId(config.applicationId) },
+  ];
 }

@@ -21,6 +21,12 @@ import { Router } from "./routing.ts";
 import type { RelayTask, TakenWork } from "./relay_task.ts";
 import { RelayTasks } from "./relay_tasks.ts";
 import { type RelayInput, relayStageKind } from "./input.ts";
+import {
+  refuseDisagreement,
+  roundRobinWithSettings,
+  type SharedSettings,
+  sharedSettings,
+} from "../shared_settings.ts";
 
 /** How long a stop waits for the consumer to leave its group. */
 const DISCONNECT_BOUND_MS = 2000;
@@ -50,6 +56,7 @@ class RelayStage {
   readonly consumer: Consumer;
   readonly tasks: RelayTasks;
   readonly kind: StageKind;
+  readonly settings: SharedSettings;
   #polling: Promise<void> = Promise.resolve();
   #connected = false;
   /** The consumer's `run()`: settled once its first join completed or failed. */
@@ -59,9 +66,14 @@ class RelayStage {
 
   constructor(readonly deps: RelayDeps, readonly input: RelayInput) {
     this.kind = relayStageKind(input.source);
+    this.settings = sharedSettings(deps.config);
     this.router = new Router(input.source, deps.taskCount);
     this.admin = deps.kafka.admin();
-    this.consumer = deps.kafka.consumer(stageConsumerConfig(input.groupId));
+    this.consumer = deps.kafka.consumer({
+      ...stageConsumerConfig(input.groupId),
+      // Every join says this instance's shared settings; members that disagree are refused.
+      partitionAssigners: [roundRobinWithSettings(this.settings)],
+    });
     this.tasks = new RelayTasks(
       deps,
       deps.kafka,
@@ -125,7 +137,12 @@ class RelayStage {
         });
       }
       this.deps.log.info("relay assignment", { stage: this.kind, partitions: assigned });
-      this.tasks.assign(assigned);
+      // No task starts before the group's members are known to agree with this one.
+      this.tasks.assign(assigned, () =>
+        refuseDisagreement(this.admin, this.settings, [{
+          groupId: this.input.groupId,
+          env: this.input.source === "foot" ? "GROUP_ID_FOOT" : "GROUP_ID_SHELF",
+        }]));
     });
     // Batches of only transaction markers or aborted records never reach eachBatch.
     c.on(c.events.END_BATCH_PROCESS, (ev) => {

@@ -48,14 +48,18 @@ export class RelayTasks {
 
   /**
    * A new assignment: tasks that left it stop writing at once; new partitions are paused now
-   * (before any fetch of this generation); then the changes are applied in order.
+   * (before any fetch of this generation); then, once `before` (the check that the group's
+   * members agree on the shared settings) passed, the changes are applied in order.
    */
-  assign(partitions: number[]): void {
+  assign(partitions: number[], before: () => Promise<void> = () => Promise.resolve()): void {
     this.#assigned = new Set(partitions);
     for (const s of partitions) this.#fencedAt.delete(s);
     for (const [s, t] of this.#tasks) if (!this.#assigned.has(s)) t.state = "stopped";
     this.#pause(partitions.filter((s) => !this.#tasks.has(s)));
-    this.#enqueue(() => this.#apply());
+    this.#enqueue(async () => {
+      await before();
+      await this.#apply();
+    });
   }
 
   /** Stops the tasks no longer ours, starts the new ones. */

@@ -18,6 +18,7 @@
 import { Buffer } from "node:buffer";
 import type { PartitionAssigner } from "kafkajs";
 import { AssignerProtocol } from "../kafkajs.ts";
+import { settingsUserData, type SharedSettings } from "../shared_settings.ts";
 
 /** The assigner's protocol name (every member of the group must offer it). */
 export const CO_PARTITIONED = "PosCoPartitioned";
@@ -70,9 +71,12 @@ function validOwned(m: MemberTasks, taskCount: number): number {
   return new Set(m.owned.filter((t) => Number.isInteger(t) && t >= 0 && t < taskCount)).size;
 }
 
-/** A member's userData: the tasks it owns now (JSON), so the leader can keep them in place. */
-export function encodeOwned(owned: number[]): Buffer {
-  return Buffer.from(JSON.stringify({ tasks: owned }));
+/**
+ * A member's userData: the tasks it owns now (JSON), so the leader can keep them in place, and
+ * the settings every instance must share (lib/kafka/shared_settings.ts).
+ */
+export function encodeOwned(owned: number[], settings?: SharedSettings): Buffer {
+  return settingsUserData(settings, { tasks: owned });
 }
 
 /** Reads {@link encodeOwned}'s userData; anything else counts as owning nothing. */
@@ -87,11 +91,14 @@ export function decodeOwned(userData: Uint8Array | null | undefined): number[] {
 }
 
 /**
- * The assigner, sticky: `owned()` tells the tasks this member runs now (sent with every join).
- * The task count is the smallest partition count of the subscribed topics (they should be
- * equal; partitions past it are left unassigned and a warning is logged).
+ * The assigner, sticky: `owned()` tells the tasks this member runs now (sent with every join,
+ * with `settings`). The task count is the smallest partition count of the subscribed topics
+ * (they should be equal; partitions past it are left unassigned and a warning is logged).
  */
-export function coPartitionedAssigner(owned: () => number[]): PartitionAssigner {
+export function coPartitionedAssigner(
+  owned: () => number[],
+  settings?: SharedSettings,
+): PartitionAssigner {
   return ({ cluster, logger }) => ({
     name: CO_PARTITIONED,
     version: 0,
@@ -124,7 +131,7 @@ export function coPartitionedAssigner(owned: () => number[]): PartitionAssigner 
         metadata: AssignerProtocol.MemberMetadata.encode({
           version: 0,
           topics,
-          userData: encodeOwned(owned()),
+          userData: encodeOwned(owned(), settings),
         }),
       };
     },

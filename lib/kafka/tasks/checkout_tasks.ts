@@ -26,6 +26,7 @@ import {
   type TaskContext,
 } from "./task_context.ts";
 import type { InputPartitions } from "./task_input.ts";
+import { refuseDisagreement, type SharedSettings, sharedSettings } from "../shared_settings.ts";
 
 export { checkoutGroupId, type CheckoutTasksDeps } from "./task_context.ts";
 
@@ -59,9 +60,11 @@ class CheckoutStage {
   #consumerStopped?: Promise<unknown>;
   #fatal?: { error: unknown };
   readonly #failed = Promise.withResolvers<never>();
+  readonly #settings: SharedSettings;
 
   constructor(readonly deps: CheckoutTasksDeps) {
     this.#failed.promise.catch(() => {});
+    this.#settings = sharedSettings(deps.config);
   }
 
   /** The first fatal failure wins; every task stops without committing. */
@@ -127,7 +130,7 @@ class CheckoutStage {
     return this.deps.kafka.consumer({
       ...stageConsumerConfig(checkoutGroupId(this.deps.config.applicationId)),
       // Sticky: this member says which tasks it runs, so a rebalance leaves them here.
-      partitionAssigners: [coPartitionedAssigner(() => [...this.tasks.keys()])],
+      partitionAssigners: [coPartitionedAssigner(() => [...this.tasks.keys()], this.#settings)],
     });
   }
 
@@ -141,7 +144,11 @@ class CheckoutStage {
           assignment: ev.payload.memberAssignment,
         });
       }
-      this.#assign(ev.payload.memberAssignment, ctx);
+      // Every join: are the group's members agreed on the shared settings? New tasks wait.
+      const groupId = checkoutGroupId(this.deps.config.applicationId);
+      const checked = refuseDisagreement(this.#admin!, this.#settings, [{ groupId }]);
+      checked.catch((e) => this.fail(e));
+      this.#assign(ev.payload.memberAssignment, ctx, checked);
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
       const p = ev.payload;
@@ -150,8 +157,15 @@ class CheckoutStage {
     });
   }
 
-  /** A join's assignment: start the tasks that arrive, stop those that left, keep the rest. */
-  #assign(assignment: Record<string, number[]>, ctx: TaskContext): void {
+  /**
+   * A join's assignment: start the tasks that arrive (paused now, started once `checked`, the
+   * members check, passed), stop those that left, keep the rest.
+   */
+  #assign(
+    assignment: Record<string, number[]>,
+    ctx: TaskContext,
+    checked: Promise<void>,
+  ): void {
     const { config, log, tasks } = this.deps;
     const wanted = new Set(assignment[config.repartitionTopic] ?? []);
     for (const [p, task] of this.tasks) {
@@ -169,7 +183,9 @@ class CheckoutStage {
       const task = new CheckoutTask(p, ctx);
       this.tasks.set(p, task);
       tasks.assigned("task", p, true);
-      const life = task.run().catch((e) => this.fail(e));
+      ctx.io.consumer.pause(task.partitions); // synchronously, in the join that assigned it
+      const life = checked.then(() => task.revoked ? undefined : task.run())
+        .catch((e) => this.fail(e));
       this.#lives.add(life);
       life.finally(() => this.#lives.delete(life));
     }
