@@ -23,11 +23,12 @@ export type ReportedFront = [number, number, number, number];
  * - with fronts or holds: the lowest of them (fronts.ts); a front written in real time passes
  *   the wall clock of a look-up that found the partition caught up;
  * - no front (nothing read yet, or every producer silent for the idle time while caught up):
+ *   - caught up and **idle** while the whole input is at rest (every partition of both inputs
+ *     caught up, and idle or real time): the look-up's wall clock, the end of input (holds
+ *     too: nobody writes);
  *   - not caught up, written to within the idle time, or held: the lowest of its holds, of
  *     where its last fronts ended (-Infinity when it never had one) and of every other
  *     partition's fronts (a producer writing elsewhere may reach it next);
- *   - caught up and **idle** while the whole input is at rest (every partition of both inputs
- *     caught up, and idle or real time): the look-up's wall clock, the end of input;
  *   - caught up and idle while another partition of its input has fronts, at a look-up the idle
  *     time after those records began: it does not count (a partition nobody writes to must not
  *     hold the others). Before that it holds them: the producers of a burst that follows a
@@ -192,10 +193,10 @@ export class Watermarks {
       let t: number;
       if (v === Infinity) t = Infinity; // complete: nothing more will come
       else if (f.fronts.length > 0) t = f.lowUs(v, idleUs);
+      else if (!Number.isNaN(v) && this.idle[p] && inputAtRest) t = v; // nobody writes at all
       else if (Number.isNaN(v) || !this.idle[p] || f.holds.length > 0) {
         t = Math.min(f.restingUs(), activeUs); // records on the way, or held
-      } else if (inputAtRest) t = v;
-      else if (v - writtenSince >= idleUs) continue; // unused
+      } else if (v - writtenSince >= idleUs) continue; // unused
       else t = Math.min(f.floorUs, activeUs);
       counted++;
       if (t < low) low = t;
