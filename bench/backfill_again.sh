@@ -25,17 +25,17 @@ work="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
 broker="127.0.0.1:$port"
 cleanup() {
-  [ -n "${svc:-}" ] && kill -INT "$svc" 2>/dev/null && wait "$svc" 2>/dev/null || true
+  [ -n "${svc:-}" ] && kill -TERM "$svc" 2>/dev/null && wait "$svc" 2>/dev/null || true
   [ -n "${kafka:-}" ] && kill -INT "$kafka" 2>/dev/null && wait "$kafka" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-(cd "$here" && deno run --allow-all deploy/kafka.ts --port "$port" >"$work/kafka.log" 2>&1) &
+(cd "$here" && exec deno run --allow-all deploy/kafka.ts --port "$port" >"$work/kafka.log" 2>&1) &
 kafka=$!
 for _ in $(seq 120); do kcat -b "$broker" -L >/dev/null 2>&1 && break; sleep 1; done
 
-(cd "$service_dir" && deno run --allow-all main.ts run --broker "$broker" --create-topics \
+(cd "$service_dir" && exec deno run --allow-all main.ts run --broker "$broker" --create-topics \
   --store "$here/examples/store_inventory_final.parquet" \
   --discounts "$here/examples/all_discounts.parquet" --metrics-port 0 >"$work/service.log" 2>&1) &
 svc=$!
