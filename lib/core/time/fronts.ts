@@ -83,10 +83,15 @@ export class PartitionFronts {
    * producer that goes on where the last one stopped is not behind a jump to the wall clock.
    */
   floorUs = -Infinity;
-  #nextId = 0;
+  #nextId: number;
 
-  /** `s`: how fronts are told apart. */
-  constructor(readonly s: FrontSettings) {}
+  /**
+   * `s`: how fronts are told apart; `firstId`: the first front's id (a relay starts each life at
+   * a new one, so that a checkout task never takes a new life's fronts for ones it was told of).
+   */
+  constructor(readonly s: FrontSettings, firstId = 0) {
+    this.#nextId = firstId;
+  }
 
   /**
    * A record with event time `us` was read at wall clock `wallUs`. Returns JOINED (it joined

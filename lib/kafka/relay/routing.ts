@@ -67,9 +67,12 @@ export class TaskWork {
   /** Wall clock (µs) of the batch being read. */
   wallUs = -Infinity;
 
-  /** A task's work, its fronts told apart with `settings`. */
-  constructor(settings: FrontSettings) {
-    this.fronts = new PartitionFronts(settings);
+  /**
+   * A task's work, its fronts told apart with `settings`, their ids starting at `firstId` (by
+   * default from the clock: each life of a relay task names its fronts anew).
+   */
+  constructor(settings: FrontSettings, firstId = Date.now() * 16) {
+    this.fronts = new PartitionFronts(settings, firstId);
   }
 
   /** Takes the records and skip counts read since the last take (the fronts stay). */
