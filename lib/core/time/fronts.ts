@@ -101,6 +101,15 @@ export class PartitionFronts {
    * it shows where it stands for that producer.
    */
   observe(us: number, wallUs: number): number {
+    const only = this.fronts.length === 1 ? this.fronts[0] : undefined;
+    if (only !== undefined && us <= only.posUs + this.s.leapUs) {
+      // One producer (the usual case): its run goes on, or steps back within the tolerance.
+      if (us > only.posUs) only.posUs = us;
+      else if (us < only.posUs - this.s.toleranceUs) return this.#birth(us, wallUs, undefined);
+      only.seenAtUs = wallUs;
+      only.restored = false;
+      return JOINED;
+    }
     const f = this.#bestFit(us);
     // A step forward of more than the leap is another producer starting later (a live store
     // beside a backfill, the next day of a backfill), not the same run: it gets its own front,
@@ -113,11 +122,16 @@ export class PartitionFronts {
       this.#mergeNear(f);
       return JOINED;
     }
+    return this.#birth(us, wallUs, f);
+  }
+
+  /** A new front at `us` (`f`: the front it stepped forward from, if any). */
+  #birth(us: number, wallUs: number, f: Front | undefined): number {
     const low = this.#lowestPos();
     this.fronts.push({ id: this.#nextId++, posUs: us, seenAtUs: wallUs });
     if (this.fronts.length > MAX_FRONTS) this.#mergeClosest();
     this.release(us);
-    return low !== Infinity && us < low ? LEAPT_BACK : BORN;
+    return f === undefined && low !== Infinity && us < low ? LEAPT_BACK : BORN;
   }
 
   /**
