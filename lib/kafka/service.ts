@@ -20,6 +20,7 @@ import { relayInputs, runRelay } from "./relay/mod.ts";
 import { runCheckoutTasks } from "./tasks/mod.ts";
 import type { RelayDeps } from "./stage.ts";
 import { checkTopology, TopologyError } from "./topics.ts";
+import { groupsHaveOffsets, StateHistory, stateLossLine } from "./lost_state.ts";
 import { refuseDisagreement, type ServiceGroup, sharedSettings } from "./shared_settings.ts";
 import { checkoutGroupId } from "./tasks/mod.ts";
 
@@ -46,12 +47,19 @@ export async function runService(deps: ServiceDeps): Promise<void> {
   const backoff = new Backoff(500, 30_000, 60_000);
   // One for the process: the gap a failed life leaves is what the next life must see.
   const contact = new BrokerContact();
+  // What earlier lives had: a broker that lost it all is told (lost_state.ts).
+  const history = new StateHistory();
   while (!stop.aborted) {
     const started = Date.now();
     try {
-      await runInstance(deps, contact);
+      await runInstance(deps, contact, history);
       return; // stopped on purpose
     } catch (e) {
+      if (history.running) {
+        const { metrics } = deps;
+        history.held = { carts: metrics.openCarts.get(), sessions: metrics.openSessions.get() };
+        history.running = false;
+      }
       deps.metrics.ready = false;
       deps.metrics.engineStopped();
       if (e instanceof TopologyError) throw e;
@@ -68,7 +76,11 @@ export async function runService(deps: ServiceDeps): Promise<void> {
 }
 
 /** One life: check the topics, then run both stages until stopped or one fails. */
-async function runInstance(deps: ServiceDeps, contact: BrokerContact): Promise<void> {
+async function runInstance(
+  deps: ServiceDeps,
+  contact: BrokerContact,
+  history: StateHistory,
+): Promise<void> {
   const { config, log, metrics, stop } = deps;
   const kafka = createKafka(config, log);
   const admin = kafka.admin();
@@ -76,8 +88,9 @@ async function runInstance(deps: ServiceDeps, contact: BrokerContact): Promise<v
     // A broker out of reach keeps KafkaJS retrying for many seconds: a stop meanwhile has
     // nothing in flight to commit, so it ends this life at once.
     if (!await connectUnlessStopped(admin, stop)) return;
-    const { taskCount } = await checkTopology(admin, config, log, stop);
+    const { taskCount, created } = await checkTopology(admin, config, log, stop);
     if (stop.aborted) return;
+    await tellLostState(admin, deps, history, created);
     // Members of another application (or of this one, otherwise set) in the service's groups:
     // refused before joining them (and again at every rebalance, before tasks start).
     await refuseDisagreement(admin, sharedSettings(config), serviceGroups(config));
@@ -139,6 +152,35 @@ async function connectUnlessStopped(admin: Admin, stop: AbortSignal): Promise<bo
     stop.removeEventListener("abort", onAbort);
   }
   return !stop.aborted;
+}
+
+/**
+ * Internal topics made anew where the process had them before (or a changelog missing while the
+ * input groups have offsets): one error line saying what was lost and what to do.
+ */
+async function tellLostState(
+  admin: Admin,
+  deps: ServiceDeps,
+  history: StateHistory,
+  created: string[],
+): Promise<void> {
+  const { config, log, metrics } = deps;
+  if (created.length > 0) {
+    const offsetsNow = await groupsHaveOffsets(admin, [
+      { groupId: config.groupIdFoot, topic: config.footTopic },
+      { groupId: config.groupIdShelf, topic: config.shelfTopic },
+    ]);
+    const line = stateLossLine(config, {
+      created,
+      hadTopics: history.hadTopics,
+      held: history.held,
+      committedBefore: metrics.commits.get() > 0,
+      offsetsNow,
+    });
+    if (line !== undefined) log.error(line, { created, held: history.held });
+  }
+  history.hadTopics = true;
+  history.running = true;
 }
 
 /** The service's consumer groups: both relays' (the inputs') and the checkout tasks'. */

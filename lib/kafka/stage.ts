@@ -53,11 +53,15 @@ export function taskTransactionalId(applicationId: string, stage: StageKind, tas
 /**
  * The consumer settings both stages use: read_committed, a 10 s session (a killed instance's
  * tasks move that fast), bounded fetches (memory), and no restart behind the tasks' backs (it
- * would re-deliver what they hold).
+ * would re-deliver what they hold). Never a topic made by the broker's
+ * `auto.create.topics.enable` (its defaults: not compacted, one partition): a broker back
+ * without its data would otherwise get the internal topics from a consumer's metadata request
+ * before the service makes them right (lib/kafka/lost_state.ts).
  */
 export function stageConsumerConfig(groupId: string): ConsumerConfig {
   return {
     groupId,
+    allowAutoTopicCreation: false,
     readUncommitted: false,
     maxWaitTimeInMs: 100,
     sessionTimeout: 10_000,

@@ -54,7 +54,7 @@ export async function waitForTopics(
     if (missing.length === 0) return;
     if (Date.now() - lastLog > 10_000) {
       lastLog = Date.now();
-      log.warn("waiting for input topics to exist (or start with --create-topics)", { missing });
+      log.warn("waiting for topics to exist (or start with --create-topics)", { missing });
     }
     await sleep(1000, stop);
   }
@@ -75,6 +75,8 @@ export interface Topology {
   taskCount: number;
   /** The shelf topic's partition count = relay tasks (any count). */
   shelfPartitions: number;
+  /** The internal topics that were missing and were made now. */
+  created: string[];
 }
 
 /** The changelog's settings (created compacted; its latest record per customer is the state). */
@@ -92,7 +94,8 @@ const REPARTITION_CONFIG = [{ name: "cleanup.policy", value: "delete" }];
  *
  * 1. with `createTopics`, the missing input and output topics (`topicPartitions` each, as
  *    before);
- * 2. waits (logging every 10 s) until the foot and shelf topics exist; `P` is the foot topic's
+ * 2. waits (logging every 10 s) until the foot, shelf and output topics exist (the service's
+ *    clients never let the broker make a topic with its defaults); `P` is the foot topic's
  *    partition count;
  * 3. creates the missing internal topics, whatever `createTopics` says (they are the service's
  *    own, as the changelog always was): the repartition topic (`config.repartitionTopic`, `P`
@@ -102,7 +105,7 @@ const REPARTITION_CONFIG = [{ name: "cleanup.policy", value: "delete" }];
  *    topic not compacted.
  *
  * Throws {@link TopologyError} (one line, every problem found) when they do not fit. When `stop`
- * aborts while waiting for the input topics it resolves `{ taskCount: 0, shelfPartitions: 0 }`:
+ * aborts while waiting for the input topics it resolves `{ taskCount: 0, shelfPartitions: 0, …}`:
  * the caller checks `stop.aborted`.
  */
 export async function checkTopology(
@@ -113,12 +116,13 @@ export async function checkTopology(
 ): Promise<Topology> {
   checkNames(config);
   if (config.createTopics) await ensureTopics(admin, config, log);
-  await waitForTopics(admin, [config.footTopic, config.shelfTopic], log, stop);
-  if (stop.aborted) return { taskCount: 0, shelfPartitions: 0 };
+  const outputs = [config.posTopic, config.dlqTopic].filter((t) => t);
+  await waitForTopics(admin, [config.footTopic, config.shelfTopic, ...outputs], log, stop);
+  if (stop.aborted) return { taskCount: 0, shelfPartitions: 0, created: [] };
   const counts = await partitionCounts(admin, [config.footTopic, config.shelfTopic]);
   const taskCount = counts.get(config.footTopic)!;
   const shelfPartitions = counts.get(config.shelfTopic)!;
-  await createInternalTopics(admin, config, taskCount, log);
+  const created = await createInternalTopics(admin, config, taskCount, log);
   const internal = [config.repartitionTopic, config.stateTopic];
   const have = await partitionCounts(admin, internal);
   const policies = await cleanupPolicies(admin, internal);
@@ -130,7 +134,7 @@ export async function checkTopology(
     repartitionTopic: config.repartitionTopic,
     stateTopic: config.stateTopic,
   });
-  return { taskCount, shelfPartitions };
+  return { taskCount, shelfPartitions, created };
 }
 
 /** The topic names that must differ (internal topics reused as inputs would corrupt both). */
@@ -244,13 +248,13 @@ async function cleanupPolicies(admin: Admin, topics: string[]): Promise<Map<stri
   return out;
 }
 
-/** Creates the missing internal topics with `partitions` partitions each. */
+/** Creates the missing internal topics with `partitions` partitions each; returns their names. */
 async function createInternalTopics(
   admin: Admin,
   config: ServiceConfig,
   partitions: number,
   log: Logger,
-): Promise<void> {
+): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const wanted = [
     {
@@ -260,7 +264,7 @@ async function createInternalTopics(
     },
     { topic: config.stateTopic, numPartitions: partitions, configEntries: CHANGELOG_CONFIG },
   ].filter((t) => !existing.has(t.topic));
-  if (wanted.length === 0) return;
+  if (wanted.length === 0) return [];
   try {
     await admin.createTopics({ topics: wanted, waitForLeaders: true });
   } catch (e) {
@@ -268,4 +272,5 @@ async function createInternalTopics(
     if (!/already exists/i.test(String((e as Error).message))) throw e;
   }
   log.info("created internal topics", { topics: wanted.map((w) => w.topic), partitions });
+  return wanted.map((w) => w.topic);
 }

@@ -49,11 +49,13 @@ async function describe(admin: Admin, topic: string): Promise<[number, string]> 
   return [meta.topics[0].partitions.length, policy?.configValue ?? ""];
 }
 
-/** Foot topic with `foot` partitions, shelf with `shelf`. */
+/** Foot topic with `foot` partitions, shelf with `shelf`, the outputs with 1. */
 async function inputs(bootstrap: string, config: ServiceConfig, foot: number, shelf: number) {
   const kafka = testKafka(bootstrap);
   await createTopics(kafka, [config.footTopic], foot);
   await createTopics(kafka, [config.shelfTopic], shelf);
+  // The outputs too: the start waits for them (no client lets the broker make a topic).
+  await createTopics(kafka, [config.posTopic, config.dlqTopic], 1);
 }
 
 async function refused(bootstrap: string, config: ServiceConfig): Promise<string> {
@@ -101,7 +103,7 @@ Deno.test("checkTopology accepts a correct set (any shelf count)", opts, async (
   await createTopics(kafka, [config.stateTopic], 4, COMPACT);
   await createTopics(kafka, [config.repartitionTopic], 4, DELETE);
   const topology = await withAdmin(bootstrap, (admin) => checkTopology(admin, config, quiet));
-  assert.deepEqual(topology, { taskCount: 4, shelfPartitions: 3 });
+  assert.deepEqual(topology, { taskCount: 4, shelfPartitions: 3, created: [] });
 });
 
 Deno.test(
@@ -117,6 +119,7 @@ Deno.test(
       assert.deepEqual(await checkTopology(admin, config, quiet), {
         taskCount: 5,
         shelfPartitions: 2,
+        created: [config.repartitionTopic, config.stateTopic],
       });
       assert.deepEqual(await describe(admin, config.stateTopic), [5, "compact"]);
       assert.deepEqual(await describe(admin, config.repartitionTopic), [5, "delete"]);
@@ -136,6 +139,7 @@ Deno.test(
       assert.deepEqual(await checkTopology(admin, config, quiet), {
         taskCount: 2,
         shelfPartitions: 2,
+        created: [config.repartitionTopic, config.stateTopic],
       });
       for (const t of [config.footTopic, config.shelfTopic, config.posTopic, config.dlqTopic]) {
         assert.deepEqual(await describe(admin, t), [2, "delete"], t);

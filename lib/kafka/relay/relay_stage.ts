@@ -15,7 +15,7 @@ import { FencedError } from "../fencing.ts";
 import { PipelineFailure } from "../failure.ts";
 import { WorkGate } from "../work_gate.ts";
 import { MAX_UNCOMMITTED_RECORDS, OFFSETS_POLL_MS } from "../commit_loop.ts";
-import { sleep, untilAborted } from "../../sleep.ts";
+import { atMost, sleep, untilAborted } from "../../sleep.ts";
 import { leaveGroup } from "../group_exit.ts";
 import { Router } from "./routing.ts";
 import type { RelayTask, TakenWork } from "./relay_task.ts";
@@ -30,6 +30,14 @@ import {
 
 /** How long a stop waits for the consumer to leave its group. */
 const DISCONNECT_BOUND_MS = 2000;
+
+/**
+ * How long a failed life waits for its tasks' commits in flight. KafkaJS retries a send without
+ * end, also to a repartition topic that is gone (a broker back without its data, which must not
+ * make it: no auto-creation), so the life would never end and the next one never make it
+ * anew. Past the bound the commit goes on unheard; the next owner of the task fences it.
+ */
+const FAILED_STOP_BOUND_MS = 5000;
 
 /**
  * Runs the relay of `input` (foot or shelf: both are relayed, since upstream partitioners
@@ -116,7 +124,8 @@ class RelayStage {
 
   async close(): Promise<void> {
     await this.#polling.catch(() => {});
-    await this.tasks.stopAll().catch(() => {});
+    const stopped = this.tasks.stopAll().catch(() => {});
+    await (this.failure.failed ? atMost(FAILED_STOP_BOUND_MS, stopped) : stopped);
     // Not before the first join is done (group_exit.ts), and a stop does not wait for that
     // join (up to a killed member's session timeout): past the bound it goes on meanwhile.
     if (this.#connected) await leaveGroup(this.consumer, this.#running, DISCONNECT_BOUND_MS);

@@ -68,6 +68,8 @@ export class RelayTask {
       ...(this.#eos ? { transactionalId: this.transactionalId } : {}),
       idempotent: true,
       maxInFlightRequests: 1,
+      // The repartition topic is made by the service only (P partitions, not compacted).
+      allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
       transactionTimeout: TRANSACTION_TIMEOUT_MS,

@@ -89,6 +89,7 @@ async function readPartition(
   const consumer = kafka.consumer({
     groupId,
     readUncommitted: false,
+    allowAutoTopicCreation: false, // the changelog is made by the service only (compacted)
     maxWaitTimeInMs: 100,
     maxBytesPerPartition: 4 * 1024 * 1024,
     partitionAssigners: [onlyPartition(target.partition)],

@@ -77,6 +77,9 @@ export function kafkaTaskIo(
         ...(transactionalId ? { transactionalId } : {}),
         idempotent: true,
         maxInFlightRequests: 1,
+        // The changelog is made by the service only (compacted, P partitions), the outputs by
+        // it or an operator: never by the broker's auto.create.topics.enable.
+        allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner,
         retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
         transactionTimeout: TRANSACTION_TIMEOUT_MS,
