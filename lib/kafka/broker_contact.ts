@@ -15,6 +15,13 @@
  */
 export const CONTACT_GAP_MS = 1000;
 
+/**
+ * `/readyz` is 503 when no look-up was answered for this long (issue 24: it said ready for 16 s
+ * and more after the broker stopped): the look-ups come every 100 ms, busy or idle, so a few
+ * seconds without one is a broker out of reach, not a slow answer.
+ */
+export const READY_CONTACT_MS = 3000;
+
 /** The process's contact with the broker, from its end look-ups (outlives a stage's restart). */
 export class BrokerContact {
   #lastAnsweredMs: number | undefined;
@@ -23,6 +30,12 @@ export class BrokerContact {
    * had no gap (its start is not one: a restart at the end of input still sees the end).
    */
   regainedAtMs = -Infinity;
+
+  /** Whether a look-up was answered within the `ms` before `nowMs`. */
+  answeredWithin(ms: number, nowMs: number): boolean {
+    const last = this.#lastAnsweredMs;
+    return last !== undefined && nowMs - last <= ms;
+  }
 
   /** A look-up asked at `askedAtMs` was answered at `answeredAtMs`. */
   answered(askedAtMs: number, answeredAtMs: number): void {

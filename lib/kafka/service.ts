@@ -13,7 +13,7 @@ import type { Pricer } from "../core/mod.ts";
 import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
 import { Backoff, sleep } from "../sleep.ts";
-import { BrokerContact } from "./broker_contact.ts";
+import { BrokerContact, READY_CONTACT_MS } from "./broker_contact.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
 import { createKafka } from "./client.ts";
 import { relayInputs, runRelay } from "./relay/mod.ts";
@@ -47,32 +47,66 @@ export async function runService(deps: ServiceDeps): Promise<void> {
   const backoff = new Backoff(500, 30_000, 60_000);
   // One for the process: the gap a failed life leaves is what the next life must see.
   const contact = new BrokerContact();
+  deps.metrics.brokerAnswers = () => contact.answeredWithin(READY_CONTACT_MS, Date.now());
+  const watch = watchContact(deps, contact);
   // What earlier lives had: a broker that lost it all is told (lost_state.ts).
   const history = new StateHistory();
-  while (!stop.aborted) {
-    const started = Date.now();
-    try {
-      await runInstance(deps, contact, history);
-      return; // stopped on purpose
-    } catch (e) {
-      if (history.running) {
-        const { metrics } = deps;
-        history.held = { carts: metrics.openCarts.get(), sessions: metrics.openSessions.get() };
-        history.running = false;
+  try {
+    while (!stop.aborted) {
+      const started = Date.now();
+      try {
+        await runInstance(deps, contact, history);
+        return; // stopped on purpose
+      } catch (e) {
+        if (history.running) {
+          const { metrics } = deps;
+          history.held = { carts: metrics.openCarts.get(), sessions: metrics.openSessions.get() };
+          history.running = false;
+        }
+        deps.metrics.ready = false;
+        deps.metrics.engineStopped();
+        if (e instanceof TopologyError) throw e;
+        deps.metrics.restarts.inc();
+        const retryInMs = backoff.next(started); // reset when it ran well for a while
+        log.error("pipeline failed; restarting from the last commit", {
+          error: e,
+          brokers: config.broker.join(","),
+          retryInMs,
+        });
+        await sleep(retryInMs, stop);
       }
-      deps.metrics.ready = false;
-      deps.metrics.engineStopped();
-      if (e instanceof TopologyError) throw e;
-      deps.metrics.restarts.inc();
-      const retryInMs = backoff.next(started); // reset when it ran well for a while
-      log.error("pipeline failed; restarting from the last commit", {
-        error: e,
-        brokers: config.broker.join(","),
-        retryInMs,
-      });
-      await sleep(retryInMs, stop);
     }
+  } finally {
+    clearInterval(watch);
   }
+}
+
+/**
+ * Tells when readiness goes with broker contact: a warning once the broker has not answered for
+ * {@link READY_CONTACT_MS} while the service was consuming, a line when it answers again.
+ */
+function watchContact(
+  deps: ServiceDeps,
+  contact: BrokerContact,
+): ReturnType<typeof setInterval> {
+  const { log, metrics, config } = deps;
+  let lost = false;
+  return setInterval(() => {
+    if (!metrics.consuming) return; // a life starting over: not ready anyway
+    const answers = contact.answeredWithin(READY_CONTACT_MS, Date.now());
+    if (!answers && !lost) {
+      lost = true;
+      log.warn(
+        `the broker has not answered for ${
+          READY_CONTACT_MS / 1000
+        } s: /readyz says 503 until it does`,
+        { brokers: config.broker.join(",") },
+      );
+    } else if (answers && lost) {
+      lost = false;
+      log.info("the broker answers again: ready");
+    }
+  }, 500);
 }
 
 /** One life: check the topics, then run both stages until stopped or one fails. */

@@ -78,6 +78,11 @@ export class ServiceMetrics {
   /** Per-task gauges; what the stages get as `StageDeps.tasks`. */
   readonly tasks: TaskGauges;
   #consuming = false;
+  /**
+   * Whether the broker answers now (the relays' end look-ups: lib/kafka/broker_contact.ts); the
+   * service sets it, and readiness follows it within a few seconds, busy or idle.
+   */
+  brokerAnswers: () => boolean = () => true;
   readonly consumedBytes: Counter;
   readonly lag: Gauge;
   readonly commits: Counter;
@@ -182,14 +187,20 @@ export class ServiceMetrics {
 
   /**
    * Readiness, the one source of truth for `/readyz`: true when the service has said it is
-   * consuming (`ready = true`, set by the service once its consumers joined) and no checkout task
-   * of this instance is restoring its changelog partition. Setting it sets the first part only.
+   * consuming (`ready = true`, set by the service once its consumers joined), no checkout task
+   * of this instance is restoring its changelog partition, and the broker answers
+   * ({@link ServiceMetrics.brokerAnswers}). Setting it sets the first part only.
    */
   get ready(): boolean {
-    return this.#consuming && this.tasks.restoring === 0;
+    return this.#consuming && this.tasks.restoring === 0 && this.brokerAnswers();
   }
   set ready(on: boolean) {
     this.#consuming = on;
+  }
+
+  /** Whether the service is consuming (ready but for broker contact and restores). */
+  get consuming(): boolean {
+    return this.#consuming;
   }
 
   /** Reads the process's memory (at each commit; cheap). */

@@ -1,0 +1,86 @@
+/**
+ * `/readyz` follows broker contact (issue 24): it said 200 for 16 s and more after the broker
+ * stopped during a backlog. Readiness now also needs an answered end look-up (the relays ask
+ * every 100 ms) within the last 3 s. On a broker of the test's own, SIGKILLed under a backlog.
+ */
+import assert from "node:assert/strict";
+import { startBroker } from "../support/kafka.ts";
+import { testKafka } from "../support/kafka_client.ts";
+import { makeFixture, simulateInto } from "../support/service_fixture.ts";
+import {
+  eventually,
+  metricsText,
+  metricValue,
+  readyBy,
+  type ServiceProcess,
+  startService,
+} from "../support/service_process.ts";
+import { BrokerContact } from "../../lib/kafka/broker_contact.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test("broker contact: answered within the bound after an answer, not before any or after a gap", () => {
+  const c = new BrokerContact();
+  assert.equal(c.answeredWithin(3000, 10_000), false, "no answer yet");
+  c.answered(10_000, 10_005);
+  assert.equal(c.answeredWithin(3000, 12_000), true);
+  assert.equal(c.answeredWithin(3000, 13_006), false, "3 s without an answer");
+  c.answered(13_100, 13_120);
+  assert.equal(c.answeredWithin(3000, 13_200), true, "answers again");
+});
+
+/** /readyz's status (0: no answer). */
+async function readyz(svc: ServiceProcess): Promise<number> {
+  const r = await fetch(`http://127.0.0.1:${svc.metricsPort}/readyz`, {
+    signal: AbortSignal.timeout(1000),
+  }).catch(() => undefined);
+  await r?.body?.cancel();
+  return r?.status ?? 0;
+}
+
+/** Polls /readyz every 100 ms until it answers `status`; the seconds it took. */
+async function secondsUntil(svc: ServiceProcess, status: number, maxS: number): Promise<number> {
+  const start = performance.now();
+  while ((await readyz(svc)) !== status) {
+    const s = (performance.now() - start) / 1000;
+    assert.ok(s < maxS, `/readyz not ${status} after ${maxS} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return (performance.now() - start) / 1000;
+}
+
+Deno.test(
+  "/readyz is 503 within 5 s of the broker's SIGKILL under a backlog, and 200 again once it is back",
+  opts,
+  async () => {
+    const broker = await startBroker();
+    const kafka = testKafka(broker.bootstrap);
+    const fx = await makeFixture(kafka, broker.bootstrap, 3);
+    // A backlog written before the start: the service is busy with it when the broker dies.
+    await simulateInto(fx, ["--customers", "400", "--as-fast-as-possible", "--seed", "24"]);
+    const svc = await startService(fx.args);
+    try {
+      await readyBy(svc.metricsPort, Date.now() + 90_000);
+      const busy = async () => metricValue(await metricsText(svc), "pos_records_applied_total");
+      const before = await busy();
+      await new Promise((r) => setTimeout(r, 1500));
+      const applied = await busy();
+      assert.ok(applied > before, "busy with the backlog when the broker dies");
+      assert.equal(await readyz(svc), 200);
+      await broker.kill();
+      const down = await secondsUntil(svc, 503, 5);
+      console.log(`/readyz 503 ${down.toFixed(1)} s after the broker's SIGKILL`);
+      const told = /"level":"warn","msg":"the broker has not answered for 3 s: \/readyz says 503/;
+      await eventually("the warning", async () => told.test(await svc.log()), 5000);
+      await broker.start();
+      const up = await secondsUntil(svc, 200, 90);
+      console.log(`/readyz 200 ${up.toFixed(1)} s after the broker was back`);
+      const back = /"msg":"the broker answers again: ready"/;
+      await eventually("the line saying so", async () => back.test(await svc.log()), 5000);
+    } finally {
+      svc.kill("SIGKILL");
+      await svc.wait();
+      await broker.stop();
+    }
+  },
+);
