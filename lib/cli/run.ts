@@ -5,7 +5,7 @@
  */
 import { parseServiceConfig, redacted, SERVICE_OPTIONS, type ServiceConfig } from "./config.ts";
 import { nearMissVariables, optionsHelp, UsageError } from "./options.ts";
-import { jsonLogger, type Logger } from "../observe/log.ts";
+import { jsonLogger, limitRepeats, type Logger } from "../observe/log.ts";
 import { serveMetrics } from "../observe/metrics.ts";
 import { CatalogWatcher } from "../catalog/watcher.ts";
 import { fullGcFunction } from "../catalog/full_gc.ts";
@@ -140,7 +140,8 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const log = jsonLogger(config.logLevel);
+  // Warnings and errors that repeat (an outage's) once a minute, with the count.
+  const log = limitRepeats(jsonLogger(config.logLevel));
   log.info("starting pos-producer", { config: redacted(config) });
   warnNearMissVariables(log);
   if (config.clock !== undefined) {

@@ -28,6 +28,32 @@ const LEVELS: Record<number, keyof Logger> = {
   [logLevel.DEBUG]: "debug",
 };
 
+/**
+ * Our level for one of KafkaJS's lines (issue 24: error level only for what needs an operator).
+ * KafkaJS logs at ERROR every attempt it retries (`retryCount` in the fields): a protocol error
+ * it retries (CONCURRENT_TRANSACTIONS while the coordinator still writes the previous
+ * transaction's markers, a partition whose leader moved) is debug; a connection it cannot make
+ * is warn (an outage; repeats are limited to one a minute, and `/readyz` and our own lines
+ * tell the rest). A consumer's crash and an offset out of range are warn: the crash ends the
+ * life, which our own error line reports; the reset is KafkaJS's to make. What KafkaJS gives up
+ * on surfaces where it is used. Its connection lines are debug.
+ */
+export function kafkajsLevel(
+  namespace: string,
+  level: number,
+  message: string,
+  fields: Record<string, unknown>,
+): keyof Logger {
+  if (namespace === "Connection") return "debug";
+  const ours = LEVELS[level] ?? "debug";
+  if (ours !== "error") return ours;
+  if (/^Crash: |^Offset out of range/.test(message)) return "warn";
+  if (fields.retryCount === undefined) return "error";
+  return /connect|Connection|ECONNREFUSED|ECONNRESET|No broker available/i.test(message)
+    ? "warn"
+    : "debug";
+}
+
 let warningsRouted = false;
 
 /**
@@ -57,10 +83,11 @@ export function createKafka(cfg: ConnectionConfig, log: Logger): Kafka {
     retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5000 },
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, timestamp: _t, logger: _l, ...rest } = entry;
-      // Per-request errors are retried by KafkaJS; what matters surfaces where it is used.
-      const lvl = namespace === "Connection" ? "debug" : LEVELS[level] ?? "debug";
-      log[lvl](`kafkajs ${namespace}: ${message}`, rest);
+      const { message, timestamp: _t, logger: _l, stack, ...rest } = entry;
+      const msg = `kafkajs ${namespace}: ${message}`;
+      log[kafkajsLevel(namespace, level, message, rest)](msg, rest);
+      // Stack traces only at debug.
+      if (stack !== undefined) log.debug(`${msg} (stack)`, { stack });
     },
   };
   if (cfg.ssl || cfg.sslCaFile) {

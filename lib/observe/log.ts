@@ -61,3 +61,84 @@ export class RateLimiter {
     return { ok: false, suppressed: 0 };
   }
 }
+
+/** What {@link RepeatLimiter.seen} says about one message. */
+export type RepeatVerdict = "log" | "drop";
+
+/**
+ * Repeated messages once a minute (issue 24: a 25 s outage gave 96 lines of KafkaJS's "trying
+ * another broker from the list"): the first of a kind is logged, the next ones within
+ * `windowMs` are counted, and when the window ends the count is told ("N more like this in the
+ * last minute"). A kind is the level, the message and the fields that name a place (stage,
+ * task, topic, partition, group), so distinct tasks' lines are not merged. Clock injected.
+ */
+export class RepeatLimiter {
+  readonly #windows = new Map<
+    string,
+    { level: LogLevel; msg: string; fields?: Record<string, unknown>; start: number; more: number }
+  >();
+  constructor(readonly windowMs = 60_000) {}
+
+  /** A message at `nowMs`: log it, or drop it (it is counted). */
+  seen(
+    level: LogLevel,
+    msg: string,
+    fields: Record<string, unknown> | undefined,
+    nowMs: number,
+  ): RepeatVerdict {
+    const key = repeatKey(level, msg, fields);
+    const w = this.#windows.get(key);
+    if (w !== undefined && nowMs - w.start < this.windowMs) {
+      w.more++;
+      return "drop";
+    }
+    this.#windows.set(key, { level, msg, fields, start: nowMs, more: 0 });
+    return "log";
+  }
+
+  /**
+   * The windows ended by `nowMs` (forgotten): one summary each for those that dropped lines,
+   * to log at the level of the lines they stand for.
+   */
+  ended(nowMs: number): { level: LogLevel; msg: string; fields?: Record<string, unknown> }[] {
+    const out = [];
+    for (const [key, w] of this.#windows) {
+      if (nowMs - w.start < this.windowMs) continue;
+      this.#windows.delete(key);
+      if (w.more === 0) continue;
+      const minutes = this.windowMs === 60_000 ? "minute" : `${this.windowMs / 1000} s`;
+      out.push({
+        level: w.level,
+        msg: `${w.msg} (${w.more} more like this in the last ${minutes})`,
+        fields: { ...w.fields, repeated: w.more },
+      });
+    }
+    return out;
+  }
+}
+
+/** The fields that tell two lines of one message apart as different places, not repeats. */
+const PLACE_FIELDS = ["stage", "task", "topic", "partition", "groupId"];
+
+function repeatKey(level: LogLevel, msg: string, fields?: Record<string, unknown>): string {
+  const place = PLACE_FIELDS.map((f) => fields?.[f]).filter((v) => v !== undefined);
+  return `${level}\u0000${msg}\u0000${place.join("\u0000")}`;
+}
+
+/**
+ * `log` with its warnings and errors repeated once a minute at most ({@link RepeatLimiter});
+ * debug and info lines pass as they are. A timer (not keeping the process alive) tells the
+ * counts when their minute ends.
+ */
+export function limitRepeats(log: Logger, limiter = new RepeatLimiter()): Logger {
+  const flush = () => {
+    for (const s of limiter.ended(Date.now())) log[s.level](s.msg, s.fields);
+  };
+  const timer = setInterval(flush, Math.min(limiter.windowMs, 10_000));
+  Deno.unrefTimer(timer);
+  const limited = (level: "warn" | "error") => (msg: string, fields?: Record<string, unknown>) => {
+    flush();
+    if (limiter.seen(level, msg, fields, Date.now()) === "log") log[level](msg, fields);
+  };
+  return { debug: log.debug, info: log.info, warn: limited("warn"), error: limited("error") };
+}
