@@ -227,6 +227,14 @@ export const SERVICE_OPTIONS = {
     help: "debug, info, warn or error",
     parse: oneOf("debug", "info", "warn", "error"),
   },
+  logFormat: {
+    flag: "log-format",
+    env: "LOG_FORMAT",
+    default: "auto",
+    help: "json (one JSON object a line, for machines), text (a line for people: time, level, " +
+      "message, key=value) or auto: text when stderr is a terminal, else json",
+    parse: oneOf("auto", "json", "text"),
+  },
   clientId: {
     flag: "client-id",
     env: "KAFKA_CLIENT_ID",

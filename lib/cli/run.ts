@@ -5,7 +5,8 @@
  */
 import { parseServiceConfig, redacted, SERVICE_OPTIONS, type ServiceConfig } from "./config.ts";
 import { nearMissVariables, optionsHelp, UsageError } from "./options.ts";
-import { jsonLogger, limitRepeats, type Logger } from "../observe/log.ts";
+import { jsonLogger, limitRepeats, logFormat, type Logger, textLogger } from "../observe/log.ts";
+import { OperatorLines, operatorView } from "../kafka/operator_lines.ts";
 import { serveMetrics } from "../observe/metrics.ts";
 import { CatalogWatcher } from "../catalog/watcher.ts";
 import { fullGcFunction } from "../catalog/full_gc.ts";
@@ -140,8 +141,12 @@ export async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  // Warnings and errors that repeat (an outage's) once a minute, with the count.
-  const log = limitRepeats(jsonLogger(config.logLevel));
+  // JSON for machines, text for people (LOG_FORMAT); warnings and errors that repeat (an
+  // outage's) once a minute, with the count.
+  const format = logFormat(config.logFormat);
+  const log = limitRepeats(
+    format === "text" ? textLogger(config.logLevel) : jsonLogger(config.logLevel),
+  );
   log.info("starting pos-producer", { config: redacted(config) });
   warnNearMissVariables(log);
   if (config.clock !== undefined) {
@@ -187,6 +192,7 @@ async function runWith(config: ServiceConfig, log: Logger): Promise<number> {
     stopOnSignals(log, stop);
     keepHeapTarget(config, metrics, stop.signal);
     collectWhenIdle(config, metrics, stop.signal);
+    tellOperator(config, metrics, log, stop.signal);
     server = startMetrics(config, log, metrics, stop.signal);
     return await serve({
       config,
@@ -234,6 +240,23 @@ function collectWhenIdle(config: ServiceConfig, metrics: ServiceMetrics, stop: A
     collected: () => metrics.idleCollections.inc(),
   }, Date.now());
   lookEvery(IDLE_CHECK_MS, stop, (nowMs) => collector.look(nowMs));
+}
+
+/**
+ * The lines for people (lib/kafka/operator_lines.ts): ready (what, from where, how far behind),
+ * progress every ~10 s while behind, caught up.
+ */
+function tellOperator(
+  config: ServiceConfig,
+  metrics: ServiceMetrics,
+  log: Logger,
+  stop: AbortSignal,
+): void {
+  // Tests of a short backlog see progress lines sooner (the binary is not given the variable).
+  const lines = new OperatorLines(config, testFault("POS_TEST_PROGRESS_MS"));
+  lookEvery(1000, stop, (nowMs) => {
+    for (const l of lines.look(operatorView(metrics, nowMs))) log[l.level](l.msg, l.fields);
+  });
 }
 
 /** Calls `look` with the wall clock every `ms` until `stop` aborts. */

@@ -70,6 +70,26 @@ export class TaskGauges implements TaskMetrics {
   get restoring(): number {
     return this.#restoring.size;
   }
+
+  /** The tasks of `stage` running here, in order. */
+  assignedTasks(stage: StageKind): number[] {
+    return [...this.assignedGauge.values.values()]
+      .filter((v) => v.labels.stage === stage && v.value === 1)
+      .map((v) => Number(v.labels.task))
+      .sort((a, b) => a - b);
+  }
+
+  /** The lag of `stage`'s tasks here, summed; undefined while one has not reported any. */
+  stageLag(stage: StageKind): number | undefined {
+    const lags = [...this.lagGauge.values.values()].filter((v) => v.labels.stage === stage);
+    let sum = 0;
+    for (const task of this.assignedTasks(stage)) {
+      const v = lags.find((l) => l.labels.task === String(task));
+      if (v === undefined) return undefined;
+      sum += v.value;
+    }
+    return sum;
+  }
 }
 
 /** Metrics of one service process. */

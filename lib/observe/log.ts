@@ -1,6 +1,7 @@
 /**
- * JSON log lines on stderr (`LOG_LEVEL`), one object a line, and a rate limiter for messages
- * that bad input could otherwise repeat thousands of times a second.
+ * Log lines on stderr (`LOG_LEVEL`): JSON, one object a line, for machines, or text for people
+ * (`LOG_FORMAT`); a rate limiter for messages that bad input could otherwise repeat thousands of
+ * times a second, and a limiter of repeated warnings and errors.
  * @module
  */
 
@@ -27,6 +28,41 @@ export function jsonLogger(
     write(JSON.stringify({ ts: now().toISOString(), level: lvl, msg, ...fields }, errors));
   };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+/**
+ * A logger that writes a line for people at `level` and above through `write`:
+ * `2026-12-07 10:00:00.123 INFO  ready: consuming … key=value …` (UTC; values that are not plain
+ * words in JSON).
+ */
+export function textLogger(
+  level: LogLevel,
+  write: (line: string) => void = (l) => console.error(l),
+  now: () => Date = () => new Date(),
+): Logger {
+  const at = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
+    if (RANK[lvl] < RANK[level]) return;
+    const ts = now().toISOString().replace("T", " ").replace("Z", "");
+    const kv = Object.entries(fields ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) =>
+      ` ${k}=${textValue(v)}`
+    ).join("");
+    write(`${ts} ${lvl.toUpperCase().padEnd(5)} ${msg}${kv}`);
+  };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+function textValue(v: unknown): string {
+  if (v instanceof Error) return JSON.stringify(`${v.name}: ${v.message}`);
+  if (typeof v === "string") return /^[\w.:/@,-]+$/.test(v) ? v : JSON.stringify(v);
+  return JSON.stringify(v, errors) ?? String(v);
+}
+
+/** The log format `LOG_FORMAT` names: `auto` is text on a terminal, else JSON. */
+export function logFormat(
+  setting: "auto" | "json" | "text",
+  isTerminal: () => boolean = () => Deno.stderr.isTerminal(),
+): "json" | "text" {
+  return setting === "auto" ? (isTerminal() ? "text" : "json") : setting;
 }
 
 function errors(_key: string, value: unknown): unknown {
