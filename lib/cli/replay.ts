@@ -39,9 +39,10 @@ export const REPLAY_OPTIONS = {
 const HELP = `pos-producer replay --foot FILE --shelf FILE [--out FILE] [--dlq FILE] [options]
 
 Runs the cart engine over JSONL files (one Kafka record value per line), each file as a
-one-partition topic written before the start, stream time following event time: records are applied in event-time order (foot by entry_time, shelf by timestamp; a shelf line
-without a timestamp takes the time of the line before it; ties keep file order), and at the end
-every open session and cart is checked out. Transactions are written one per line, ordered by
+one-partition topic written before the start, stream time following event time: records are
+applied in event-time order (foot by entry_time, shelf by timestamp; a shelf line without a
+timestamp takes the time of the line before it; ties keep file order), and at the end every
+open session and cart is checked out. Transactions are written one per line, ordered by
 timestamp then customer_id. DLQ lines: {"reason","detail","source","file","line","original"}.
 
 Options (a flag beats its variable):

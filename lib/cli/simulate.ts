@@ -238,7 +238,11 @@ async function simulate(v: SimulateValues, catalog: DemoCatalog, log: Logger): P
     );
     return 0;
   } catch (e) {
-    console.error(`${NAME}: ${e instanceof Error ? e.message : e}`);
+    const message = e instanceof Error ? e.message : String(e);
+    // A Kafka failure names the broker it tried and what sets it, as `tail` does.
+    const kafka = e instanceof Error && e.name.startsWith("KafkaJS");
+    const hint = kafka ? ` (broker ${v.broker.join(",")}: check --broker / KAFKA_BROKER)` : "";
+    console.error(`${NAME}: ${message}${hint}`);
     return 1;
   }
 }
