@@ -163,7 +163,7 @@ Deno.test(
       assert.equal(await stopService(svc), 0);
       const lines = (await svc.log()).split("\n").filter((l) => l !== "");
       assert.deepEqual(lines.filter((l) => l.startsWith("{")), [], "no JSON line");
-      const ready = lines.filter((l) => / INFO  ready: /.test(l));
+      const ready = lines.filter((l) => / INFO {2}ready: /.test(l));
       assert.equal(ready.length, 1, ready.join("\n"));
       assert.match(
         ready[0],
@@ -175,7 +175,7 @@ Deno.test(
             `[\\d,]+\\); [\\d,]+ open carts behind=\\d+ openCarts=\\d+$`,
         ),
       );
-      const progress = lines.filter((l) => / INFO  catching up: /.test(l));
+      const progress = lines.filter((l) => / INFO {2}catching up: /.test(l));
       console.log(
         [...ready, ...progress, ...lines.filter((l) => l.includes(" caught up: "))].join("\n"),
       );
@@ -183,7 +183,7 @@ Deno.test(
       for (const p of progress) {
         assert.match(
           p,
-          / INFO  catching up: [\d,]+ records\/s, [\d,]+ records behind \(foot [\d,]+, shelf [\d,]+, relayed [\d,]+\), [\d,]+ open carts, (caught up in ~\d+ (s|min)|not gaining: .*) recordsPerSecond=/,
+          / INFO {2}catching up: [\d,]+ records\/s, [\d,]+ records behind \(foot [\d,]+, shelf [\d,]+, relayed [\d,]+\), [\d,]+ open carts, (caught up in ~\d+ (s|min)|not gaining: .*) recordsPerSecond=/,
         );
       }
     } finally {
