@@ -84,11 +84,13 @@ function arbRuns(s: Scenario): fc.Arbitrary<{ main: Schedule; waves: Wave[] }> {
     shiftUs,
   });
   switch (s) {
-    case "same day again": // the first run over (or nearly), the same day again, new shoppers
+    case "same day again": // the first run written, the same day again, new shoppers
+      // (Both at once, writing the same stretch of time, would be one run to the model: the
+      // first run's burst ends by 20 s here.)
       return fc.record({
         main: fc.oneof(fc.constant<Schedule>({ kind: "backlog" }), arbBurst(0, 5000)),
         visits: arbDay(1, 12),
-        again: arbBurst(8_000, 40_000),
+        again: arbBurst(20_000, 60_000),
       }).map((r) => ({ main: r.main, waves: [wave("b-", r.visits, r.again, 0)] }));
     case "earlier day after": // a later day, then an earlier one, maybe while the first runs
       return fc.record({
