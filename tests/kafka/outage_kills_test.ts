@@ -37,6 +37,7 @@ import { DEFAULT_DATE, loadDemoCatalog } from "../../lib/sim/demo.ts";
 import { planSimulation } from "../../lib/sim/simulate_plan.ts";
 import type { SimRecord } from "../../lib/sim/store_simulation.ts";
 import { sleep } from "../../lib/sleep.ts";
+import { canonical, counts } from "../support/canonical_json.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -71,24 +72,6 @@ const LAST_KILL_BEFORE_END_MS = 2_000;
 type Tx = Record<string, unknown>;
 /** Where a record was written, relative to the outage. */
 type Phase = "before" | "held" | "after";
-
-/** JSON with sorted keys, for comparing records whatever their key order. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${
-      Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")
-    }}`;
-  }
-  return JSON.stringify(v);
-}
-
-function counts(keys: string[]): Record<string, number> {
-  const n: Record<string, number> = {};
-  for (const k of keys) n[k] = (n[k] ?? 0) + 1;
-  return n;
-}
 
 /** A random integer in [lo, hi]. */
 function between(lo: number, hi: number): number {

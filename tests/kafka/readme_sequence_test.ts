@@ -26,6 +26,7 @@ import {
   watchTopic,
 } from "../support/service_process.ts";
 import { billedTwice } from "../support/service_fixture.ts";
+import { canonical, counts } from "../support/canonical_json.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -194,25 +195,6 @@ async function replay(
     txs: lines(stdout),
     dlq: lines(await Deno.readTextFile(`${dir}/replay-dlq.jsonl`).catch(() => "")),
   };
-}
-
-/** JSON with sorted keys, for comparing records whatever their key order. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${
-      Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")
-    }}`;
-  }
-  return JSON.stringify(v);
-}
-
-/** Counts by key. */
-function counts(keys: string[]): Record<string, number> {
-  const n: Record<string, number> = {};
-  for (const k of keys) n[k] = (n[k] ?? 0) + 1;
-  return n;
 }
 
 /**
