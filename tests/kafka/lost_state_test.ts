@@ -107,9 +107,14 @@ Deno.test(
         fx.topics.shelf,
         ids.map((c) => ({ key: null, us: nowUs, value: pickupValue(c, "BEVWAT1", nowUs - 30e6) })),
       );
+      // Both gauges: the sessions and the pickups are applied in their own time.
       await eventually(
-        "12 open carts",
-        async () => metricValue(await metricsText(svc), "pos_open_carts") === 12,
+        "12 open carts and 12 open sessions",
+        async () => {
+          const m = await metricsText(svc);
+          return metricValue(m, "pos_open_carts") === 12 &&
+            metricValue(m, "pos_open_sessions") === 12;
+        },
         60_000,
       );
       await broker.kill();
