@@ -9,7 +9,6 @@ import { startBroker } from "../support/kafka.ts";
 import { testKafka } from "../support/kafka_client.ts";
 import { makeFixture, simulateInto } from "../support/service_fixture.ts";
 import {
-  eventually,
   metricsText,
   metricValue,
   readyBy,
