@@ -14,7 +14,8 @@ export class FencedError extends Error {
   override name = "FencedError";
 }
 
-function isFencingError(e: unknown): boolean {
+/** Whether `e` (or its cause) says the producer's epoch is over: another holder took its id. */
+export function isFencingError(e: unknown): boolean {
   const err = e as { type?: string; name?: string; message?: string; cause?: unknown };
   if (!err) return false;
   if (

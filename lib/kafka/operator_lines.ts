@@ -177,12 +177,12 @@ function ranges(ns: number[]): string {
 /** The view of the service's metrics now. */
 export function operatorView(metrics: ServiceMetrics, nowMs: number): OperatorView {
   const t = metrics.tasks;
-  const foot = t.stageLag("foot-relay");
-  const shelf = t.stageLag("shelf-relay");
+  const foot = t.stageLag("foot");
+  const shelf = t.stageLag("shelf");
   return {
     nowMs,
     ready: metrics.ready,
-    relayTasks: { foot: t.assignedTasks("foot-relay"), shelf: t.assignedTasks("shelf-relay") },
+    relayTasks: { foot: t.assignedTasks("foot"), shelf: t.assignedTasks("shelf") },
     checkoutTasks: t.assignedTasks("task"),
     inputLag: foot === undefined || shelf === undefined ? undefined : { foot, shelf },
     relayedLag: t.stageLag("task") ?? 0,

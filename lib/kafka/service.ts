@@ -1,9 +1,8 @@
 /**
- * The Kafka service (SPEC §6, docs/service.md): two stages on one Kafka client. The relay
- * (lib/kafka/relay/) routes shelf events by customer to the repartition topic; the checkout
- * tasks (lib/kafka/tasks/) run one engine per foot partition, each committing its outputs,
- * changelog and input offsets in its own Kafka transaction. Any number of instances with one
- * configuration share the tasks through Kafka's consumer groups. A failure of either stage
+ * The Kafka service (SPEC §6, docs/service.md): an instance's share of the tasks
+ * (lib/kafka/tasks/), task *p* reading foot, shelf and repartition partition *p*, one engine per
+ * task, everything the instance writes in one Kafka transaction per commit. Any number of
+ * instances with one configuration share the tasks through the tasks' consumer group. A failure
  * (the broker gone, a transaction that failed) ends this instance's life and starts a new one
  * from the last commits, with capped back-off; a topology that cannot work is not retried.
  * @module
@@ -16,8 +15,7 @@ import { Backoff, sleep } from "../sleep.ts";
 import { BrokerContact, READY_CONTACT_MS } from "./broker_contact.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
 import { createKafka } from "./client.ts";
-import { relayInputs, runRelay } from "./relay/mod.ts";
-import { runCheckoutTasks } from "./tasks/mod.ts";
+import { runTasks } from "./tasks/mod.ts";
 import type { RelayDeps } from "./stage.ts";
 import { checkTopology, TopologyError } from "./topics.ts";
 import { groupsHaveOffsets, StateHistory, stateLossLine } from "./lost_state.ts";
@@ -128,42 +126,23 @@ async function runInstance(
     // Members of another application (or of this one, otherwise set) in the service's groups:
     // refused before joining them (and again at every rebalance, before tasks start).
     await refuseDisagreement(admin, sharedSettings(config), serviceGroups(config));
-    // Either stage failing ends the other too: this life is over.
-    const life = new AbortController();
-    const stopLife = () => life.abort();
-    stop.addEventListener("abort", stopLife, { once: true });
     const stage: RelayDeps = {
       kafka,
       config,
       log,
       metrics,
       tasks: metrics.tasks,
-      stop: life.signal,
+      stop,
       taskCount,
       contact,
     };
-    let failure: { error: unknown } | undefined;
-    const guard = (p: Promise<void>) =>
-      p.catch((error) => {
-        failure ??= { error };
-        life.abort();
-      });
-    try {
-      await Promise.all([
-        // Both inputs are relayed: upstream producers do not agree on a partitioner.
-        ...relayInputs(config).map((input) => guard(runRelay(stage, input))),
-        guard(runCheckoutTasks({
-          ...stage,
-          pricer: () => deps.pricer,
-          onReady: (ready) => metrics.ready = ready,
-          onCommit: deps.onCommit,
-          exitBeforeOffsetCommitAfter: deps.exitBeforeOffsetCommitAfter,
-        })),
-      ]);
-    } finally {
-      stop.removeEventListener("abort", stopLife);
-    }
-    if (failure !== undefined) throw failure.error;
+    await runTasks({
+      ...stage,
+      pricer: () => deps.pricer,
+      onReady: (ready) => metrics.ready = ready,
+      onCommit: deps.onCommit,
+      exitBeforeOffsetCommitAfter: deps.exitBeforeOffsetCommitAfter,
+    });
   } finally {
     await admin.disconnect().catch(() => {});
   }
@@ -217,7 +196,7 @@ async function tellLostState(
   history.running = true;
 }
 
-/** The service's consumer groups: both relays' (the inputs') and the checkout tasks'. */
+/** The service's consumer groups: the inputs' (offsets only) and the tasks' (the members). */
 function serviceGroups(config: ServiceDeps["config"]): ServiceGroup[] {
   return [
     { groupId: config.groupIdFoot, env: "GROUP_ID_FOOT" },

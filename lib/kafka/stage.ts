@@ -1,7 +1,7 @@
 /**
- * What both stages of the scale-out service get from the process (docs/service.md, "Several
- * instances"): the relay (lib/kafka/relay/) and the checkout tasks (lib/kafka/tasks/) each run
- * their own consumer group and their own per-task transactional producers on one Kafka client.
+ * What an instance's tasks (lib/kafka/tasks/) get from the process (docs/service.md, "Tasks"):
+ * the Kafka client, configuration, logs, metrics, the stop signal and the broker contact, and
+ * the consumer settings.
  * @module
  */
 import type { ConsumerConfig, Kafka } from "kafkajs";
@@ -10,8 +10,11 @@ import type { Logger } from "../observe/log.ts";
 import type { BrokerContact } from "./broker_contact.ts";
 import type { ServiceMetrics } from "./service_metrics.ts";
 
-/** The stages' kinds, as metric labels and in transactional ids. */
-export type StageKind = "foot-relay" | "shelf-relay" | "task";
+/**
+ * What a per-task figure is about, as a metric label: a foot or shelf partition read here
+ * ("foot", "shelf") or a checkout task ("task").
+ */
+export type StageKind = "foot" | "shelf" | "task";
 
 /** Per-task figures an operator watches (labels: stage, task number). */
 export interface TaskMetrics {
@@ -39,15 +42,10 @@ export interface StageDeps {
   taskCount: number;
 }
 
-/** What a relay stage needs besides: the end look-ups it makes tell when contact was lost. */
+/** What the tasks need besides: the end look-ups they make tell when contact was lost. */
 export interface RelayDeps extends StageDeps {
   /** The process's contact with the broker (kept across the instance's restarts). */
   contact: BrokerContact;
-}
-
-/** The transactional id of a task: fences the task's previous owner when a new one starts it. */
-export function taskTransactionalId(applicationId: string, stage: StageKind, task: number): string {
-  return `${applicationId}-${stage}-${task}`;
 }
 
 /**
@@ -63,7 +61,8 @@ export function stageConsumerConfig(groupId: string): ConsumerConfig {
     groupId,
     allowAutoTopicCreation: false,
     readUncommitted: false,
-    maxWaitTimeInMs: 100,
+    // A fetch answers as soon as records arrive; while none do, fewer empty fetches.
+    maxWaitTimeInMs: 250,
     sessionTimeout: 10_000,
     rebalanceTimeout: 20_000,
     heartbeatInterval: 1000,

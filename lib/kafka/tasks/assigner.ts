@@ -1,7 +1,9 @@
 /**
- * The checkout tasks' partition assigner (docs/service.md, "Several instances"): task *p* is
- * partition *p* of every subscribed topic (the foot topic and the repartition topic), so a
- * customer's session and shelf events reach the same engine. Tasks are spread evenly over the
+ * The tasks' partition assigner (docs/service.md, "Tasks"): task *p* is partition *p* of every
+ * subscribed topic (the foot, shelf and repartition topics) that has one, so the records a
+ * producer keyed by customer are read where that customer's cart is. A topic with more
+ * partitions than the others (a shelf topic with more than the foot topic) makes tasks past the
+ * others' count, which only read and forward. Tasks are spread evenly over the
  * members (counts differ by at most one) and, where a member still exists, it keeps the tasks
  * it had (told in its subscription's userData), so a rebalance moves as few tasks as it can.
  *
@@ -21,7 +23,7 @@ import { AssignerProtocol } from "../kafkajs.ts";
 import { settingsUserData, type SharedSettings } from "../shared_settings.ts";
 
 /** The assigner's protocol name (every member of the group must offer it). */
-export const CO_PARTITIONED = "PosCoPartitioned";
+export const CO_PARTITIONED = "PosTasks";
 
 /** A member of the group and the tasks it owned before this rebalance. */
 export interface MemberTasks {
@@ -92,23 +94,20 @@ export function decodeOwned(userData: Uint8Array | null | undefined): number[] {
 
 /**
  * The assigner, sticky: `owned()` tells the tasks this member runs now (sent with every join,
- * with `settings`). The task count is the smallest partition count of the subscribed topics
- * (they should be equal; partitions past it are left unassigned and a warning is logged).
+ * with `settings`). The task count is the largest partition count of the subscribed topics;
+ * each member gets, of each topic, the partitions of its tasks that the topic has.
  */
 export function coPartitionedAssigner(
   owned: () => number[],
   settings?: SharedSettings,
 ): PartitionAssigner {
-  return ({ cluster, logger }) => ({
+  return ({ cluster }) => ({
     name: CO_PARTITIONED,
     version: 0,
     // deno-lint-ignore require-await
     async assign({ members, topics }) {
       const counts = topics.map((t) => cluster.findTopicPartitionMetadata(t).length);
-      const taskCount = Math.min(...counts);
-      if (counts.some((c) => c !== taskCount)) {
-        logger.warn("co-partitioned topics differ in partition count", { topics, counts });
-      }
+      const taskCount = Math.max(...counts);
       const plan = planTasks(
         taskCount,
         members.map((m) => ({
@@ -120,7 +119,9 @@ export function coPartitionedAssigner(
         memberId,
         memberAssignment: AssignerProtocol.MemberAssignment.encode({
           version: 0,
-          assignment: Object.fromEntries(topics.map((t) => [t, tasks])),
+          assignment: Object.fromEntries(
+            topics.map((t, i) => [t, tasks.filter((p) => p < counts[i])]),
+          ),
           userData: Buffer.alloc(0),
         }),
       }));

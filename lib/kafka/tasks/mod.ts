@@ -1,8 +1,9 @@
 /**
- * The checkout tasks of the scale-out service (docs/service.md, "Several instances"):
- * {@link runCheckoutTasks} runs this instance's share of them, in consumer group
- * {@link checkoutGroupId} (`<APPLICATION_ID>-checkout`) over the repartition topic.
+ * An instance's tasks (docs/service.md, "Tasks"): {@link runTasks} runs this instance's share of
+ * them, in consumer group {@link checkoutGroupId} (`<APPLICATION_ID>-checkout`) over the foot,
+ * shelf and repartition topics.
  * @module
  */
-export { checkoutGroupId, type CheckoutTasksDeps, runCheckoutTasks } from "./checkout_tasks.ts";
+export { runTasks } from "./instance.ts";
+export { checkoutGroupId, type TasksDeps } from "./task_context.ts";
 export { coPartitioned, coPartitionedAssigner, planTasks } from "./assigner.ts";

@@ -1,12 +1,12 @@
 /**
- * Where a relay task sends each input record (docs/service.md, "Several instances"): a foot
- * session or a shelf pickup/putback to the repartition partition of its customer (Kafka's
- * default partitioner, murmur2, whatever partitioner the upstream producer used), an invalid
- * record unchanged to partition `s mod P` (the checkout task there sends it to the DLQ), another
- * event type nowhere (only counted). Records move the task's watermark by the event time the
- * engine uses for their input (a session's entry time; a shelf event's timestamp, else its
- * record's), so stream time means the same behind the relay. Pure: no client here, so it is
- * tested without a broker.
+ * Which task each input record belongs to (docs/service.md, "Tasks"): a foot session or a shelf
+ * pickup/putback to the task of its customer (Kafka's default partitioner, murmur2, whatever
+ * partitioner the upstream producer used), an invalid record to task `s mod P` (which sends it
+ * to the DLQ), another event type to none (only counted). Records move their partition's fronts
+ * by the event time the engine uses for their input (a session's entry time; a shelf event's
+ * timestamp, else its record's), so stream time means the same for a record applied here and
+ * one forwarded through the repartition topic. Also what a partition tells the tasks elsewhere
+ * (control records). Pure: no client here, so it is tested without a broker.
  *
  * @example
  * ```ts
@@ -15,8 +15,8 @@
  * import { Router, TaskWork } from "./routing.ts";
  * const work = new TaskWork({ toleranceUs: 2e6, leapUs: 10800e6 });
  * const value = Buffer.from('{"event_type":"weight_change","timestamp":"2025-11-07T10:00:00Z"}');
- * new Router("shelf", 4).route(1, { offset: "7", value, timestamp: "0", headers: {} }, work);
- * assert.equal(work.records.length, 0);
+ * const task = new Router("shelf", 4).route(1, { offset: "7", value, timestamp: "0", headers: {} }, work);
+ * assert.equal(task, -1); // not for checkouts
  * assert.equal(work.fronts.fronts[0].posUs, Date.parse("2025-11-07T10:00:00Z") * 1000);
  * ```
  * @module
@@ -27,13 +27,7 @@ import { Decoder } from "../../core/mod.ts";
 import { type FrontSettings, LEAPT_BACK, PartitionFronts } from "../../core/time/fronts.ts";
 import type { ReportedFront } from "../../core/time/watermarks.ts";
 import { partitionForKey } from "../partitioner.ts";
-import {
-  controlRecord,
-  ORIGIN_HEADER,
-  originOf,
-  type RelayProgress,
-  type RelaySource,
-} from "../relay_records.ts";
+import { controlRecord, type RelayProgress, type RelaySource } from "../relay_records.ts";
 
 /** An input record as KafkaJS delivers it (the fields the relay keeps). */
 export interface SourceRecord {
@@ -103,38 +97,55 @@ export class TaskWork {
   }
 }
 
-/** Decodes one input's records and routes them; one per relay stage (its scratch is reused). */
+/**
+ * Decodes one input's records and finds each one's task; one per input (its scratch is reused).
+ */
 export class Router {
   readonly #decoder = new Decoder();
+  /** The customer of the record last routed to a task (null: none, an invalid record). */
+  key: string | null = null;
+  /** Event time (µs) of the last record routed (-Infinity: none had one). */
+  lastUs = -Infinity;
 
   /** `source`: the input read; `taskCount`: P, the repartition topic's partition count. */
   constructor(readonly source: RelaySource, readonly taskCount: number) {}
 
-  /** Routes record `rec` of input partition `s` into `work`. */
-  route(s: number, rec: SourceRecord, work: TaskWork): void {
+  /**
+   * The task of record `rec` of input partition `s` (its customer's, or `s mod P` for an invalid
+   * record, whose task sends it to the DLQ with its reason), or -1 for a record not for
+   * checkouts (only counted). Its event time moves the partition's fronts in `work`.
+   */
+  route(s: number, rec: SourceRecord, work: TaskWork): number {
     const d = this.#decoder;
     const outcome = d.decode(this.source, rec.value);
     if (outcome === "shelf") {
       const ev = d.shelf;
-      work.saw(Number.isNaN(ev.us) ? recordUs(rec) : ev.us);
-      this.#keyed(s, rec, ev.customerIdString(), work);
-    } else if (outcome === "foot") {
+      this.#saw(work, Number.isNaN(ev.us) ? recordUs(rec) : ev.us);
+      return this.#keyed(ev.customerIdString());
+    }
+    if (outcome === "foot") {
       // The engine's foot watermark is the session's entry time (applySession).
-      work.saw(d.foot.entryUs);
-      this.#keyed(s, rec, d.foot.customerId, work);
-    } else if (outcome === "skipped") {
+      this.#saw(work, d.foot.entryUs);
+      return this.#keyed(d.foot.customerId);
+    }
+    if (outcome === "skipped") {
       // weight_change and the like: not for checkouts, but their time is the partition's time.
       work.skipped.set(d.eventType, (work.skipped.get(d.eventType) ?? 0) + 1);
-      work.saw(this.#skippedUs(rec));
-    } else {
-      // Unchanged, keyless: the checkout task of `s mod P` rejects it to the DLQ with its reason.
-      work.records.push(this.#relayed(s, rec, s % this.taskCount, null));
+      this.#saw(work, this.#skippedUs(rec));
+      return -1;
     }
+    this.key = null;
+    return s % this.taskCount;
   }
 
-  /** `rec` to its customer's partition, keyed by the customer. */
-  #keyed(s: number, rec: SourceRecord, customer: string, work: TaskWork): void {
-    work.records.push(this.#relayed(s, rec, partitionForKey(customer, this.taskCount), customer));
+  #saw(work: TaskWork, us: number): void {
+    work.saw(us);
+    if (Number.isFinite(us)) this.lastUs = us;
+  }
+
+  #keyed(customer: string): number {
+    this.key = customer;
+    return partitionForKey(customer, this.taskCount);
   }
 
   /**
@@ -147,17 +158,6 @@ export class Router {
     const us = this.#decoder.lastEventTimeUs(this.source); // the decoder's parse, not another
     return Number.isNaN(us) ? fallback : us;
   }
-
-  /** `rec` unchanged for repartition partition `partition`, with where it came from. */
-  #relayed(s: number, rec: SourceRecord, partition: number, key: string | null): RoutedRecord {
-    return {
-      partition,
-      key,
-      value: rec.value,
-      timestamp: rec.timestamp,
-      headers: { ...rec.headers, [ORIGIN_HEADER]: originOf(this.source, s, rec.offset) },
-    };
-  }
 }
 
 /** The Kafka record timestamp in µs. */
@@ -166,18 +166,27 @@ function recordUs(rec: SourceRecord): number {
 }
 
 /**
- * While a partition long idle only advances its caught-up time, a control record at most this
- * often: it bounds what a quiet store costs (a transaction and P records per task) and what it
- * adds to a checkout's delay. A partition written to within twice the idle time sends its
- * caught-up time with every commit: in a lull between shoppers, and while the last shoppers of a
- * stopped producer are due, checkouts wait for that proof.
+ * While a partition idle for more than twice the idle time only advances its caught-up time, a
+ * control record at most this often, for {@link SETTLING_MS}: the last shoppers of a stopped
+ * producer are checked out by the wall clock the tasks elsewhere learn this way. A partition
+ * written to within twice the idle time sends its caught-up time with every commit: in a lull
+ * between shoppers, checkouts wait for that proof.
  */
 export const CONTROL_HEARTBEAT_MS = 500;
+/** How long after its end last moved a partition sends {@link CONTROL_HEARTBEAT_MS} reports. */
+export const SETTLING_MS = 60_000;
+/**
+ * After that, its caught-up time alone at most this often: a quiet store costs a transaction a
+ * minute per instance (none with one instance: no task is elsewhere), and a cart without a
+ * session, due by the wall clock hours after its first event, waits at most this long more.
+ */
+export const QUIET_HEARTBEAT_MS = 60_000;
 
 /**
- * Remembers the progress a task last sent, so control records go out only when it changed
+ * Remembers the progress a partition last sent, so control records go out only when it changed
  * (an idle store's checkouts need them even when no data moves; an unchanged one says nothing),
- * and a long-idle partition's caught-up time alone only every {@link CONTROL_HEARTBEAT_MS}.
+ * and a long-idle partition's caught-up time alone only every {@link CONTROL_HEARTBEAT_MS}, then
+ * every {@link QUIET_HEARTBEAT_MS}.
  */
 export class ControlTracker {
   #last: RelayProgress | undefined;
@@ -185,12 +194,15 @@ export class ControlTracker {
   /** `idleMs`: the idle time (`IDLE_SEC`); written within twice that, a partition is recent. */
   constructor(private readonly idleMs: number) {}
 
-  /** Control records carrying `p` to every partition 0..P-1, or none when nothing to tell. */
-  records(p: RelayProgress, taskCount: number): RoutedRecord[] {
-    if (!this.#worthSending(p)) return [];
+  /**
+   * Control records carrying `p` to each of `partitions` (the repartition partitions of the
+   * tasks elsewhere), or none when nothing to tell.
+   */
+  records(p: RelayProgress, partitions: readonly number[]): RoutedRecord[] {
+    if (partitions.length === 0 || !this.#worthSending(p)) return [];
     const rec = controlRecord(p);
     const out: RoutedRecord[] = [];
-    for (let partition = 0; partition < taskCount; partition++) {
+    for (const partition of partitions) {
       out.push({ partition, key: null, value: rec.value, headers: rec.headers });
     }
     return out;
@@ -210,8 +222,12 @@ export class ControlTracker {
     ) return true;
     if (p.caughtUpAtMs === l.caughtUpAtMs) return false;
     if (this.#recentlyWritten(p)) return true;
-    return p.caughtUpAtMs === undefined || l.caughtUpAtMs === undefined ||
-      p.caughtUpAtMs - l.caughtUpAtMs >= CONTROL_HEARTBEAT_MS;
+    if (p.caughtUpAtMs === undefined || l.caughtUpAtMs === undefined) return true;
+    const quietMs = p.caughtUpAtMs - (p.endMovedAtMs ?? -Infinity);
+    const every = quietMs < 2 * this.idleMs + SETTLING_MS
+      ? CONTROL_HEARTBEAT_MS
+      : QUIET_HEARTBEAT_MS;
+    return p.caughtUpAtMs - l.caughtUpAtMs >= every;
   }
 
   /** Whether the partition's end moved within twice the idle time before this look-up. */
