@@ -8,7 +8,7 @@ import SnappyJS from "snappyjs";
 import { registerCodecs, snappyDecode, snappyEncode } from "../../lib/kafka/codecs.ts";
 import { testBroker, uniqueName } from "../support/kafka.ts";
 import { createTopics, readMessages, testKafka } from "../support/kafka_client.ts";
-import { runKcat } from "../support/relay_topics.ts";
+import { runKcat } from "../support/kcat.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const hasKcat = await new Deno.Command("kcat", { args: ["-V"], stdout: "null", stderr: "null" })

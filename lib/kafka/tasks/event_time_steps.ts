@@ -1,10 +1,23 @@
 /**
- * Reading in event-time step (docs/service.md, "Tasks"): an input partition read here whose
- * latest record is more than {@link STEP_SKEW_US} of event time ahead of the slowest partition
- * that still has records to read is paused until that one catches up, as Kafka Streams reads the
- * head record with the lowest timestamp first. A backfill then holds the carts and sessions of
- * about the skew's worth of store time, not of as much of the day as the faster topic (the foot
- * sessions, a few per thousand shelf records) got ahead. Pure: the caller pauses and resumes.
+ * Reading in event-time step (docs/service.md, "Tasks"), as Kafka Streams reads the head record
+ * with the lowest timestamp first. Of the input partitions read here, one with records left
+ * whose latest record is ahead of the slowest partition with records left is paused until that
+ * one catches up:
+ *
+ * - a shelf partition, more than {@link STEP_SKEW_US} ahead of the slowest shelf partition, or
+ *   at all ahead of the slowest foot partition. A customer's next visit must not reach the cart
+ *   before the session of the visit before it (whose exit would take those events out as late),
+ *   and sessions are stamped with their entry time: a shelf event at time _t_ waits for every
+ *   session entered before _t_.
+ * - a foot partition, more than {@link STEP_SKEW_US} ahead of the slowest shelf partition, only
+ *   when every task runs on this instance (`paceFoot`). Sessions otherwise wait in memory for
+ *   their shelf events: a backfill's foot topic (a few sessions per thousand shelf records) is
+ *   read in seconds. With tasks elsewhere, shelf partitions read there cannot see the foot
+ *   partitions read here, so the foot partitions are never held back (the order above).
+ *
+ * A backfill then holds about the skew's worth of store time in memory, not the whole day's
+ * sessions. The slowest partition is never paused, so reading always goes on. Pure: the caller
+ * pauses and resumes.
  *
  * @example
  * ```ts
@@ -12,9 +25,9 @@
  * import { aheadOfStep } from "./event_time_steps.ts";
  * const MIN = 60e6;
  * const ahead = aheadOfStep([
- *   { key: "foot/0", headUs: 30 * MIN, lag: 10n },
- *   { key: "shelf/0", headUs: 5 * MIN, lag: 900n },
- * ]);
+ *   { key: "foot/0", source: "foot", headUs: 30 * MIN, lag: 10n },
+ *   { key: "shelf/0", source: "shelf", headUs: 5 * MIN, lag: 900n },
+ * ], { paceFoot: true });
  * assert.deepEqual([...ahead], ["foot/0"]); // 25 minutes ahead of the shelf partition
  * ```
  * @module
@@ -26,26 +39,33 @@ export const STEP_SKEW_US = 60e6;
 /** Where one input partition stands. */
 export interface PartitionHead {
   key: string;
+  source: "foot" | "shelf";
   /** Event time of its latest record (-Infinity: none read yet). */
   headUs: number;
   /** Records left to read. */
   lag: bigint;
 }
 
-/**
- * The partitions to pause: those ahead of the slowest partition with records left by more than
- * `skewUs`. The slowest is never paused, so reading always goes on somewhere.
- */
-export function aheadOfStep(heads: PartitionHead[], skewUs = STEP_SKEW_US): Set<string> {
-  let low = Infinity;
-  let lagging = 0;
+/** How partitions step. */
+export interface StepRules {
+  /** Whether foot partitions are held back too (every task runs here). */
+  paceFoot: boolean;
+  skewUs?: number;
+}
+
+/** The partitions to pause (their keys). */
+export function aheadOfStep(heads: PartitionHead[], rules: StepRules): Set<string> {
+  const skew = rules.skewUs ?? STEP_SKEW_US;
+  const low = { foot: Infinity, shelf: Infinity };
   for (const h of heads) {
-    if (h.lag <= 0n) continue;
-    lagging++;
-    if (h.headUs < low) low = h.headUs;
+    if (h.lag > 0n && h.headUs < low[h.source]) low[h.source] = h.headUs;
   }
   const out = new Set<string>();
-  if (lagging === 0) return out;
-  for (const h of heads) if (h.headUs > low + skewUs) out.add(h.key);
+  for (const h of heads) {
+    const ahead = h.source === "shelf"
+      ? h.headUs > low.shelf + skew || h.headUs > low.foot
+      : rules.paceFoot && h.headUs > low.shelf + skew;
+    if (ahead) out.add(h.key);
+  }
   return out;
 }

@@ -414,12 +414,17 @@ class TaskInstance {
     if (this.#phase !== "running") return;
     const all = [...this.#parts.inputs.foot.values(), ...this.#parts.inputs.shelf.values()];
     const backlogsRead = [...this.#parts.tasks.values()].every((t) => t.backlogRead);
+    const paceFoot = this.#parts.tasks.size === this.deps.taskCount;
     const ahead = backlogsRead
-      ? aheadOfStep(all.map((ip) => ({
-        key: `${ip.settings.source}/${ip.s}`,
-        headUs: ip.headUs,
-        lag: ip.lag(),
-      })))
+      ? aheadOfStep(
+        all.map((ip) => ({
+          key: `${ip.settings.source}/${ip.s}`,
+          source: ip.settings.source,
+          headUs: ip.headUs,
+          lag: ip.lag(),
+        })),
+        { paceFoot },
+      )
       : undefined;
     const c = this.#consumer!;
     for (const ip of all) {
