@@ -1,19 +1,21 @@
 /**
- * The checkout tasks without a broker: relayed foot and shelf records and control records of
- * both inputs as the engine gets them, and the order of a task's start (fencing before offsets
- * before restore before consuming), with fakes. The assigner: checkout_assigner_test.ts.
+ * The checkout tasks without a broker: forwarded foot and shelf records and control records of
+ * both inputs as the engine gets them (TaskInput, RelayedProgress), and a task on an instance
+ * (CheckoutTask): where its view of each input partition comes from, which repartition records
+ * it applies, and what it gives a commit. The assigner: checkout_assigner_test.ts.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import type { KafkaMessage, Producer } from "kafkajs";
-import type { InputRecord } from "../../lib/core/mod.ts";
-import { PriceBook } from "../../lib/core/mod.ts";
-import { parseServiceConfig } from "../../lib/cli/config.ts";
-import { RateLimiter } from "../../lib/observe/log.ts";
+import type { EachBatchPayload, KafkaMessage } from "kafkajs";
+import type {
+  Engine,
+  InputRecord,
+  PartitionSignal,
+  Progress,
+  TransactionOut,
+} from "../../lib/core/mod.ts";
 import { controlRecord, type RelayProgress } from "../../lib/kafka/relay_records.ts";
-import { ServiceMetrics } from "../../lib/kafka/service_metrics.ts";
-import { CheckoutTask } from "../../lib/kafka/tasks/checkout_task.ts";
-import type { TaskContext } from "../../lib/kafka/tasks/task_context.ts";
+import { CheckoutTask, type LocalReports } from "../../lib/kafka/tasks/checkout_task.ts";
 import { RelayedProgress, TaskInput } from "../../lib/kafka/tasks/task_input.ts";
 
 const enc = new TextEncoder();
@@ -154,146 +156,223 @@ Deno.test("control records of both inputs → every foot and shelf partition's p
   assert.equal(progress.signals()[1].caughtUp, false);
 });
 
-/** A task context whose Kafka calls log themselves. */
-function fakeContext(log: string[]): { ctx: TaskContext; stop: AbortController } {
-  const { config: parsed } = parseServiceConfig([
-    "--foot-topic",
-    "foot",
-    "--application-id",
-    "app",
-  ]);
-  const config = { ...parsed, repartitionTopic: "rep" };
-  const stop = new AbortController();
-  const step = <T>(name: string, v: T) => {
-    log.push(name);
-    return Promise.resolve(v);
-  };
-  const producer = {
-    connect: () => step("producer connect", undefined),
-    transaction: () => step("begin", { abort: () => step("abort", undefined) }),
-    disconnect: () => step("producer disconnect", undefined),
-  } as unknown as Producer;
-  const ends = (topic: string) =>
-    [{ partition: 2, offset: "9", low: "0", high: "9" }].map((e) => ({ ...e, topic }));
-  const ctx: TaskContext = {
-    deps: {
-      config,
-      log: { debug() {}, info() {}, warn() {}, error() {} },
-      metrics: new ServiceMetrics(),
-      tasks: {
-        assigned() {},
-        lag() {},
-        restored: () => log.push("restored metric"),
-        openCarts() {},
-      },
-      stop: stop.signal,
-      taskCount: 3,
-      kafka: undefined as never,
-      pricer: () => PriceBook.fromRows({ items: [] }),
-      onReady: () => {},
-    },
-    io: {
-      producer: (id) => {
-        log.push(`producer ${id}`);
-        return producer;
-      },
-      admin: {
-        fetchOffsets: ({ groupId, topics }: { groupId: string; topics: string[] }) =>
-          step(`fetch committed offsets ${groupId} ${topics}`, [{
-            topic: "rep",
-            partitions: [{ partition: 2, offset: "5", metadata: null }],
-          }]),
-        fetchTopicOffsets: (t: string) => step(`ends ${t}`, ends(t)),
-      } as never,
-      consumer: {
-        pause: (tps) => log.push(`pause ${tps.map((t) => `${t.topic}/${t.partitions}`)}`),
-        resume: (tps) => log.push(`resume ${tps.map((t) => `${t.topic}/${t.partitions}`)}`),
-        seek: ({ topic, partition, offset }) => log.push(`seek ${topic}/${partition}@${offset}`),
-        commitOffsets: () => Promise.resolve(),
-      },
-      restore: () => step("restore changelog 2", { customers: 0, records: 0, ms: 1 }),
-    },
-    inputPartitions: { foot: 3, shelf: 2 },
-    dlqLimiter: new RateLimiter(),
-    consumerStopped: () => Promise.resolve(),
-    onRunning: () => log.push("running"),
-    onFenced: () => log.push("fenced"),
-    retire: () => {},
-    unknownRelayed: () => {},
-  };
-  return { ctx, stop };
+/** An engine that records what it was given and drains what the test put in. */
+class FakeEngine {
+  applied: InputRecord[] = [];
+  advanced: Progress[] = [];
+  transactions: TransactionOut[] = [];
+  state = new Map<string, string | null>();
+  apply(rec: InputRecord): void {
+    this.applied.push({ ...rec });
+  }
+  advance(p: Progress): void {
+    this.advanced.push(p);
+  }
+  drainOutput() {
+    const out = { transactions: this.transactions, dlq: [] };
+    this.transactions = [];
+    return out;
+  }
+  drainStateChanges(): Map<string, string | null> {
+    const out = this.state;
+    this.state = new Map();
+    return out;
+  }
 }
 
-Deno.test("task start: pause, fence, committed offsets, restore, seek, resume — in that order", async () => {
-  const log: string[] = [];
-  const { ctx } = fakeContext(log);
-  const task = new CheckoutTask(2, ctx);
-  assert.equal(await task.start(), true);
-  assert.deepEqual(log, [
-    "pause rep/2",
-    "producer app-task-2",
-    "producer connect",
-    "begin",
-    "abort",
-    "fetch committed offsets app-checkout rep",
-    "ends rep",
-    "restore changelog 2",
-    "restored metric",
-    "seek rep/2@5", // the checkout group's committed offset
-    "resume rep/2",
-  ]);
-  assert.equal(task.state, "running");
-  // Nothing heard from the relays yet: every foot and shelf partition holds time back.
-  const signal = task.positions!.signal().partitions;
-  assert.deepEqual(signal.map((p) => `${p.source}/${p.partition}:${p.caughtUp}`), [
-    "foot/0:false",
-    "foot/1:false",
-    "foot/2:false",
-    "shelf/0:false",
-    "shelf/1:false",
-  ]);
+const INPUTS = { foot: 2, shelf: 2 };
+
+/** Task `p` started with its repartition partition at `next` and ending at `high`. */
+function aTask(p: number, next: bigint, high: bigint) {
+  const engine = new FakeEngine();
+  const task = new CheckoutTask(p, engine as unknown as Engine, TOPICS, "rep", INPUTS, {
+    next,
+    high,
+  });
+  return { task, engine };
+}
+
+/**
+ * A fetched repartition batch (what a task reads of it). `lastOffset`: KafkaJS's, the last record
+ * fetched, a transaction marker or an aborted record too (by default the last message's).
+ */
+function repBatch(
+  messages: KafkaMessage[],
+  highWatermark: number,
+  lastOffset = messages.at(-1)!.offset,
+): EachBatchPayload["batch"] {
+  return {
+    topic: "rep",
+    messages,
+    highWatermark: String(highWatermark),
+    lastOffset: () => lastOffset,
+  } as never;
+}
+
+const forwarded = (offset: string, origin: string) => message(offset, "{}", { "pos-src": origin });
+const control = (offset: string, p: RelayProgress) => {
+  const c = controlRecord(p);
+  return message(offset, c.value, c.headers);
+};
+const report = (source: "foot" | "shelf", partition: number, atMs: number): RelayProgress => ({
+  source,
+  partition,
+  caughtUp: true,
+  caughtUpAtMs: atMs,
+  idle: false,
+  endMovedAtMs: atMs - 100,
+  fronts: [[0, atMs * 1000, atMs, 0]],
+});
+const noReports = (): LocalReports => ({ foot: new Map(), shelf: new Map() });
+const shown = (signals: PartitionSignal[]) =>
+  signals.map((s) => `${s.source}/${s.partition}:${s.caughtUp ? s.caughtUpAtMs : "behind"}`);
+
+Deno.test("a partition read here counts with its own report only once the repartition backlog of the task's start is read", () => {
+  const { task } = aTask(1, 5n, 8n);
+  // foot/0 moved here; what its reader forwarded before (and its reports) may be in the backlog.
+  const local = noReports();
+  local.foot.set(0, report("foot", 0, 9000));
+  assert.equal(task.backlogRead, false);
+  assert.deepEqual(shown(task.signals(local)), [
+    "foot/0:behind",
+    "foot/1:behind",
+    "shelf/0:behind",
+    "shelf/1:behind",
+  ], "nothing read: every partition behind, foot/0 too");
+  const unknown: string[] = [];
+  task.read(
+    repBatch([
+      control("5", report("foot", 0, 2000)), // its earlier reader's report
+      control("6", report("shelf", 1, 3000)),
+    ], 8),
+    (o) => unknown.push(o),
+  );
+  assert.equal(task.backlogRead, false);
+  assert.deepEqual(shown(task.signals(local)), [
+    "foot/0:behind",
+    "foot/1:behind",
+    "shelf/0:behind",
+    "shelf/1:3000",
+  ], "a report from elsewhere counts at once; foot/0 waits for the rest of the backlog");
+  task.read(repBatch([forwarded("7", "foot/0/41")], 8), (o) => unknown.push(o));
+  assert.equal(task.backlogRead, true);
+  const signals = task.signals(local);
+  assert.deepEqual(shown(signals), [
+    "foot/0:9000",
+    "foot/1:behind",
+    "shelf/0:behind",
+    "shelf/1:3000",
+  ], "the backlog read: foot/0 is its own report, not the earlier reader's");
+  assert.deepEqual(signals[0], {
+    source: "foot",
+    partition: 0,
+    caughtUp: true,
+    caughtUpAtMs: 9000,
+    idle: false,
+    endMovedAtMs: 8900,
+    fronts: [[0, 9e6, 9000, 0]],
+  });
+  assert.deepEqual(unknown, []);
 });
 
-Deno.test("task start: revoked while fencing, it stops before reading offsets or the changelog", async () => {
-  const log: string[] = [];
-  const { ctx } = fakeContext(log);
-  const task = new CheckoutTask(2, ctx);
-  const started = task.start();
-  task.revoke();
-  assert.equal(await started, false);
-  assert.ok(!log.some((l) => l.startsWith("fetch committed offsets")));
-  assert.ok(!log.some((l) => l.startsWith("resume")));
+Deno.test("a task started on an empty backlog uses its local reports at once; a backlog ending in a transaction marker is read by the empty batch after it", () => {
+  const local = noReports();
+  local.shelf.set(1, report("shelf", 1, 500));
+  const fresh = aTask(0, 4n, 4n).task;
+  assert.equal(fresh.backlogRead, true);
+  assert.deepEqual(shown(fresh.signals(local)).slice(2), ["shelf/0:behind", "shelf/1:500"]);
+  const { task } = aTask(0, 4n, 7n);
+  task.read(repBatch([forwarded("4", "shelf/0/1"), forwarded("5", "shelf/0/2")], 7), () => {});
+  assert.equal(task.next(), 6n);
+  assert.equal(task.backlogRead, false, "offset 6 (the commit marker) is not read yet");
+  task.readEmpty("6", "7");
+  assert.equal(task.next(), 7n);
+  assert.equal(task.backlogRead, true);
+  assert.deepEqual(shown(task.signals(local)).slice(2), ["shelf/0:behind", "shelf/1:500"]);
 });
 
-Deno.test("task: batches before the start are ignored; after it, re-delivered offsets are skipped", async () => {
-  const log: string[] = [];
-  const { ctx, stop } = fakeContext(log);
-  const task = new CheckoutTask(2, ctx);
-  const batch = (offsets: string[]) =>
-    ({
-      batch: {
-        topic: "rep",
-        partition: 2,
-        highWatermark: "9",
-        messages: offsets.map((o) =>
-          message(o, "{}", {
-            "pos-src-topic": "foot",
-            "pos-src-partition": "2",
-            "pos-src-offset": o,
-          })
-        ),
-      },
-      isStale: () => false,
-    }) as never;
-  await task.consume(batch(["0", "1"]));
-  assert.equal(task.gate.pending, 0, "not started: ignored");
-  await task.start();
-  await task.consume(batch(["4", "5", "6"]));
-  assert.equal(task.gate.pending, 2, "offset 4 is below the committed 5");
-  assert.equal(task.positions!.next(), 7n);
-  assert.deepEqual(task.positions!.uncommitted(), {
-    foot: [],
-    shelf: [{ partition: 2, offset: "7" }],
-  }, "repartition partition 2 only");
-  stop.abort();
+Deno.test("repartition records apply from the task's position on: re-delivered ones skipped, unknown ones told by offset", () => {
+  const { task, engine } = aTask(2, 5n, 5n);
+  const unknown: string[] = [];
+  const applied = task.read(
+    repBatch([
+      forwarded("3", "shelf/0/30"), // re-delivered: before the position
+      forwarded("4", "shelf/0/31"),
+      forwarded("5", "shelf/1/7"),
+      control("6", report("foot", 1, 100)),
+      message("7", "{}", { "pos-src": "till/0/3" }),
+      forwarded("8", "foot/0/12"),
+    ], 12),
+    (o) => unknown.push(o),
+  );
+  assert.equal(applied, 2, "the data records from offset 5 on");
+  assert.deepEqual(
+    engine.applied.map((r) => `${r.topic}/${r.partition}/${r.offset}`),
+    ["shelf-topic/1/7", "foot-topic/0/12"],
+    "as the input records they were",
+  );
+  assert.deepEqual(unknown, ["7"]);
+  assert.equal(task.next(), 9n);
+  assert.equal(task.lag(), 3, "the batch told the end");
+  assert.equal(task.relayed.get("foot", 1)?.caughtUpAtMs, 100, "the control record was kept");
+  // The same batch again (a fetch before a seek, a retry): nothing applied twice.
+  task.read(repBatch([forwarded("5", "shelf/1/7"), forwarded("8", "foot/0/12")], 12), () => {});
+  assert.equal(engine.applied.length, 2);
+  assert.equal(task.next(), 9n);
+});
+
+Deno.test("readEmpty: a batch of only markers moves the task's position; one without an offset only tells the end", () => {
+  const { task } = aTask(0, 3n, 3n);
+  task.readEmpty(null, "10");
+  assert.equal(task.next(), 3n);
+  assert.equal(task.lag(), 7);
+  task.readEmpty("5", "10");
+  assert.equal(task.next(), 6n);
+  task.readEmpty("4", "10");
+  assert.equal(task.next(), 6n, "never back");
+  task.readEmpty("12", "10");
+  assert.equal(task.next(), 6n, "past the end it was told: not a position");
+});
+
+Deno.test("take() advances the engine with the signals and the wall clock, drains it, and carries the repartition offset when it moved, until committed", () => {
+  const { task, engine } = aTask(3, 0n, 0n);
+  const signals = task.signals(noReports());
+  const quiet = task.take(signals, 1000);
+  assert.deepEqual(engine.advanced, [{ wallMs: 1000, partitions: signals }]);
+  assert.ok(CheckoutTask.isEmpty(quiet), "nothing drained, nothing read");
+  task.read(repBatch([forwarded("0", "foot/1/1"), forwarded("1", "foot/1/2")], 2), () => {});
+  const tx = { key: "c", value: "{}", timestamp: "t", customerId: "c", dueMicros: 1 };
+  engine.transactions.push(tx);
+  engine.state.set("c", null);
+  const t = task.take(signals, 2000);
+  assert.equal(engine.advanced.at(-1)!.wallMs, 2000);
+  assert.deepEqual(t, {
+    task: 3,
+    transactions: [tx],
+    dlq: [],
+    state: new Map([["c", null]]),
+    offset: "2",
+  });
+  assert.ok(!CheckoutTask.isEmpty(t));
+  // Not committed (the commit failed): the offset is taken again, the drained output is not.
+  const again = task.take(signals, 2100);
+  assert.deepEqual([again.transactions, again.offset], [[], "2"]);
+  task.committed(again);
+  const after = task.take(signals, 2200);
+  assert.equal(after.offset, undefined);
+  assert.ok(CheckoutTask.isEmpty(after));
+  // An offset alone is something to commit.
+  task.readEmpty("2", "3");
+  assert.ok(!CheckoutTask.isEmpty(task.take(signals, 2300)));
+});
+
+Deno.test("a batch whose last transaction's commit marker came with it reads the marker too: the backlog is read, nothing left", () => {
+  // Exactly-once: every transaction ends with a marker, so the backlog's end is one. Fetched
+  // with the records before it, KafkaJS hands no empty batch after them to read it by.
+  const { task } = aTask(0, 4n, 7n);
+  task.read(repBatch([forwarded("4", "shelf/0/1"), forwarded("5", "shelf/0/2")], 7, "6"), () => {});
+  assert.equal(task.next(), 7n);
+  assert.equal(task.backlogRead, true);
+  assert.equal(task.lag(), 0);
+  assert.equal(task.take([], 0).offset, "7");
 });

@@ -89,9 +89,10 @@ export class CheckoutTask {
       if (outcome === "unknown") unknown(messages[k].offset);
       if (outcome === "data") applied++;
     }
-    if (i < messages.length) {
-      this.repartition.processed(this.task, BigInt(messages[messages.length - 1].offset));
-    }
+    // The batch's last offset, not its last message's: a transaction's commit marker fetched
+    // with its records is read with them (no empty batch follows to read it by), and the
+    // partition's end is always one.
+    this.repartition.processed(this.task, BigInt(batch.lastOffset()));
     this.repartition.sawHigh(this.task, BigInt(batch.highWatermark), Date.now());
     return applied;
   }

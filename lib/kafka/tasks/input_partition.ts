@@ -42,6 +42,8 @@ export interface PartitionTake {
   skipped: Map<string, number>;
   /** The partition's progress now (the local tasks' signal). */
   progress: RelayProgress;
+  /** Whether `records` carry `progress` as control records (a heartbeat counts from those). */
+  told: boolean;
   /** The next offset to read, when it moved since the last commit. */
   offset?: string;
 }
@@ -103,6 +105,8 @@ export class InputPartition {
     while (i < messages.length && BigInt(messages[i].offset) < next) i++;
     const work = this.work;
     work.wallUs = Date.now() * 1000;
+    // The router is its input's, shared by its partitions: only this batch's times count here.
+    router.lastUs = -Infinity;
     const rec = this.#rec;
     for (let k = i; k < messages.length; k++) {
       const m = messages[k];
@@ -171,6 +175,7 @@ export class InputPartition {
       records: controls.length > 0 ? records.concat(controls) : records,
       skipped,
       progress,
+      told: controls.length > 0,
     };
     if (moved.length > 0) t.offset = moved[0].offset;
     return t;
@@ -181,6 +186,8 @@ export class InputPartition {
     if (t.offset !== undefined) {
       this.position.markCommitted([{ partition: this.s, offset: t.offset }]);
     }
-    this.control.sent(t.progress);
+    // Only what went out: a commit for the instance's other parts tells the tasks elsewhere
+    // nothing of this partition, and must not put its next heartbeat off.
+    if (t.told) this.control.sent(t.progress);
   }
 }
