@@ -23,7 +23,6 @@
 import { parseArgs } from "node:util";
 import { createTopics, testKafka } from "../tests/support/kafka_client.ts";
 import { simulatedTraffic, writeTestCatalog } from "../tests/support/test_store.ts";
-import { pyIsoformat as pyIso } from "../lib/sim/store_simulation.ts";
 import { startService } from "../tests/support/service_process.ts";
 import { serviceArgs } from "../tests/support/service_fixture.ts";
 import {
@@ -38,6 +37,7 @@ import {
   metric,
   ready,
   rss,
+  withNoise,
 } from "./support.ts";
 
 const { values } = parseArgs({
@@ -107,42 +107,16 @@ function topics(tag: string) {
 // ---------------------------------------------------------------- 2. backfill
 {
   const traffic = simulatedTraffic({ customers: sessions, seed: 14, spacingUs: 500_000 });
-  const shelf = traffic.shelf;
-  const noiseShare = Number(values.noise);
-  const isNoise = (v: string) => v.includes('"weight_change"') || v.includes('"restock"');
-  const have = shelf.filter((r) => isNoise(r.value)).length;
-  const want = Math.max(
-    0,
-    Math.round((noiseShare * (shelf.length - have)) / (1 - noiseShare)) - have,
-  );
   // Noise spread through the stream, as the shelves send it.
-  const step = Math.max(1, Math.floor(shelf.length / Math.max(1, want)));
-  const withNoise: typeof shelf = [];
-  let added = 0;
-  shelf.forEach((r, i) => {
-    withNoise.push(r);
-    if (added < want && i % step === 0) {
-      added++;
-      withNoise.push({
-        key: null,
-        us: r.us,
-        value: JSON.stringify({
-          event_type: "weight_change",
-          shelf_id: `S${i % 97}`,
-          weight_change: -12.5,
-          timestamp: pyIso(r.us),
-        }),
-      });
-    }
-  });
+  const shelf = withNoise(traffic.shelf, Number(values.noise));
   const t = topics("fill");
   await createTopics(kafka, [t.foot, t.shelf], 3);
   await kcatProduce(bootstrap, dir, t.foot, traffic.foot);
-  await kcatProduce(bootstrap, dir, t.shelf, withNoise);
+  await kcatProduce(bootstrap, dir, t.shelf, shelf);
   const copy = `copy-${crypto.randomUUID().slice(0, 6)}`;
   await createTopics(kafka, [copy], 3);
   const brokerCpu = () => broker?.pid ? cpuSeconds(broker.pid) : NaN;
-  const records = withNoise.length;
+  const records = shelf.length;
   const perMillion = (cpu: number) => Number((cpu / (records / 1e6)).toFixed(2));
   const kcatBroker0 = brokerCpu();
   const kcat = await kcatPassThroughCpu(bootstrap, t.shelf, copy);

@@ -13,6 +13,7 @@ import {
 import { type Broker, startBroker } from "../tests/support/kafka.ts";
 import { testKafka } from "../tests/support/kafka_client.ts";
 import { pickupValue, sessionValue } from "../tests/support/service_fixture.ts";
+import { pyIsoformat } from "../lib/sim/store_simulation.ts";
 import { eventually, type ServiceProcess } from "../tests/support/service_process.ts";
 
 /** The broker: `KAFKA_TEST_BROKER` when set, else one started on loopback (`broker`: stop it). */
@@ -62,12 +63,48 @@ export function openCarts(carts: number): { foot: TrafficRecord[]; shelf: Traffi
   return { foot, shelf };
 }
 
-/** Produces records (`key\tvalue` lines through a file) with kcat, lz4: a fast, real producer. */
+/**
+ * `weight_change` noise added to `shelf` until it is `share` of the records (what the simulation
+ * already made counts), spread through the stream as the shelves send it: unkeyed, at the time
+ * of the record it follows.
+ */
+export function withNoise(shelf: TrafficRecord[], share: number): TrafficRecord[] {
+  const isNoise = (v: string) => v.includes('"weight_change"') || v.includes('"restock"');
+  const have = shelf.filter((r) => isNoise(r.value)).length;
+  const want = Math.max(0, Math.round((share * (shelf.length - have)) / (1 - share)) - have);
+  const step = Math.max(1, Math.floor(shelf.length / Math.max(1, want)));
+  const out: TrafficRecord[] = [];
+  let added = 0;
+  shelf.forEach((r, i) => {
+    out.push(r);
+    if (added < want && i % step === 0) {
+      added++;
+      out.push({
+        key: null,
+        us: r.us,
+        value: JSON.stringify({
+          event_type: "weight_change",
+          shelf_id: `S${i % 97}`,
+          weight_change: -12.5,
+          timestamp: pyIsoformat(r.us),
+        }),
+      });
+    }
+  });
+  return out;
+}
+
+/**
+ * Produces records (`key\tvalue` lines through a file) with kcat: a fast, real producer. lz4 and
+ * librdkafka's default partitioner unless told (`compression`: kcat's `-z` codec, `none` for
+ * none; `partitioner`: e.g. `murmur2_random`, the Java client's partitioning of keyed records).
+ */
 export async function kcatProduce(
   bootstrap: string,
   dir: string,
   topic: string,
   records: TrafficRecord[],
+  opts: { compression?: string; partitioner?: string } = {},
 ): Promise<void> {
   const file = `${dir}/${topic}.tsv`;
   await Deno.writeTextFile(
@@ -75,11 +112,40 @@ export async function kcatProduce(
     records.map((r) => `${r.key ?? ""}\t${r.value}`).join("\n") + "\n",
   );
   const out = await new Deno.Command("kcat", {
-    args: ["-b", bootstrap, "-t", topic, "-P", "-K", "\t", "-z", "lz4", "-l", file],
+    args: [
+      ...["-b", bootstrap, "-t", topic, "-P", "-K", "\t", "-z", opts.compression ?? "lz4"],
+      ...(opts.partitioner ? ["-X", `topic.partitioner=${opts.partitioner}`] : []),
+      ...["-l", file],
+    ],
     stderr: "piped",
   }).output();
   if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
   await Deno.remove(file);
+}
+
+/**
+ * Every record of `topic` now, read by kcat from the beginning to the end, one line each in
+ * kcat's `format` (`-f`, without the newline); `extra` kcat arguments (e.g. `-s value=…`).
+ * read_committed unless `readCommitted` is false; control records (transaction markers) are
+ * never shown.
+ */
+export async function kcatRead(
+  bootstrap: string,
+  topic: string,
+  format: string,
+  opts: { readCommitted?: boolean; extra?: string[] } = {},
+): Promise<string[]> {
+  const isolation = opts.readCommitted === false ? "read_uncommitted" : "read_committed";
+  const out = await new Deno.Command("kcat", {
+    args: [
+      ...["-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q"],
+      ...["-X", `isolation.level=${isolation}`, "-f", `${format}\n`, ...(opts.extra ?? [])],
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`kcat -C ${topic}: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "");
 }
 
 /** Seconds kcat takes to read every record of `from` and write it to `to` (the baseline). */
@@ -130,20 +196,27 @@ export async function shelfProcessed(svc: ServiceProcess): Promise<number> {
     await metric(svc, "pos_invalid_records_total");
 }
 
+/** Input records (foot and shelf) the service has processed: counted by source, or invalid. */
+export async function inputProcessed(svc: ServiceProcess): Promise<number> {
+  return await metric(svc, "pos_records_total") + await metric(svc, "pos_invalid_records_total");
+}
+
 /**
- * Waits until `records` shelf records are processed and every shopper is checked out (some
- * transactions, no open cart or session), polling every 100 ms.
+ * Waits until `records` records are processed (shelf records, or as `processed` counts them) and
+ * every shopper is checked out (some transactions, no open cart or session), polling every
+ * 100 ms.
  */
 export async function allCheckedOut(
   svc: ServiceProcess,
   records: number,
   what: string,
   timeoutMs: number,
+  processed: (svc: ServiceProcess) => Promise<number> = shelfProcessed,
 ): Promise<void> {
   await eventually(
     what,
     async () =>
-      await shelfProcessed(svc) >= records &&
+      await processed(svc) >= records &&
       await metric(svc, "pos_transactions_total") > 0 &&
       await metric(svc, "pos_open_carts") === 0 &&
       await metric(svc, "pos_open_sessions") === 0,
