@@ -1,9 +1,9 @@
 /**
  * The commit boundary between the pure engine and wherever its results go: one {@link Commit} is
  * everything the engine produced since the previous one, plus the input positions it covers, and
- * a {@link Committer} makes it durable as a whole or not at all. The Kafka service commits through
- * lib/kafka/exactly_once_committer.ts or lib/kafka/at_least_once_committer.ts; replay, the demo
- * and the tests through lib/drive/memory_committer.ts.
+ * a {@link Committer} makes it durable as a whole or not at all. Replay, the demo and the tests
+ * commit through lib/drive/memory_committer.ts; the Kafka service writes one commit per instance
+ * of all its tasks (lib/kafka/tasks/instance_commit.ts, instance_committer.ts).
  * @module
  */
 import type { DlqRecord, TransactionOut } from "../core/mod.ts";

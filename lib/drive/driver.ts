@@ -1,9 +1,8 @@
 /**
- * The one engine drive loop shared by the service, replay, the demo and the engine's property
- * tests: records in → `engine.apply` → `engine.advance(progress)` → `drainOutput` /
- * `drainStateChanges` → a {@link Committer}. The service calls {@link EngineDriver.apply} from its
- * consumers and {@link EngineDriver.take} from its commit loop (lib/kafka/commit_loop.ts); the
- * offline callers hand their records to {@link driveRecords}.
+ * The one engine drive loop shared by replay, the demo and the engine's property tests: records
+ * in → `engine.apply` → `engine.advance(progress)` → `drainOutput` / `drainStateChanges` → a
+ * {@link Committer}. The offline callers hand their records to {@link driveRecords}; the Kafka
+ * service drives its tasks' engines itself (lib/kafka/tasks/checkout_task.ts).
  * @module
  */
 import type { Engine, InputRecord, Progress } from "../core/mod.ts";

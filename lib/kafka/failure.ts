@@ -6,11 +6,6 @@
  */
 import type { WorkGate } from "./work_gate.ts";
 
-/** The consumer group moved partitions; the pipeline must start over from Kafka. */
-export class RebalanceError extends Error {
-  override name = "RebalanceError";
-}
-
 /** Holds the first error of a pipeline life and a promise that rejects with it. */
 export class PipelineFailure {
   /** The first error, once there is one. */

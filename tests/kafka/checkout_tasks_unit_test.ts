@@ -15,7 +15,11 @@ import type {
   TransactionOut,
 } from "../../lib/core/mod.ts";
 import { controlRecord, type RelayProgress } from "../../lib/kafka/relay_records.ts";
-import { CheckoutTask, type LocalReports } from "../../lib/kafka/tasks/checkout_task.ts";
+import {
+  CheckoutTask,
+  type LocalReports,
+  MARKER_WAIT_MS,
+} from "../../lib/kafka/tasks/checkout_task.ts";
 import { RelayedProgress, TaskInput } from "../../lib/kafka/tasks/task_input.ts";
 
 const enc = new TextEncoder();
@@ -375,4 +379,28 @@ Deno.test("a batch whose last transaction's commit marker came with it reads the
   assert.equal(task.backlogRead, true);
   assert.equal(task.lag(), 0);
   assert.equal(task.take([], 0).offset, "7");
+});
+
+Deno.test("a backlog one offset short counts as read only once nothing was read for MARKER_WAIT_MS (a marker KafkaJS never handed over)", () => {
+  const realNow = Date.now;
+  let now = 1_000_000;
+  Date.now = () => now;
+  try {
+    const idle = aTask(0, 9n, 10n).task;
+    assert.equal(idle.backlogRead, false, "just started");
+    now += MARKER_WAIT_MS;
+    assert.equal(idle.backlogRead, true, "nothing came: the last offset is a marker");
+    const { task } = aTask(0, 0n, 10n);
+    now += MARKER_WAIT_MS + 5000; // a long backlog
+    const records = Array.from({ length: 9 }, (_, i) => forwarded(String(i), `foot/0/${i}`));
+    task.read(repBatch(records, 10), () => {});
+    assert.equal(task.next(), 9n);
+    assert.equal(task.backlogRead, false, "a record was just read: the last may follow");
+    now += MARKER_WAIT_MS - 1;
+    assert.equal(task.backlogRead, false);
+    now += 1;
+    assert.equal(task.backlogRead, true);
+  } finally {
+    Date.now = realNow;
+  }
 });

@@ -294,7 +294,11 @@ function localTasks(here: number[]): { local: LocalSink; applied: Map<number, In
   const applied = new Map<number, InputRecord[]>(here.map((t) => [t, []]));
   const local: LocalSink = (task) => {
     const got = applied.get(task);
-    return got && { apply: (rec: InputRecord) => got.push({ ...rec }) };
+    if (got === undefined) return undefined;
+    const keep = (rec: InputRecord) => void got.push({ ...rec });
+    // However the partition hands a record over: as read, or as its router decoded it.
+    const sink = { apply: keep, applyDecoded: keep };
+    return sink;
   };
   return { local, applied };
 }

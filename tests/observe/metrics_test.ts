@@ -11,26 +11,26 @@ Deno.test("a gauge with labels renders one series per label set; delete drops on
   const r = new Registry();
   const g = r.gauge("g", "a gauge");
   g.set({ stage: "task", task: "0" }, 3);
-  g.set({ stage: "shelf-relay", task: "0" }, 1);
+  g.set({ stage: "shelf", task: "0" }, 1);
   assert.match(r.render(), /^g\{stage="task",task="0"\} 3$/m);
-  assert.match(r.render(), /^g\{stage="shelf-relay",task="0"\} 1$/m);
+  assert.match(r.render(), /^g\{stage="shelf",task="0"\} 1$/m);
   g.delete({ stage: "task", task: "0" });
   assert.doesNotMatch(r.render(), /stage="task"/);
-  assert.equal(g.get({ stage: "shelf-relay", task: "0" }), 1);
+  assert.equal(g.get({ stage: "shelf", task: "0" }), 1);
 });
 
 Deno.test("per-task gauges: assigned, lag, restore time, open carts; unassigned drops lag and carts", () => {
   const m = new ServiceMetrics();
-  m.tasks.assigned("shelf-relay", 2, true);
+  m.tasks.assigned("shelf", 2, true);
   m.tasks.assigned("task", 1, true);
-  m.tasks.lag("shelf-relay", 2, 40);
+  m.tasks.lag("shelf", 2, 40);
   m.tasks.lag("task", 1, 7);
   m.tasks.restored(1, 1.5);
   m.tasks.openCarts(1, 12);
   const text = m.registry.render();
-  assert.match(text, /^pos_task_assigned\{stage="shelf-relay",task="2"\} 1$/m);
+  assert.match(text, /^pos_task_assigned\{stage="shelf",task="2"\} 1$/m);
   assert.match(text, /^pos_task_assigned\{stage="task",task="1"\} 1$/m);
-  assert.match(text, /^pos_task_lag_records\{stage="shelf-relay",task="2"\} 40$/m);
+  assert.match(text, /^pos_task_lag_records\{stage="shelf",task="2"\} 40$/m);
   assert.match(text, /^pos_task_lag_records\{stage="task",task="1"\} 7$/m);
   assert.match(text, /^pos_task_restore_seconds\{task="1"\} 1\.5$/m);
   assert.match(text, /^pos_task_open_carts\{task="1"\} 12$/m);
@@ -39,16 +39,16 @@ Deno.test("per-task gauges: assigned, lag, restore time, open carts; unassigned 
   assert.match(after, /^pos_task_assigned\{stage="task",task="1"\} 0$/m);
   assert.doesNotMatch(after, /^pos_task_lag_records\{stage="task"/m);
   assert.doesNotMatch(after, /^pos_task_open_carts/m);
-  assert.match(after, /^pos_task_lag_records\{stage="shelf-relay",task="2"\} 40$/m);
+  assert.match(after, /^pos_task_lag_records\{stage="shelf",task="2"\} 40$/m);
 });
 
-Deno.test("readiness: not ready while any checkout task restores; the relay never restores", () => {
+Deno.test("readiness: not ready while any checkout task restores; an input partition never restores", () => {
   const m = new ServiceMetrics();
   assert.equal(m.ready, false);
   m.ready = true;
   assert.equal(m.ready, true);
-  m.tasks.assigned("shelf-relay", 0, true);
-  assert.equal(m.ready, true, "relay tasks have no changelog");
+  m.tasks.assigned("shelf", 0, true);
+  assert.equal(m.ready, true, "an input partition read here has no changelog");
   m.tasks.assigned("task", 0, true);
   m.tasks.assigned("task", 1, true);
   assert.equal(m.ready, false);

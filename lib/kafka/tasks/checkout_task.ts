@@ -105,6 +105,7 @@ export class CheckoutTask {
     // with its records is read with them (no empty batch follows to read it by), and the
     // partition's end is always one.
     this.repartition.processed(this.task, BigInt(batch.lastOffset()));
+    if (this.next() > next) this.#movedAtMs = Date.now();
     this.repartition.sawHigh(this.task, BigInt(batch.highWatermark), Date.now());
     return applied;
   }
