@@ -69,7 +69,7 @@ import {
   usOfMs,
 } from "./engine_types.ts";
 import { type EngineContext, horizonOf, sessionCutoff, trimLate } from "./engine_context.ts";
-import { Decoder, type ShelfEvent } from "./decode/decode.ts";
+import { Decoder, type Outcome, type ShelfEvent } from "./decode/decode.ts";
 import { applyShelfEvent } from "./carts/shelf_events.ts";
 import { applySession } from "./carts/sessions.ts";
 import { checkout } from "./checkout/checkout.ts";
@@ -118,7 +118,14 @@ export class Engine {
   /** Decodes, validates and applies one record. Synchronous; never throws on bad input. */
   apply(rec: InputRecord): void {
     const d = this.decoder;
-    const outcome = d.decode(rec.source, rec.value);
+    this.applyDecoded(rec, d, d.decode(rec.source, rec.value));
+  }
+
+  /**
+   * Applies `rec` as `d` has just decoded it (`outcome`, from `d.decode(rec.source, rec.value)`):
+   * an edge that decodes a record to find its customer's engine does not decode it twice.
+   */
+  applyDecoded(rec: InputRecord, d: Decoder, outcome: Outcome): void {
     if (outcome === "shelf") this.applyShelf(rec, d.shelf);
     else if (outcome === "foot") applySession(this.ctx, rec, d.foot);
     else if (outcome === "skipped") this.counters.countSkipped(rec.source, d.eventType);

@@ -129,7 +129,7 @@ export class ServiceMetrics {
   readonly heapTargetCollections: Counter;
   /** Full collections run while the input was quiet (lib/observe/idle_collector.ts). */
   readonly idleCollections: Counter;
-  /** Records the checkout tasks applied from the repartition topic (not control records). */
+  /** Records applied to the tasks' engines: read here or forwarded (not control records). */
   readonly recordsApplied: Counter;
   /**
    * The engine's counters start at 0 with every pipeline (a rebuild makes a new engine); these
@@ -183,7 +183,7 @@ export class ServiceMetrics {
     this.consumedBytes = r.counter("pos_consumed_bytes_total", "bytes of record values consumed");
     this.recordsApplied = r.counter(
       "pos_records_applied_total",
-      "records the checkout tasks applied from the repartition topic (not control records)",
+      "records applied to the tasks' engines, read here or forwarded (not control records)",
     );
     this.lag = r.gauge("pos_consumer_lag", "records not yet processed, by topic and partition");
     this.commits = r.counter("pos_commits_total", "successful commits (Kafka transactions)");

@@ -9,9 +9,11 @@
  */
 import type { EachBatchPayload } from "kafkajs";
 import type {
+  Decoder,
   Engine,
   EngineMetrics,
   InputRecord,
+  Outcome,
   PartitionSignal,
   TransactionOut,
 } from "../../core/mod.ts";
@@ -64,9 +66,12 @@ export class CheckoutTask {
     this.#backlogEnd = seed.high;
   }
 
-  /** Applies a record of an input partition read here (the engine copies what it keeps). */
-  apply(rec: InputRecord): void {
-    this.engine.apply(rec);
+  /**
+   * Applies a record of an input partition read here, as the partition's router decoded it (the
+   * engine copies what it keeps).
+   */
+  applyDecoded(rec: InputRecord, d: Decoder, outcome: Outcome): void {
+    this.engine.applyDecoded(rec, d, outcome);
   }
 
   /** The repartition partition's next offset. */

@@ -9,7 +9,7 @@
  * @module
  */
 import type { EachBatchPayload } from "kafkajs";
-import type { InputRecord } from "../../core/mod.ts";
+import type { Engine, InputRecord } from "../../core/mod.ts";
 import { TopicProgress } from "../progress.ts";
 import type { RelayProgress, RelaySource } from "../relay_records.ts";
 import { ORIGIN_HEADER, originOf } from "../relay_records.ts";
@@ -23,7 +23,7 @@ import {
 import { headerStrings } from "./task_input.ts";
 
 /** Where a record of a local task goes: its engine. */
-export type LocalSink = (task: number) => { apply(rec: InputRecord): void } | undefined;
+export type LocalSink = (task: number) => { applyDecoded: Engine["applyDecoded"] } | undefined;
 
 /** The settings a partition reads with. */
 export interface InputPartitionSettings {
@@ -55,6 +55,8 @@ export class InputPartition {
   readonly control: ControlTracker;
   readonly #rec: InputRecord;
   readonly #decoder = new TextDecoder();
+  /** Records applied to a task here, so far (a counter the caller reads and resets). */
+  appliedHere = 0;
   /** Event time (µs) of the last record read: where the partition stands (event-time steps). */
   headUs = -Infinity;
 
@@ -130,7 +132,8 @@ export class InputPartition {
       rec.value = m.value;
       rec.timestampMs = Number(m.timestamp);
       rec.headers = headerStrings(m.headers, this.#decoder);
-      sink.apply(rec);
+      sink.applyDecoded(rec, router.decoder, router.outcome);
+      this.appliedHere++;
     }
     if (router.lastUs > -Infinity) this.headUs = router.lastUs;
     this.position.processed(this.s, BigInt(batch.lastOffset()));

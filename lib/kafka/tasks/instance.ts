@@ -9,7 +9,7 @@
  */
 import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
 import { RateLimiter } from "../../observe/log.ts";
-import { sleep, untilAborted } from "../../sleep.ts";
+import { atMost, sleep, untilAborted } from "../../sleep.ts";
 import { MAX_UNCOMMITTED_RECORDS } from "../commit_loop.ts";
 import { PipelineFailure } from "../failure.ts";
 import { leaveGroup } from "../group_exit.ts";
@@ -32,11 +32,14 @@ import { InstanceProducer } from "./instance_producer.ts";
 import { type InstanceParts, startParts, type TaskPlan } from "./instance_start.ts";
 import { generationOf, isGenerationFenced, setTxnMember } from "./kip447.ts";
 import { Router } from "./routing.ts";
+import { Presence } from "./presence.ts";
 import { checkoutGroupId, type TasksDeps } from "./task_context.ts";
 import { CheckoutTask } from "./checkout_task.ts";
 import { isFencingError } from "../fencing.ts";
 import type { EngineMetrics } from "../../core/mod.ts";
 
+/** How long a life's end waits for a commit or a start in flight. */
+const CLOSE_BOUND_MS = 5000;
 /** How long a stop waits for the consumer to leave the group. */
 const DISCONNECT_BOUND_MS = 2000;
 /** A commit fenced and no new assignment within this long: the life starts over (rejoins). */
@@ -74,6 +77,8 @@ class TaskInstance {
   #consumer?: Consumer;
   #running?: Promise<unknown>;
   #routers!: Record<RelaySource, Router>;
+  #presences: Presence[] = [];
+  #presenceChecked: Promise<unknown> = Promise.resolve();
   #inputCounts = { foot: 0, shelf: 0 };
   #phase: Phase = "joining";
   #staleSince = 0;
@@ -114,6 +119,15 @@ class TaskInstance {
       foot: (await admin.fetchTopicOffsets(config.footTopic)).length,
       shelf: (await admin.fetchTopicOffsets(config.shelfTopic)).length,
     };
+    // Members of the input groups too, so another application reading them is seen.
+    this.#presences = [
+      { groupId: config.groupIdFoot, env: "GROUP_ID_FOOT", topic: config.footTopic },
+      { groupId: config.groupIdShelf, env: "GROUP_ID_SHELF", topic: config.shelfTopic },
+    ].map(({ topic, ...group }) =>
+      new Presence(kafka, admin, group, topic, this.#settings, (e) => this.failure.fail(e))
+    );
+    this.#presenceChecked = Promise.all(this.#presences.map((p) => p.join()));
+    this.#presenceChecked.catch((e) => this.failure.fail(e));
     this.#routers = {
       foot: new Router("foot", this.deps.taskCount),
       shelf: new Router("shelf", this.deps.taskCount),
@@ -150,13 +164,17 @@ class TaskInstance {
 
   async close(): Promise<void> {
     this.gate.close();
-    await this.#inflight.catch(() => {});
-    await this.#starts.catch(() => {});
+    // A failed life does not wait long for a commit or a start in flight: KafkaJS retries a
+    // send without end (a topic gone with a broker's data), and the next holder of the
+    // transactional id fences what goes on unheard.
+    await atMost(CLOSE_BOUND_MS, this.#inflight);
+    await atMost(CLOSE_BOUND_MS, this.#starts);
     this.#dropParts();
     // Not before the first join is done (group_exit.ts), and a stop does not wait for that
     // join (up to a killed member's session timeout): past the bound it goes on meanwhile.
     if (this.#consumer) await leaveGroup(this.#consumer, this.#running, DISCONNECT_BOUND_MS);
-    await this.#producer.close();
+    await atMost(CLOSE_BOUND_MS, this.#producer.close());
+    await Promise.all(this.#presences.map((p) => p.leave()));
     await this.#admin?.disconnect().catch(() => {});
   }
 
@@ -205,9 +223,10 @@ class TaskInstance {
     const gained = owned.filter((t) => wasStale || !this.#owned.includes(t));
     this.#owned = owned;
     log.info("tasks assigned", { tasks: plan.tasks, foot: plan.foot, shelf: plan.shelf });
-    const checked = refuseDisagreement(this.#admin!, this.#settings, [{
-      groupId: this.#taskGroup,
-    }]);
+    const checked = Promise.all([
+      refuseDisagreement(this.#admin!, this.#settings, [{ groupId: this.#taskGroup }]),
+      this.#presenceChecked,
+    ]);
     const start = this.#starts.catch(() => {}).then(async () => {
       await checked;
       if (epoch !== this.#epoch) return;
@@ -392,6 +411,10 @@ class TaskInstance {
     if (ip === undefined) return 0;
     const tasks = this.#parts.tasks;
     const n = ip.read(batch, this.#routers[ip.settings.source], (t) => tasks.get(t));
+    if (ip.appliedHere > 0) {
+      metrics.recordsApplied.inc({}, ip.appliedHere);
+      ip.appliedHere = 0;
+    }
     if (n < 0) {
       this.deps.log.warn("a batch past the partition's position; reading from it again", {
         topic: batch.topic,
@@ -568,19 +591,19 @@ class TaskInstance {
     this.deps.onCommit?.({ transactions: c.transactionCount });
   }
 
-  /** The topics' ends every {@link LOOKUP_MS} (every {@link QUIET_LOOKUP_MS} while quiet). */
+  /**
+   * The topics' ends every {@link LOOKUP_MS} (every {@link QUIET_LOOKUP_MS} while quiet). A
+   * look-up that fails (a partition's leader moving, a topic just made) is tried again at the
+   * next turn: the broker's silence shows in readiness (broker_contact.ts), and what truly
+   * breaks shows in the consumer and the commits.
+   */
   async #lookups(): Promise<void> {
     const { deps } = this;
     while (!deps.stop.aborted && !this.failure.failed) {
-      try {
-        const now = Date.now();
-        if (!this.#quiet || now - this.#lastLookupMs >= QUIET_LOOKUP_MS) {
-          this.#lastLookupMs = now;
-          await this.#lookUp();
-        }
-      } catch (e) {
-        this.failure.fail(e);
-        return;
+      const now = Date.now();
+      if (!this.#quiet || now - this.#lastLookupMs >= QUIET_LOOKUP_MS) {
+        this.#lastLookupMs = now;
+        await this.#lookUp().catch((e) => deps.log.debug("end look-up failed", { error: e }));
       }
       await sleep(LOOKUP_MS, deps.stop);
     }

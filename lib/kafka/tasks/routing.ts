@@ -23,7 +23,7 @@
  */
 import type { Buffer } from "node:buffer";
 import type { IHeaders } from "kafkajs";
-import { Decoder } from "../../core/mod.ts";
+import { Decoder, type Outcome } from "../../core/mod.ts";
 import { type FrontSettings, LEAPT_BACK, PartitionFronts } from "../../core/time/fronts.ts";
 import type { ReportedFront } from "../../core/time/watermarks.ts";
 import { partitionForKey } from "../partitioner.ts";
@@ -101,7 +101,10 @@ export class TaskWork {
  * Decodes one input's records and finds each one's task; one per input (its scratch is reused).
  */
 export class Router {
-  readonly #decoder = new Decoder();
+  /** The decoder of the record last routed (its engine applies it as decoded). */
+  readonly decoder = new Decoder();
+  /** What the record last routed decoded to. */
+  outcome: Outcome = "invalid";
   /** The customer of the record last routed to a task (null: none, an invalid record). */
   key: string | null = null;
   /** Event time (µs) of the last record routed (-Infinity: none had one). */
@@ -116,8 +119,8 @@ export class Router {
    * checkouts (only counted). Its event time moves the partition's fronts in `work`.
    */
   route(s: number, rec: SourceRecord, work: TaskWork): number {
-    const d = this.#decoder;
-    const outcome = d.decode(this.source, rec.value);
+    const d = this.decoder;
+    const outcome = this.outcome = d.decode(this.source, rec.value);
     if (outcome === "shelf") {
       const ev = d.shelf;
       this.#saw(work, Number.isNaN(ev.us) ? recordUs(rec) : ev.us);
@@ -155,7 +158,7 @@ export class Router {
    */
   #skippedUs(rec: SourceRecord): number {
     const fallback = this.source === "shelf" ? recordUs(rec) : -Infinity;
-    const us = this.#decoder.lastEventTimeUs(this.source); // the decoder's parse, not another
+    const us = this.decoder.lastEventTimeUs(this.source); // the decoder's parse, not another
     return Number.isNaN(us) ? fallback : us;
   }
 }
