@@ -13,14 +13,14 @@ import type { ServiceMetrics } from "./service_metrics.ts";
 export interface OperatorView {
   nowMs: number;
   ready: boolean;
-  /** This instance's relay tasks by input (their input partitions). */
-  relayTasks: { foot: number[]; shelf: number[] };
+  /** The input partitions this instance reads, by input (those of its tasks). */
+  inputs: { foot: number[]; shelf: number[] };
   /** This instance's checkout tasks. */
   checkoutTasks: number[];
-  /** Input records not yet relayed, by input; undefined until every relay task here reported. */
+  /** Input records not yet read, by input; undefined until every input partition here reported. */
   inputLag: { foot: number; shelf: number } | undefined;
-  /** Relayed records not yet applied by this instance's checkout tasks. */
-  relayedLag: number;
+  /** Records forwarded to this instance's checkout tasks and not yet applied (repartition lag). */
+  forwardedLag: number;
   /** Records the checkout tasks applied so far (a counter). */
   applied: number;
   openCarts: number;
@@ -39,7 +39,7 @@ export const PROGRESS_EVERY_MS = 10_000;
 /** Behind by fewer records than this is caught up (a commit interval's worth is normal). */
 export const BEHIND_AT = 1000;
 /**
- * Ready without a relay task of each input, or without their lag, for this long: the ready line
+ * Ready without a partition of each input, or without their lag, for this long: the ready line
  * goes out as things are.
  */
 const LAG_WAIT_MS = 5000;
@@ -69,9 +69,9 @@ export class OperatorLines {
     }
     if (!this.#ready) {
       this.#readySince ??= v.nowMs;
-      // The relays' tasks start a moment after readiness (an instance of several may have none).
-      const settling = v.inputLag === undefined || v.relayTasks.foot.length === 0 ||
-        v.relayTasks.shelf.length === 0;
+      // The input partitions start a moment after readiness (an instance of several may have none).
+      const settling = v.inputLag === undefined || v.inputs.foot.length === 0 ||
+        v.inputs.shelf.length === 0;
       if (settling && v.nowMs - this.#readySince < LAG_WAIT_MS) return [];
       this.#ready = true;
       const line = this.#readyLine(v);
@@ -132,22 +132,22 @@ export class OperatorLines {
     return {
       level: "info",
       msg: `${this.#readyOnce ? "ready again" : "ready"}: consuming ` +
-        `${input(c.footTopic, c.groupIdFoot, v.relayTasks.foot)} and ` +
-        `${input(c.shelfTopic, c.groupIdShelf, v.relayTasks.shelf)} from ${c.broker.join(",")} ` +
+        `${input(c.footTopic, c.groupIdFoot, v.inputs.foot)} and ` +
+        `${input(c.shelfTopic, c.groupIdShelf, v.inputs.shelf)} from ${c.broker.join(",")} ` +
         `as application ${c.applicationId}, ${tasks}; ${how}; ${count(v.openCarts)} open carts`,
       fields: { behind, openCarts: v.openCarts },
     };
   }
 }
 
-/** What the service has not done yet: input not relayed plus relayed not applied. */
+/** What the service has not done yet: input not read plus forwarded not applied. */
 function behindOf(v: OperatorView): number | undefined {
-  return v.inputLag === undefined ? undefined : v.inputLag.foot + v.inputLag.shelf + v.relayedLag;
+  return v.inputLag === undefined ? undefined : v.inputLag.foot + v.inputLag.shelf + v.forwardedLag;
 }
 
 function lagText(v: OperatorView): string {
   const l = v.inputLag!;
-  return `foot ${count(l.foot)}, shelf ${count(l.shelf)}, relayed ${count(v.relayedLag)}`;
+  return `foot ${count(l.foot)}, shelf ${count(l.shelf)}, forwarded ${count(v.forwardedLag)}`;
 }
 
 /** 12,345 */
@@ -182,10 +182,10 @@ export function operatorView(metrics: ServiceMetrics, nowMs: number): OperatorVi
   return {
     nowMs,
     ready: metrics.ready,
-    relayTasks: { foot: t.assignedTasks("foot"), shelf: t.assignedTasks("shelf") },
+    inputs: { foot: t.assignedTasks("foot"), shelf: t.assignedTasks("shelf") },
     checkoutTasks: t.assignedTasks("task"),
     inputLag: foot === undefined || shelf === undefined ? undefined : { foot, shelf },
-    relayedLag: t.stageLag("task") ?? 0,
+    forwardedLag: t.stageLag("task") ?? 0,
     applied: metrics.recordsApplied.get(),
     openCarts: metrics.openCarts.get(),
     openSessions: metrics.openSessions.get(),

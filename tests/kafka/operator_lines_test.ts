@@ -25,10 +25,10 @@ function view(over: Partial<OperatorView>): OperatorView {
   return {
     nowMs: 0,
     ready: true,
-    relayTasks: { foot: [0, 1, 2], shelf: [0, 1, 2] },
+    inputs: { foot: [0, 1, 2], shelf: [0, 1, 2] },
     checkoutTasks: [0, 1, 2],
     inputLag: { foot: 0, shelf: 0 },
-    relayedLag: 0,
+    forwardedLag: 0,
     applied: 0,
     openCarts: 0,
     openSessions: 0,
@@ -43,9 +43,9 @@ Deno.test("operator lines: ready says what is consumed, from where, as what, and
     view({
       nowMs,
       inputLag: { foot: 2000, shelf: 40_000 },
-      relayedLag: 345,
+      forwardedLag: 345,
       openCarts: 12,
-      relayTasks: { foot: [0, 1, 2], shelf: [] },
+      inputs: { foot: [0, 1, 2], shelf: [] },
     });
   // No shelf partition here (yet?): the ready line waits for it, up to 5 s.
   assert.deepEqual(lines.look(now(1000)), []);
@@ -55,7 +55,7 @@ Deno.test("operator lines: ready says what is consumed, from where, as what, and
     "ready: consuming foot_traffic (partitions 0-2, group pos-simulator-foot) and shelf_events " +
       "(no partition here, group pos-simulator-shelf) from broker.store-17.lan:9092 as " +
       "application pos-producer, checkout tasks 0-2; 42,345 records behind (foot 2,000, shelf " +
-      "40,000, relayed 345); 12 open carts",
+      "40,000, forwarded 345); 12 open carts",
   );
   assert.equal(ready.level, "info");
 });
@@ -69,7 +69,7 @@ Deno.test("operator lines: while behind, every 10 s the pace, the backlog, open 
   const [p] = behind(10_000, 60_000, 40_000);
   assert.equal(
     p.msg,
-    "catching up: 4,000 records/s, 60,000 records behind (foot 0, shelf 60,000, relayed 0), " +
+    "catching up: 4,000 records/s, 60,000 records behind (foot 0, shelf 60,000, forwarded 0), " +
       "89 open carts, caught up in ~15 s",
   );
   assert.deepEqual(p.fields, {
@@ -99,12 +99,12 @@ Deno.test("operator lines: while behind, every 10 s the pace, the backlog, open 
   assert.match(lines.look(view({ nowMs: 42_000 }))[0].msg, /^ready again: .*; caught up \(foot 0/);
 });
 
-Deno.test("operator lines: ready waits up to 5 s for the relays' tasks and lag, then says what it knows", () => {
+Deno.test("operator lines: ready waits up to 5 s for its input partitions and their lag, then says what it knows", () => {
   const standby = new OperatorLines(CONFIG);
   const none = { foot: [], shelf: [] };
-  assert.deepEqual(standby.look(view({ nowMs: 0, relayTasks: none })), []);
+  assert.deepEqual(standby.look(view({ nowMs: 0, inputs: none })), []);
   assert.match(
-    standby.look(view({ nowMs: 5000, relayTasks: none, checkoutTasks: [] }))[0].msg,
+    standby.look(view({ nowMs: 5000, inputs: none, checkoutTasks: [] }))[0].msg,
     /^ready: consuming foot_traffic \(no partition here, .*, no checkout task here \(standing by\); caught up/,
   );
   const lines = new OperatorLines(CONFIG);
@@ -171,7 +171,7 @@ Deno.test(
           `^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  ready: consuming ` +
             `${fx.topics.foot} \\(partitions 0-2, group gf-\\w+\\) and ${fx.topics.shelf} ` +
             `\\(partitions 0-2, group gs-\\w+\\) from ${fx.bootstrap} as application tx-\\w+, ` +
-            `checkout tasks 0-2; [\\d,]+ records behind \\(foot [\\d,]+, shelf [\\d,]+, relayed ` +
+            `checkout tasks 0-2; [\\d,]+ records behind \\(foot [\\d,]+, shelf [\\d,]+, forwarded ` +
             `[\\d,]+\\); [\\d,]+ open carts behind=\\d+ openCarts=\\d+$`,
         ),
       );
@@ -183,7 +183,7 @@ Deno.test(
       for (const p of progress) {
         assert.match(
           p,
-          / INFO {2}catching up: [\d,]+ records\/s, [\d,]+ records behind \(foot [\d,]+, shelf [\d,]+, relayed [\d,]+\), [\d,]+ open carts, (caught up in ~\d+ (s|min)|not gaining: .*) recordsPerSecond=/,
+          / INFO {2}catching up: [\d,]+ records\/s, [\d,]+ records behind \(foot [\d,]+, shelf [\d,]+, forwarded [\d,]+\), [\d,]+ open carts, (caught up in ~\d+ (s|min)|not gaining: .*) recordsPerSecond=/,
         );
       }
     } finally {
