@@ -1,9 +1,11 @@
 /**
- * Offsets committed for a consumer group that has no members (the input groups: the instances
- * are members of the tasks' group only), outside a transaction: at-least-once delivery. KafkaJS
- * commits only through a member (`consumer.commitOffsets`) or an admin call that runs a consumer
- * (`setOffsets`); this sends OffsetCommit with generation -1, as a group-less client does, to the
- * group's coordinator through KafkaJS's own cluster.
+ * Offsets committed outside a transaction (at-least-once delivery) for a group this instance
+ * does not read as (the input groups: the instances read as members of the tasks' group, and
+ * are members of the input groups that read nothing, lib/kafka/tasks/presence.ts). KafkaJS
+ * commits only through the member that reads (`consumer.commitOffsets`) or an admin call that
+ * runs a consumer (`setOffsets`); this sends OffsetCommit as the given member (generation -1
+ * and no member id when none: a group without members) to the group's coordinator through
+ * KafkaJS's own cluster.
  * @module
  */
 import type { Kafka } from "kafkajs";
@@ -42,19 +44,20 @@ function clusterOf(kafka: Kafka): Promise<Cluster> {
   return c;
 }
 
-/** Commits `partitions` of `topic` for `groupId` (a group without members). */
+/** Commits `partitions` of `topic` for `groupId`, as `member` when given. */
 export async function commitGroupOffsets(
   kafka: Kafka,
   groupId: string,
   topic: string,
   partitions: PartitionOffset[],
+  member?: { generationId: number; memberId: string },
 ): Promise<void> {
   const cluster = await clusterOf(kafka);
   const coordinator = await cluster.findGroupCoordinator({ groupId });
   await coordinator.offsetCommit({
     groupId,
-    groupGenerationId: -1,
-    memberId: "",
+    groupGenerationId: member?.generationId ?? -1,
+    memberId: member?.memberId ?? "",
     topics: [{ topic, partitions }],
   });
 }

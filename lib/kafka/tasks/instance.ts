@@ -301,11 +301,18 @@ class TaskInstance {
   #makeCommitter(producer: NonNullable<InstanceProducer["producer"]>): InstanceCommitter {
     const { deps } = this;
     if (this.#producer.eos) return transactionalCommitter(producer);
-    return atLeastOnceCommitter(deps.kafka, producer, this.#consumer!, this.#taskGroup, {
-      exitAfterWrites: deps.exitBeforeOffsetCommitAfter,
-      onExit: () =>
-        deps.log.warn("test fault: exiting after writing outputs, before committing offsets"),
-    });
+    return atLeastOnceCommitter(
+      deps.kafka,
+      producer,
+      this.#consumer!,
+      this.#taskGroup,
+      {
+        exitAfterWrites: deps.exitBeforeOffsetCommitAfter,
+        onExit: () =>
+          deps.log.warn("test fault: exiting after writing outputs, before committing offsets"),
+      },
+      (groupId) => this.#presences.map((p) => p.member()).find((m) => m?.groupId === groupId),
+    );
   }
 
   /** Drops every running part (their work not committed is redone by whoever starts them). */

@@ -57,6 +57,8 @@ export function atLeastOnceCommitter(
   consumer: Pick<Consumer, "commitOffsets">,
   taskGroupId: string,
   fault: WriteFault = {},
+  memberOf: (groupId: string) => { generationId: number; memberId: string } | undefined = () =>
+    undefined,
 ): InstanceCommitter {
   let writes = 0;
   return {
@@ -72,7 +74,9 @@ export function atLeastOnceCommitter(
         if (o.unchanged) continue;
         if (o.groupId === taskGroupId) {
           await consumer.commitOffsets(o.partitions.map((p) => ({ topic: o.topic, ...p })));
-        } else await commitGroupOffsets(kafka, o.groupId, o.topic, o.partitions);
+        } else {
+          await commitGroupOffsets(kafka, o.groupId, o.topic, o.partitions, memberOf(o.groupId));
+        }
       }
     },
   };

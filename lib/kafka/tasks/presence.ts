@@ -17,6 +17,7 @@ import {
   type SharedSettings,
 } from "../shared_settings.ts";
 import { stageConsumerConfig } from "../stage.ts";
+import { generationOf } from "./kip447.ts";
 
 /** How long leaving waits. */
 const LEAVE_BOUND_MS = 2000;
@@ -26,6 +27,7 @@ export class Presence {
   readonly #consumer: Consumer;
   #running?: Promise<unknown>;
   readonly #joined = Promise.withResolvers<void>();
+  #memberId?: string;
 
   /**
    * `fail`: told when a member that disagrees is found at a join, or the consumer crashes.
@@ -52,6 +54,7 @@ export class Presence {
     const c = this.#consumer;
     c.on(c.events.CRASH, (ev) => this.fail(ev.payload.error));
     c.on(c.events.GROUP_JOIN, (ev) => {
+      this.#memberId = ev.payload.memberId;
       const assigned = ev.payload.memberAssignment[this.topic] ?? [];
       if (assigned.length > 0) c.pause([{ topic: this.topic, partitions: assigned }]);
       refuseDisagreement(this.admin, this.settings, [this.group]).then(
@@ -67,6 +70,17 @@ export class Presence {
     this.#running = c.run({ autoCommit: false, eachBatch: () => Promise.resolve() });
     this.#running.catch((e) => this.fail(e));
     await this.#joined.promise;
+  }
+
+  /**
+   * This member as an offset commit outside a transaction must name it (at-least-once: the
+   * broker refuses a group-less commit to a group with members).
+   */
+  member(): { groupId: string; generationId: number; memberId: string } | undefined {
+    const memberId = this.#memberId;
+    const generationId = memberId === undefined ? undefined : generationOf(memberId);
+    if (memberId === undefined || generationId === undefined) return undefined;
+    return { groupId: this.group.groupId, generationId, memberId };
   }
 
   /** Leaves the group (not before its first join is done: group_exit.ts). */
