@@ -38,6 +38,15 @@ Deno.test("a shelf partition at all ahead of the slowest foot partition waits fo
   assert.deepEqual(paused([head("foot/0", 10 * MIN, 0n), head("shelf/0", 20 * MIN, 9n)]), []);
 });
 
+Deno.test("in real time (heads within the skew of the wall clock) nothing is held back", () => {
+  const now = 100 * MIN;
+  const heads = [head("foot/0", now - 30e6, 1n), head("shelf/0", now - 1e6, 40n)];
+  assert.deepEqual([...aheadOfStep(heads, { paceFoot: true, nowUs: now })], []);
+  // A backlog behind the wall clock still steps.
+  const backlog = [head("foot/0", now - 30 * MIN, 1n), head("shelf/0", now - 20 * MIN, 40n)];
+  assert.deepEqual([...aheadOfStep(backlog, { paceFoot: true, nowUs: now })], ["shelf/0"]);
+});
+
 Deno.test("a foot partition waits for the shelf partitions only when every task runs here", () => {
   const heads = [head("foot/0", 30 * MIN, 10n), head("shelf/0", 5 * MIN, 900n)];
   assert.deepEqual(paused(heads, true), ["foot/0"], "25 minutes ahead");

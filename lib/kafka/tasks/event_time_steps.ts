@@ -51,14 +51,21 @@ export interface StepRules {
   /** Whether foot partitions are held back too (every task runs here). */
   paceFoot: boolean;
   skewUs?: number;
+  /**
+   * The wall clock (µs; absent: none). Only a partition more than the skew behind it holds
+   * others back: producers writing in real time deliver in time order anyway, and a pause costs
+   * a fetch turn of latency.
+   */
+  nowUs?: number;
 }
 
 /** The partitions to pause (their keys). */
 export function aheadOfStep(heads: PartitionHead[], rules: StepRules): Set<string> {
   const skew = rules.skewUs ?? STEP_SKEW_US;
+  const behind = (rules.nowUs ?? Infinity) - skew;
   const low = { foot: Infinity, shelf: Infinity };
   for (const h of heads) {
-    if (h.lag > 0n && h.headUs < low[h.source]) low[h.source] = h.headUs;
+    if (h.lag > 0n && h.headUs < low[h.source] && h.headUs < behind) low[h.source] = h.headUs;
   }
   const out = new Set<string>();
   for (const h of heads) {

@@ -453,7 +453,7 @@ class TaskInstance {
           headUs: ip.headUs,
           lag: ip.lag(),
         })),
-        { paceFoot },
+        { paceFoot, nowUs: Date.now() * 1000 },
       )
       : undefined;
     const c = this.#consumer!;
