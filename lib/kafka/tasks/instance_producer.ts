@@ -68,16 +68,25 @@ export class InstanceProducer {
     }
     const lowest = Math.min(...owned);
     const id = tasksTransactionalId(this.applicationId, lowest);
-    const sweep = gained.filter((t) => t !== lowest).map((t) => this.#fence(t));
-    if (id !== this.#id || this.#producer === undefined) {
-      await this.close();
-      const p = this.#make(id);
-      await p.connect();
-      await initProducerId(p);
-      this.#producer = p;
-      this.#id = id;
+    // Fencing a gained task's id only spares the wait for a dead holder's transaction timeout:
+    // one that fails (a coordinator still loading) is told and the start goes on.
+    const sweep = gained.filter((t) => t !== lowest).map((t) =>
+      this.#fence(t).catch((e) =>
+        this.log.warn("could not fence a gained task's previous holder", { task: t, error: e })
+      )
+    );
+    try {
+      if (id !== this.#id || this.#producer === undefined) {
+        await this.close();
+        const p = this.#make(id);
+        this.#producer = p;
+        this.#id = id;
+        await p.connect();
+        await initProducerId(p);
+      }
+    } finally {
+      await Promise.all(sweep);
     }
-    await Promise.all(sweep);
     return this.#producer;
   }
 
