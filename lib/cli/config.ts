@@ -77,15 +77,18 @@ export const SERVICE_OPTIONS = {
     flag: "group-id-shelf",
     env: "GROUP_ID_SHELF",
     default: "pos-simulator-shelf",
-    help: "consumer group of the shelf topic (its relay: this group's lag is the shelf input's)",
+    help: "consumer group holding the shelf topic's committed offsets (its lag is the shelf " +
+      "input's); every instance is a member that reads nothing, so another application on it " +
+      "is refused",
     parse: nonEmpty,
   },
   groupIdFoot: {
     flag: "group-id-foot",
     env: "GROUP_ID_FOOT",
     default: "pos-simulator-foot",
-    help:
-      "consumer group of the foot-traffic topic (its relay: this group's lag is the foot input's)",
+    help: "consumer group holding the foot-traffic topic's committed offsets (its lag is the " +
+      "foot input's); every instance is a member that reads nothing, so another application " +
+      "on it is refused",
     parse: nonEmpty,
   },
   storeParquet: {
@@ -159,8 +162,8 @@ export const SERVICE_OPTIONS = {
     flag: "commit-interval-ms",
     env: "COMMIT_INTERVAL_MS",
     default: "50",
-    help: "how often outputs, state and offsets are committed (a shelf event passes two commits: " +
-      "its relay's and its checkout task's)",
+    help: "how often outputs, state and offsets are committed, in one transaction per instance " +
+      "(a record forwarded to a task on another instance passes two commits)",
     parse: number(10, 60_000, true),
   },
   heapTargetMib: {
@@ -176,18 +179,18 @@ export const SERVICE_OPTIONS = {
     flag: "application-id",
     env: "APPLICATION_ID",
     default: "pos-producer",
-    help: "shared by every instance: prefix of the per-task transactional ids " +
-      "(<id>-foot-relay-<s>, <id>-shelf-relay-<s>, <id>-task-<p>), of the checkout tasks' " +
-      "consumer group (<id>-checkout) and of the default repartition topic " +
-      "(unset: TRANSACTIONAL_ID if set, so an upgrade keeps its ids' prefix)",
+    help: "shared by every instance: prefix of each one's transactional id (<id>-tasks-<p>, " +
+      "p the lowest task it owns), of the tasks' consumer group (<id>-checkout) and of the " +
+      "default repartition topic (unset: TRANSACTIONAL_ID if set)",
     parse: nonEmpty,
   },
   repartitionTopic: {
     flag: "repartition-topic",
     env: "REPARTITION_TOPIC",
     default: "",
-    help: "internal topic of shelf events keyed by customer, as many partitions as the foot " +
-      "topic (empty: <APPLICATION_ID>-by-customer)",
+    help: "internal topic of foot and shelf records forwarded to their customer's task on " +
+      "another instance, keyed by customer, as many partitions as the foot topic " +
+      "(empty: <APPLICATION_ID>-by-customer)",
     parse: string,
   },
   transactionalId: {

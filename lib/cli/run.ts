@@ -225,9 +225,10 @@ function keepHeapTarget(config: ServiceConfig, metrics: ServiceMetrics, stop: Ab
 }
 
 /**
- * While no input arrives, memory goes back (lib/observe/idle_collector.ts). Input is what the
- * relays read and what the checkout tasks apply (an instance may hold checkout tasks and no
- * relay partition); the control records an idle store's relays keep sending are not input.
+ * While no input arrives, memory goes back (lib/observe/idle_collector.ts). Input is the bytes
+ * the instance reads from the input topics and the records its tasks apply (an instance may
+ * hold tasks and no input partition: what it applies is forwarded to it); the control records
+ * the readers of an idle store's partitions keep sending are not input.
  */
 function collectWhenIdle(config: ServiceConfig, metrics: ServiceMetrics, stop: AbortSignal): void {
   const inputs = [{ topic: config.footTopic }, { topic: config.shelfTopic }];

@@ -147,9 +147,9 @@ export interface PartitionSignal {
    */
   endMovedAtMs?: number;
   /**
-   * The partition's fronts as its relay saw them upstream (`[id, posUs, seenAtMs, leaptBack]`, lib/core/time/fronts.ts), when this engine sees only part of it: an input
-   * partition relayed by customer to several tasks (scale-out). Absent: the records applied
-   * here are the whole partition.
+   * The partition's fronts as the instance reading it saw them (`[id, posUs, seenAtMs, leaptBack]`, lib/core/time/fronts.ts), when this engine sees only part of it: an input
+   * partition whose records go by customer to several tasks. Absent: the records applied here
+   * are the whole partition.
    */
   fronts?: [number, number, number, number][];
 }

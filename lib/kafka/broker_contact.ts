@@ -10,8 +10,8 @@
 
 /**
  * A look-up answered later than this after the previous answer, or taking longer than this,
- * means the broker was out of reach meanwhile. Every relay stage asks every 100 ms, so a healthy
- * broker never comes near it; a gap falsely seen only postpones wall-clock checkouts.
+ * means the broker was out of reach meanwhile. An instance asks every 100 ms while busy, so a
+ * healthy broker never comes near it; a gap falsely seen only postpones wall-clock checkouts.
  */
 export const CONTACT_GAP_MS = 1000;
 

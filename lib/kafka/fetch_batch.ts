@@ -1,10 +1,11 @@
 /**
  * A faster `Batch` (KafkaJS 2.2.4's `consumer/batch.js`) for every fetched partition, plugged in
  * without forking KafkaJS. KafkaJS's constructor compares every message's offset with the fetched
- * offset through a BigInt `Long` parsed from text, and every record is fetched twice here (by
- * its relay and by its checkout task). Here offsets are compared as numbers while they are
- * exact (below 2^53), and KafkaJS's own comparison is used past that; aborted transactions in a
- * fetch go through KafkaJS's own filter. Everything else is KafkaJS's class (its prototype).
+ * offset through a BigInt `Long` parsed from text, for every record fetched (a forwarded one twice:
+ * where it lies, and from its task's repartition partition). Here offsets are compared as numbers
+ * while they are exact (below 2^53), and KafkaJS's own comparison is used past that; aborted
+ * transactions in a fetch go through KafkaJS's own filter. Everything else is KafkaJS's class (its
+ * prototype).
  *
  * KafkaJS's `consumer/consumerGroup.js` binds the class when it loads, which is when `kafkajs`
  * is first imported: so the swap happens in this module's body, and `lib/kafka/kafkajs.ts`

@@ -51,7 +51,7 @@ export function stateLossLine(
   const gone = [
     ...(stateGone ? ["the changelog of open carts and sessions"] : []),
     ...(created.includes(config.repartitionTopic)
-      ? ["the records relayed to the repartition topic and not yet checked out"]
+      ? ["the records forwarded to the repartition topic and not yet checked out"]
       : []),
     ...(committedBefore && !offsetsNow
       ? [

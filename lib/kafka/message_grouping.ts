@@ -1,9 +1,10 @@
 /**
  * A linear `groupMessagesPerPartition` for KafkaJS 2.2.4, plugged in without forking it. KafkaJS
  * groups a send's messages by partition with `[...current, message]` for every message: a copy
- * of the partition's list each time, quadratic in the messages per partition. A relay sends a
- * commit interval's records in calls of up to 512 KiB (about 1,700 records), so the copies were
- * a tenth of an instance's CPU and, measured, 15–18 % of its end-to-end throughput.
+ * of the partition's list each time, quadratic in the messages per partition. A commit writes
+ * its interval's records (forwarded records, outputs, state) in calls of up to 512 KiB (about
+ * 1,700 records), so the copies were a tenth of an instance's CPU and, measured, 15–18 % of its
+ * end-to-end throughput.
  *
  * KafkaJS's `producer/sendMessages.js` binds the function when it loads, which is when `kafkajs`
  * is first imported: so the swap happens in this module's body, and `lib/kafka/kafkajs.ts` (the

@@ -29,9 +29,9 @@ export function murmur2(data: Uint8Array): number {
 }
 
 /**
- * murmur2 of a text's UTF-8 bytes. An ASCII text's bytes are its char codes, read as they are:
- * a relay routes every record by its customer id, and encoding each id first cost 3 % of the
- * service's CPU (a call into the runtime per record).
+ * murmur2 of a text's UTF-8 bytes. An ASCII text's bytes are its char codes, read as they are: an
+ * instance routes every record it reads by its customer id, and encoding each id first cost 3 % of
+ * the service's CPU (a call into the runtime per record).
  */
 export function murmur2Text(text: string): number {
   const length = text.length;

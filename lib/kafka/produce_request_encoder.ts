@@ -2,9 +2,9 @@
  * A faster produce request (v3–v7) for KafkaJS 2.2.4, plugged in without forking it. KafkaJS
  * assembles a request from an encoder per record batch, per partition and per topic (each a
  * zero-filled buffer grown by copying), sorts every batch's timestamps and copies every message
- * into a new object first: a tenth of a relaying instance's CPU. Here the whole request is
- * written once into one array. The bytes are KafkaJS's own (property test); a request with a
- * message outside the plain shape is encoded by KafkaJS's own code.
+ * into a new object first: a tenth of the CPU of an instance that forwards its input. Here the
+ * whole request is written once into one array. The bytes are KafkaJS's own (property test); a
+ * request with a message outside the plain shape is encoded by KafkaJS's own code.
  * @module
  */
 import { Buffer } from "node:buffer";

@@ -1,12 +1,12 @@
 /**
- * A faster record decoder for KafkaJS 2.2.4's fetch responses, plugged in without forking it.
- * For every record KafkaJS parses the batch's first offset and timestamp from their strings
- * into `Long`s, reads the timestamp delta a byte at a time in `Long` arithmetic, turns both sums
- * back into strings, and builds the headers object with one spread per header. A service that
- * reads every input record twice (the relay, then the checkout task) pays that twice. Here the
- * batch's base values are parsed once per batch and the arithmetic is done in numbers while
- * they are safe integers (otherwise, and for anything unusual, KafkaJS's own decoder runs).
- * The records are the same objects, field for field (property-tested against KafkaJS's).
+ * A faster record decoder for KafkaJS 2.2.4's fetch responses, plugged in without forking it. For
+ * every record KafkaJS parses the batch's first offset and timestamp from their strings into
+ * `Long`s, reads the timestamp delta a byte at a time in `Long` arithmetic, turns both sums back
+ * into strings, and builds the headers object with one spread per header. A forwarded record is
+ * read twice (where it lies, then from its task's repartition partition) and pays that twice. Here
+ * the batch's base values are parsed once per batch and the arithmetic is done in numbers while
+ * they are safe integers (otherwise, and for anything unusual, KafkaJS's own decoder runs). The
+ * records are the same objects, field for field (property-tested against KafkaJS's).
  *
  * KafkaJS's record-batch decoder binds the record decoder when it loads (with the first fetch),
  * so the swap happens in this module's body, which `lib/kafka/kafkajs.ts` imports before

@@ -1,20 +1,21 @@
 /**
- * The records of the internal repartition topic (scale-out, docs/service.md "Several
- * instances"). A relay task reads one input partition (foot or shelf) and writes each record,
- * unchanged, to the repartition partition of its customer (Kafka's default partitioner on
- * `customer_id`), with where it came from in one header. So a customer's session and shelf
- * events meet in one partition whatever partitioner the upstream producers used. Between them
- * it writes control records to every repartition partition: how far its input partition has
- * got, so a checkout task that sees only its own customers' records still knows what the whole
- * input has passed.
+ * The records of the internal repartition topic (docs/service.md, "Tasks"). The instance that
+ * reads an input partition (foot or shelf) applies a record whose customer's task runs there at
+ * once, and forwards any other record, unchanged, to the repartition partition of its
+ * customer's task (Kafka's default partitioner on `customer_id`), with where it came from in one
+ * header. So a customer's session and shelf events meet in one task whatever partitioner the
+ * upstream producers used. In the same transaction, when its partition's progress changed, it
+ * writes a control record to the repartition partition of every task on another instance: how
+ * far the input partition has got, so a task that sees only its own customers' records still
+ * knows what the whole input has passed.
  *
- * A data record: key = customer id (null when the record has none: it goes, unchanged, to a
- * fixed partition, where the checkout task sends it to the DLQ as any invalid record), header
+ * A forwarded record: key = customer id (null when the record has none: it goes, unchanged, to
+ * partition `s mod P`, whose task sends it to the DLQ as any invalid record), header
  * `pos-src: <foot|shelf>/<partition>/<offset>` (one header: three cost a tenth of a µs each to
  * write and to read, twice per record), the original headers, the original timestamp. Records
- * of earlier relays, with three headers `pos-src-topic`, `pos-src-partition` and
- * `pos-src-offset`, are still read. A control record: key null, header `pos-control: progress`, value
- * {@link RelayProgress} JSON.
+ * with three headers `pos-src-topic`, `pos-src-partition` and `pos-src-offset` (written by
+ * versions before 2026-11-26) are read too. A control record: key null, header
+ * `pos-control: progress`, value {@link RelayProgress} JSON.
  *
  * @example
  * ```ts
@@ -27,32 +28,32 @@
  * @module
  */
 
-/** Where a relayed record came from: `<foot|shelf>/<input partition>/<offset>`. */
+/** Where a forwarded record came from: `<foot|shelf>/<input partition>/<offset>`. */
 export const ORIGIN_HEADER = "pos-src";
-/** Earlier relays' headers (read, no longer written): the input, "foot" or "shelf" (absent: "shelf"). */
+/** Older records' header (read, not written): the input, "foot" or "shelf" (absent: "shelf"). */
 export const SOURCE_HEADER = "pos-src-topic";
-/** Earlier relays' header naming the input partition a relayed record came from. */
+/** Older records' header naming the input partition a forwarded record came from. */
 export const SOURCE_PARTITION_HEADER = "pos-src-partition";
-/** Earlier relays' header naming its offset there. */
+/** Older records' header naming its offset there. */
 export const SOURCE_OFFSET_HEADER = "pos-src-offset";
 
-/** The {@link ORIGIN_HEADER} value of a record relayed from `partition` of `source`. */
+/** The {@link ORIGIN_HEADER} value of a record forwarded from `partition` of `source`. */
 export function originOf(source: RelaySource, partition: number, offset: string): string {
   return `${source}/${partition}/${offset}`;
 }
 /** Header marking a control record. */
 export const CONTROL_HEADER = "pos-control";
 
-/** The inputs a relay reads. */
+/** The inputs: foot sessions and shelf events. */
 export type RelaySource = "foot" | "shelf";
 
-/** How far one input partition has got, as its relay task saw it at one look-up. */
+/** How far one input partition has got, as the instance reading it saw it at one look-up. */
 export interface RelayProgress {
   /** The input (absent in a record: "shelf"). */
   source: RelaySource;
   /** The input partition. */
   partition: number;
-  /** Whether the relay had read everything the partition held at that look-up. */
+  /** Whether the reader had read everything the partition held at that look-up. */
   caughtUp: boolean;
   /** Wall clock (ms) when that look-up began (absent when not caught up). */
   caughtUpAtMs?: number;
@@ -62,8 +63,9 @@ export interface RelayProgress {
   endMovedAtMs?: number;
   /**
    * The partition's fronts (`[id, posUs, seenAtMs, leaptBack]`,
-   * lib/core/time/fronts.ts): where each producer writing to it stands. Absent: an earlier
-   * relay's record (its `watermarkUs` is ignored; the partition waits for a newer report).
+   * lib/core/time/fronts.ts): where each producer writing to it stands. Absent: a record of a
+   * version before fronts (its `watermarkUs` is ignored; the partition waits for a newer
+   * report).
    */
   fronts?: [number, number, number, number][];
 }
@@ -98,7 +100,7 @@ function text(v: HeaderValue): string | undefined {
   return typeof one === "string" ? one : asciiOrUtf8(one);
 }
 
-/** Short ASCII bytes (every relay header) without a call into the UTF-8 decoder. */
+/** Short ASCII bytes (every `pos-src` header) without a call into the UTF-8 decoder. */
 function asciiOrUtf8(b: Uint8Array): string {
   if (b.length > 64) return DECODER.decode(b);
   for (let i = 0; i < b.length; i++) if (b[i] >= 0x80) return DECODER.decode(b);
@@ -127,7 +129,7 @@ export function readRelayed(
     } catch { /* below */ }
     return { kind: "unknown", detail: "control record without a readable progress" };
   }
-  // An earlier relay's three headers.
+  // An older record's three headers.
   const partition = Number(text(h[SOURCE_PARTITION_HEADER]));
   const offset = text(h[SOURCE_OFFSET_HEADER]);
   return dataRecord(text(h[SOURCE_HEADER]) ?? "shelf", partition, offset);

@@ -107,7 +107,7 @@ function watchContact(
   }, 500);
 }
 
-/** One life: check the topics, then run both stages until stopped or one fails. */
+/** One life: check the topics, then run the instance's tasks until stopped or a failure. */
 async function runInstance(
   deps: ServiceDeps,
   contact: BrokerContact,
@@ -196,7 +196,10 @@ async function tellLostState(
   history.running = true;
 }
 
-/** The service's consumer groups: the inputs' (offsets only) and the tasks' (the members). */
+/**
+ * The service's consumer groups: the inputs' (their committed offsets; every instance a member
+ * that reads nothing) and the tasks' (the instances, reading).
+ */
 function serviceGroups(config: ServiceDeps["config"]): ServiceGroup[] {
   return [
     { groupId: config.groupIdFoot, env: "GROUP_ID_FOOT" },

@@ -13,7 +13,7 @@ const DELAY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 300];
 const WAIT_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.5, 1, 2, 5];
 
 /**
- * Per-task gauges (docs/service.md, "Several instances"), and which checkout tasks are restoring:
+ * Per-task gauges (docs/service.md, "Tasks"), and which checkout tasks are restoring:
  * a checkout task (`stage` "task") restores from `assigned("task", p, true)` until
  * `restored(p, …)` (or until it is taken away), so `assigned` must come before the restore.
  */
@@ -27,11 +27,13 @@ export class TaskGauges implements TaskMetrics {
   constructor(registry: Registry) {
     this.assignedGauge = registry.gauge(
       "pos_task_assigned",
-      "1 when the task runs on this instance, 0 after it moved away (by stage: relay, task)",
+      "1 while the input partition (stage foot, shelf) is read or the task (stage task) runs " +
+        "on this instance, 0 after it moved away",
     );
     this.lagGauge = registry.gauge(
       "pos_task_lag_records",
-      "records of the task's input partitions not yet read (end - position)",
+      "records not yet read (end - position): of the input partition (stage foot, shelf), or " +
+        "forwarded to the task (stage task: its repartition partition)",
     );
     this.restoreSeconds = registry.gauge(
       "pos_task_restore_seconds",
@@ -95,12 +97,12 @@ export class TaskGauges implements TaskMetrics {
 /** Metrics of one service process. */
 export class ServiceMetrics {
   readonly registry = new Registry();
-  /** Per-task gauges; what the stages get as `StageDeps.tasks`. */
+  /** Per-task gauges; what the instance gets as `StageDeps.tasks`. */
   readonly tasks: TaskGauges;
   #consuming = false;
   /**
-   * Whether the broker answers now (the relays' end look-ups: lib/kafka/broker_contact.ts); the
-   * service sets it, and readiness follows it within a few seconds, busy or idle.
+   * Whether the broker answers now (the instance's end look-ups: lib/kafka/broker_contact.ts);
+   * the service sets it, and readiness follows it within a few seconds, busy or idle.
    */
   brokerAnswers: () => boolean = () => true;
   readonly consumedBytes: Counter;

@@ -1,14 +1,16 @@
 /**
  * The settings every instance of one application must share, and the refusal of an instance
- * whose consumer groups hold members that disagree (docs/service.md, "Several instances").
+ * whose consumer groups hold members that disagree (docs/service.md, "Instances that disagree
+ * are refused").
  *
  * Instances that share the input groups (`GROUP_ID_FOOT`, `GROUP_ID_SHELF`) but not the
- * application id split the input between them, each relaying its share to its own repartition
- * topic: every visit is billed from part of its events, or not at all, and nothing fails. The
- * same goes, within one application, for instances that disagree on the repartition topic,
- * the changelog, the output topic, the input groups or the delivery. So every member of the
- * service's consumer groups says its settings in its group metadata (the relays' round-robin
- * assigner and the checkout tasks' co-partitioned one carry them as userData, which KafkaJS
+ * application id are two applications, each with its own tasks' group: each reads the whole
+ * input, bills every visit, and commits the input groups' offsets over the other's, and nothing
+ * fails. Within one application, instances that disagree on the repartition topic, the
+ * changelog, the output topic, the input groups or the delivery bill wrongly as silently. So
+ * every member of the service's consumer groups says its settings in its group metadata (the
+ * tasks' group's `PosTasks` assigner and the input groups' members that read nothing,
+ * lib/kafka/tasks/presence.ts, with a round-robin one, carry them as userData, which KafkaJS
  * sends with every join), and each instance reads its groups' members (DescribeGroups) before
  * it joins and again at every rebalance, before any task starts: one that meets another
  * setting refuses to run (`pos-producer run` exits 2 with one line).
@@ -61,17 +63,19 @@ const OTHER_FIELDS: { field: keyof SharedSettings; env: string; otherwise: strin
   {
     field: "footGroup",
     env: "GROUP_ID_FOOT",
-    otherwise: "two foot groups each relay the whole foot topic: every session twice",
+    otherwise: "the foot topic's offsets are split between two groups: a foot partition that " +
+      "moves to another instance goes on from that instance's group's offset",
   },
   {
     field: "shelfGroup",
     env: "GROUP_ID_SHELF",
-    otherwise: "two shelf groups each relay the whole shelf topic: every shelf event twice",
+    otherwise: "the shelf topic's offsets are split between two groups: a shelf partition " +
+      "that moves to another instance goes on from that instance's group's offset",
   },
   {
     field: "repartition",
     env: "REPARTITION_TOPIC",
-    otherwise: "the relays split the input between two repartition topics",
+    otherwise: "forwarded records go to two repartition topics, and a task reads only one",
   },
   {
     field: "state",
@@ -118,8 +122,9 @@ export function decodeSettings(
 }
 
 /**
- * KafkaJS's round-robin assigner (the relays' groups), its name and assignment unchanged (older
- * members still join), with `settings` in the metadata every join sends.
+ * KafkaJS's round-robin assigner (the input groups' members that read nothing), its name and
+ * assignment unchanged (any KafkaJS member can join), with `settings` in the metadata every
+ * join sends.
  */
 export function roundRobinWithSettings(settings: SharedSettings): PartitionAssigner {
   return (config) => {
@@ -178,9 +183,9 @@ export function disagreement(
     const same = otherApp.filter((m) => m.settings!.app === theirs);
     return `${groupText} is used by application ${theirs} (${membersText(same)}), this ` +
       `instance is application ${mine.app}: instances of one service share APPLICATION_ID ` +
-      `(and TRANSACTIONAL_ID, which stands for it when it is unset), else each bills only its ` +
-      `share of the input: set APPLICATION_ID=${theirs}, or give this application its own ` +
-      `GROUP_ID_FOOT/GROUP_ID_SHELF`;
+      `(and TRANSACTIONAL_ID, which stands for it when it is unset), else each reads the whole ` +
+      `input, bills every visit and commits its offsets over the other's: set ` +
+      `APPLICATION_ID=${theirs}, or give this application its own GROUP_ID_FOOT/GROUP_ID_SHELF`;
   }
   for (const { field, env, otherwise } of OTHER_FIELDS) {
     const other = told.filter((m) => m.settings![field] !== mine[field]);

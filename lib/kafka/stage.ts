@@ -20,7 +20,7 @@ export type StageKind = "foot" | "shelf" | "task";
 export interface TaskMetrics {
   /** The task was assigned to (true) or taken from (false) this instance. */
   assigned(stage: StageKind, task: number, on: boolean): void;
-  /** Records of the task's input partitions not yet read (end − position). */
+  /** Records not yet read (end − position) of the input partition, or forwarded to the task. */
   lag(stage: StageKind, task: number, records: number): void;
   /** How long the task's changelog restore took. */
   restored(task: number, seconds: number): void;
@@ -49,9 +49,10 @@ export interface RelayDeps extends StageDeps {
 }
 
 /**
- * The consumer settings both stages use: read_committed, a 10 s session (a killed instance's
- * tasks move that fast), bounded fetches (memory), and no restart behind the tasks' backs (it
- * would re-deliver what they hold). Never a topic made by the broker's
+ * The consumer settings of the instance's consumer and of its members of the input groups
+ * (lib/kafka/tasks/presence.ts): read_committed, a 10 s session (a killed instance's tasks move
+ * that fast), bounded fetches (memory), and no restart behind the tasks' backs (it would
+ * re-deliver what they hold). Never a topic made by the broker's
  * `auto.create.topics.enable` (its defaults: not compacted, one partition): a broker back
  * without its data would otherwise get the internal topics from a consumer's metadata request
  * before the service makes them right (lib/kafka/lost_state.ts).

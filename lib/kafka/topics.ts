@@ -1,7 +1,7 @@
 /**
  * Topic creation (`--create-topics`, as the original service made them: 3 partitions), the wait
  * for input topics that do not exist yet, and the topology check at start (docs/service.md,
- * "Several instances"): the internal topics (repartition topic, changelog) have as many
+ * "Tasks"): the internal topics (repartition topic, changelog) have as many
  * partitions as the foot topic, and the right cleanup policy.
  * @module
  */
@@ -10,6 +10,7 @@ import type { Admin } from "kafkajs";
 import { ConfigResourceTypes } from "./kafkajs.ts";
 import type { ServiceConfig } from "../cli/config.ts";
 import type { Logger } from "../observe/log.ts";
+import { checkoutGroupId } from "./tasks/task_context.ts";
 
 /**
  * Creates the missing data topics (inputs and outputs) with `topicPartitions`. The internal
@@ -69,11 +70,11 @@ export class TopologyError extends Error {
   override name = "TopologyError";
 }
 
-/** What the topology check found: P (tasks of each stage's checkout side) and the shelf count. */
+/** What the topology check found: P (the tasks) and the shelf topic's partition count. */
 export interface Topology {
   /** P: the foot topic's partition count = checkout tasks = repartition and changelog partitions. */
   taskCount: number;
-  /** The shelf topic's partition count = relay tasks (any count). */
+  /** The shelf topic's partition count (any count: tasks past P only read and forward). */
   shelfPartitions: number;
   /** The internal topics that were missing and were made now. */
   created: string[];
@@ -165,20 +166,21 @@ function checkNames(config: ServiceConfig): void {
  * counts; `policies`: `cleanup.policy` values; `taskCount`: the foot topic's partition count.
  */
 export function topologyProblems(
-  config: Pick<ServiceConfig, "footTopic" | "stateTopic" | "repartitionTopic">,
+  config: Pick<ServiceConfig, "footTopic" | "stateTopic" | "repartitionTopic" | "applicationId">,
   taskCount: number,
   have: Map<string, number>,
   policies: Map<string, string>,
 ): string[] {
-  const { footTopic, stateTopic, repartitionTopic } = config;
+  const { footTopic, stateTopic, repartitionTopic, applicationId } = config;
   const problems: string[] = [];
   const rep = have.get(repartitionTopic);
   if (rep !== undefined && rep !== taskCount) {
     problems.push(
       `${repartitionTopic} (REPARTITION_TOPIC) has ${partitionsText(rep)}; it must have ` +
         `${taskCount}, as ${footTopic}: stop every instance, delete it and start again ` +
-        `(pos-producer recreates it with ${taskCount}; shelf events relayed to it but not yet ` +
-        `checked out are lost, so first let GROUP_ID_FOOT's lag on it reach 0)`,
+        `(pos-producer recreates it with ${taskCount}; records forwarded to it and not yet ` +
+        `applied are lost, so first let the lag of ${checkoutGroupId(applicationId)} on it ` +
+        `reach 0)`,
     );
   }
   const state = have.get(stateTopic);

@@ -12,7 +12,7 @@
 
 /** What the collector reads and does (the process's, or fakes in tests). */
 export interface IdleCollectorDeps {
-  /** A count that moves whenever input arrives (bytes the relays read, records the tasks apply). */
+  /** A count that moves whenever input arrives (input bytes read, records the tasks apply). */
   activity(): number;
   /** The heap's committed size, in bytes. */
   heapTotal(): number;

@@ -55,7 +55,7 @@ Deno.test("lost state: a broker back without its data is one line naming the car
     "pos-producer-by-customer (REPARTITION_TOPIC) and pos_producer_state (STATE_TOPIC) were " +
       "missing and are made anew: the broker lost this service's data (restarted without it?) " +
       "or they were deleted; gone with them: the changelog of open carts and sessions, the " +
-      "records relayed to the repartition topic and not yet checked out, the committed offsets " +
+      "records forwarded to the repartition topic and not yet checked out, the committed offsets " +
       "of pos-simulator-foot (GROUP_ID_FOOT) and pos-simulator-shelf (GROUP_ID_SHELF): the " +
       "inputs are read again from the earliest record the broker has; lost: the 89 open carts " +
       "and 194 open sessions this instance held (those visits are billed from their later " +

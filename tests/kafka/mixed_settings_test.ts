@@ -1,6 +1,6 @@
 /**
- * Instances that share the input groups but not the application (issue 24): each would relay its
- * share of the input to its own repartition topic and bill part of every visit, silently. Every
+ * Instances that share the input groups but not the application (issue 24): each would read the
+ * whole input and bill every visit, committing its offsets over the other's, silently. Every
  * instance says its shared settings in its group metadata and refuses (exit 2, one line naming
  * the variable and the fix) to run beside members that disagree. Broker-free: the line; on a
  * real broker: two processes.
@@ -64,9 +64,9 @@ Deno.test("shared settings: another application in an input group is one line na
     "the input group pos-simulator-shelf (GROUP_ID_SHELF) is used by application store-17-a " +
       "(2 members: pos-producer at 10.0.0.5, pos-producer at 10.0.0.6), this instance is " +
       "application store-17-b: instances of one service share APPLICATION_ID (and " +
-      "TRANSACTIONAL_ID, which stands for it when it is unset), else each bills only its share " +
-      "of the input: set APPLICATION_ID=store-17-a, or give this application its own " +
-      "GROUP_ID_FOOT/GROUP_ID_SHELF",
+      "TRANSACTIONAL_ID, which stands for it when it is unset), else each reads the whole " +
+      "input, bills every visit and commits its offsets over the other's: set " +
+      "APPLICATION_ID=store-17-a, or give this application its own GROUP_ID_FOOT/GROUP_ID_SHELF",
   );
 });
 
@@ -77,8 +77,8 @@ Deno.test("shared settings: one application's instances disagreeing on a topic, 
       { repartition: "other" },
       /disagree on REPARTITION_TOPIC: .* have REPARTITION_TOPIC=other, this instance REPARTITION_TOPIC=pos-producer-by-customer; .*set REPARTITION_TOPIC=other here/,
     ],
-    [{ footGroup: "g2" }, /disagree on GROUP_ID_FOOT: .*every session twice/],
-    [{ shelfGroup: "g2" }, /disagree on GROUP_ID_SHELF: .*every shelf event twice/],
+    [{ footGroup: "g2" }, /disagree on GROUP_ID_FOOT: .*foot topic's offsets are split/],
+    [{ shelfGroup: "g2" }, /disagree on GROUP_ID_SHELF: .*shelf topic's offsets are split/],
     [{ state: "s2" }, /disagree on STATE_TOPIC: /],
     [{ pos: "p2" }, /disagree on POS_TOPIC: /],
     [{ delivery: "at-least-once" }, /disagree on DELIVERY: /],

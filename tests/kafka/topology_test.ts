@@ -69,7 +69,12 @@ async function refused(bootstrap: string, config: ServiceConfig): Promise<string
 }
 
 Deno.test("topologyProblems: a fitting set has none; each wrong count or policy is named", () => {
-  const config = { footTopic: "foot", stateTopic: "state", repartitionTopic: "rep" };
+  const config = {
+    footTopic: "foot",
+    stateTopic: "state",
+    repartitionTopic: "rep",
+    applicationId: "app",
+  };
   const fits = new Map([["rep", 6], ["state", 6]]);
   const policies = new Map([["rep", "delete"], ["state", "compact"]]);
   assert.deepEqual(topologyProblems(config, 6, fits, policies), []);

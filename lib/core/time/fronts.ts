@@ -22,7 +22,7 @@
 
 /** One front: a run of records whose event times move forward together. */
 export interface Front {
-  /** Born on this partition in this order (the relay's reports name fronts by it). */
+  /** Born on this partition in this order (the reader's reports name fronts by it). */
   id: number;
   /** The highest event time (µs) of the run: what the front has passed. */
   posUs: number;
@@ -86,8 +86,9 @@ export class PartitionFronts {
   #nextId: number;
 
   /**
-   * `s`: how fronts are told apart; `firstId`: the first front's id (a relay starts each life at
-   * a new one, so that a checkout task never takes a new life's fronts for ones it was told of).
+   * `s`: how fronts are told apart; `firstId`: the first front's id (a partition's reader starts
+   * each life at a new one, so that a task never takes a new life's fronts for ones it was told
+   * of).
    */
   constructor(readonly s: FrontSettings, firstId = 0) {
     this.#nextId = firstId;
@@ -282,9 +283,9 @@ export class PartitionFronts {
   }
 
   /**
-   * Replaces the fronts with a relay's report of them (the relay sees the whole partition).
-   * Fronts restored from the changelog and not yet seen stay until they retire: a relay that
-   * started afresh has not met every producer yet.
+   * Replaces the fronts with the report of the instance reading the partition (it sees the whole
+   * partition). Fronts restored from the changelog and not yet seen stay until they retire: a
+   * reader that started afresh has not met every producer yet.
    */
   replace(fronts: Front[]): void {
     const restored = this.fronts.filter((f) => f.restored);

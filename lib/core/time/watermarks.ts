@@ -14,7 +14,7 @@
  */
 import { type Front, type FrontSettings, PartitionFronts } from "./fronts.ts";
 
-/** A front as a relay reports it: `[id, posUs, seenAtMs, leaptBack (0|1)]`. */
+/** A front as a partition's reader reports it: `[id, posUs, seenAtMs, leaptBack (0|1)]`. */
 export type ReportedFront = [number, number, number, number];
 
 /**
@@ -55,7 +55,7 @@ export class Watermarks {
   readonly writtenSince: number[] = [];
   /** Partitions known (listed by `advance`, seen in a record, or restored). */
   readonly known: number[] = [];
-  /** Front ids a relay already reported, per partition. */
+  /** Front ids a partition's reader already reported, per partition. */
   private readonly reported: Set<number>[] = [];
   private readonly isKnown: boolean[] = [];
   /** Whether a front moved since the last {@link Watermarks.takeChanged}. */
@@ -109,7 +109,7 @@ export class Watermarks {
 
   /**
    * What the edge knows of `p` at wall clock `wallUs`: caught up since `caughtUpAtUs` (NaN:
-   * not; +Infinity: complete) and idle or not; `reported`: the fronts its relay saw upstream.
+   * not; +Infinity: complete) and idle or not; `reported`: the fronts its reader saw.
    * Returns newly reported fronts' positions, and whether each went back in time (to hold the
    * other partitions at: all of them, or those past it).
    */
@@ -139,7 +139,7 @@ export class Watermarks {
         }
       }
       f.replace(fronts);
-      for (const us of born) f.release(us); // the relay met a producer here: holds it answers go
+      for (const us of born) f.release(us); // the reader met a producer here: holds it answers go
       this.changed = true;
     }
     if (caughtUpAtUs !== Infinity) {
