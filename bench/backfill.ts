@@ -407,6 +407,9 @@ if (originalDir) {
     ratio_to_kcat: round(origRate / kcatRate, 3),
     peak_rss_mib: mem.peakMiB,
     cpu_seconds: round(cpuAt(end, "s")),
+    // Its CPU from the end to the last commit: idle polling, or its janitor's round (every 30 s);
+    // much more than a second tells an end interpolated too early.
+    cpu_seconds_end_to_last_commit: round(cpuAt(last.at, "s") - cpuAt(end, "s")),
     broker_cpu_seconds: round(cpuAt(end, "broker") - broker0),
     // Not transactional: what it wrote by the end (its janitor writes more every 30 s).
     transactions: offsets.reduce((n, p) => n + Number(p.offset), 0),
