@@ -95,6 +95,12 @@ if (originalDir && !["none", "gzip"].includes(values.compression!)) {
   console.error(`the original (kafka-python without codec packages) reads none or gzip only`);
   Deno.exit(2);
 }
+for (const file of originalDir ? ["run-original.sh", "reset_group.py"] : []) {
+  if (!(await Deno.stat(`${originalDir}/${file}`).catch(() => undefined))?.isFile) {
+    console.error(`--original-dir ${originalDir}: no ${file} there`);
+    Deno.exit(2);
+  }
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 
