@@ -145,6 +145,8 @@ if (!skip.has("throughput")) {
   ).flat();
   for (const { mode, delivery } of runs) {
     const out = names(mode === "exactly-once" ? "eos" : "alo");
+    // The service waits for its output topics to exist (it makes only its internal ones).
+    await createTopics(kafka, [out.pos, out.dlq], 3);
     const svc = await startService([...out.args(input), "--delivery", mode]);
     await ready(svc);
     const cpu0 = cpuSeconds(svc.pid);
@@ -196,7 +198,7 @@ if (!skip.has("latency")) {
   const rate = Number(values.rate);
   const seconds = Number(values["latency-seconds"]);
   const t = names("lat");
-  await createTopics(kafka, [t.foot, t.shelf, t.pos], 3);
+  await createTopics(kafka, [t.foot, t.shelf, t.pos, t.dlq], 3);
   const svc = await startService(t.args(t));
   await ready(svc);
   const latencyCpu0 = cpuSeconds(svc.pid);
@@ -310,7 +312,7 @@ if (!skip.has("latency")) {
 if (!skip.has("memory")) {
   const carts = Number(values.carts);
   const t = names("mem");
-  await createTopics(kafka, [t.foot, t.shelf], 3);
+  await createTopics(kafka, [t.foot, t.shelf, t.pos, t.dlq], 3);
   const { foot, shelf } = openCarts(carts);
   await kcatProduce(t.foot, foot);
   await kcatProduce(t.shelf, shelf);

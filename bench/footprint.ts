@@ -83,7 +83,7 @@ function topics(tag: string) {
 // ---------------------------------------------------------------- 1. idle
 {
   const t = topics("idle");
-  await createTopics(kafka, [t.foot, t.shelf], 3);
+  await createTopics(kafka, [t.foot, t.shelf, t.pos, t.dlq], 3);
   const svc = await startService(t.args, env);
   await ready(svc);
   results.idle_rss_at_ready_mib = rss(svc.pid).rssMiB;
@@ -110,7 +110,7 @@ function topics(tag: string) {
   // Noise spread through the stream, as the shelves send it.
   const shelf = withNoise(traffic.shelf, Number(values.noise));
   const t = topics("fill");
-  await createTopics(kafka, [t.foot, t.shelf], 3);
+  await createTopics(kafka, [t.foot, t.shelf, t.pos, t.dlq], 3);
   await kcatProduce(bootstrap, dir, t.foot, traffic.foot);
   await kcatProduce(bootstrap, dir, t.shelf, shelf);
   const copy = `copy-${crypto.randomUUID().slice(0, 6)}`;
