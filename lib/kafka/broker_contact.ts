@@ -9,9 +9,10 @@
  */
 
 /**
- * A look-up answered later than this after the previous answer, or taking longer than this,
- * means the broker was out of reach meanwhile. An instance asks every 100 ms while busy, so a
- * healthy broker never comes near it; a gap falsely seen only postpones wall-clock checkouts.
+ * A look-up answered later than this after the previous answer (beyond the pause the asker
+ * chose), or taking longer than this, means the broker was out of reach meanwhile. An instance
+ * asks every 100 ms (every second while quiet, a pause it names), so a healthy broker never
+ * comes near it; a gap falsely seen only postpones wall-clock checkouts.
  */
 export const CONTACT_GAP_MS = 1000;
 
@@ -37,11 +38,15 @@ export class BrokerContact {
     return last !== undefined && nowMs - last <= ms;
   }
 
-  /** A look-up asked at `askedAtMs` was answered at `answeredAtMs`. */
-  answered(askedAtMs: number, answeredAtMs: number): void {
+  /**
+   * A look-up asked at `askedAtMs` was answered at `answeredAtMs`; `pausedMs`: how long the
+   * asker chose to wait before asking (a quiet instance looks up once a second), which is no
+   * gap of the broker's.
+   */
+  answered(askedAtMs: number, answeredAtMs: number, pausedMs = 0): void {
     const last = this.#lastAnsweredMs;
     const gap = answeredAtMs - askedAtMs > CONTACT_GAP_MS ||
-      (last !== undefined && askedAtMs - last > CONTACT_GAP_MS);
+      (last !== undefined && askedAtMs - last > CONTACT_GAP_MS + pausedMs);
     if (gap && answeredAtMs > this.regainedAtMs) this.regainedAtMs = answeredAtMs;
     if (last === undefined || answeredAtMs > last) this.#lastAnsweredMs = answeredAtMs;
   }

@@ -23,6 +23,15 @@ Deno.test("a look-up that took longer than the gap (retries inside the client): 
   assert.equal(c.regainedAtMs, 9000);
 });
 
+Deno.test("a quiet instance's look-ups, a second apart by its own choice, are no gap; a silence past that is", () => {
+  const c = new BrokerContact();
+  const pause = 1100;
+  for (let t = 5000; t < 60_000; t += pause + 30) c.answered(t, t + 20, pause);
+  assert.equal(c.regainedAtMs, -Infinity);
+  c.answered(60_000 + pause + CONTACT_GAP_MS + 500, 62_700, pause);
+  assert.equal(c.regainedAtMs, 62_700);
+});
+
 Deno.test("two stages' look-ups interleaved are no gap", () => {
   const c = new BrokerContact();
   c.answered(1000, 1900); // slow, but under the gap

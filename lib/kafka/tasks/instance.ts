@@ -93,6 +93,7 @@ class TaskInstance {
   #paused = new Set<string>();
   #lastActivityMs = Date.now();
   #lastLookupMs = 0;
+  #lookupFailed = false;
   #quiet = false;
   #turnEnded = performance.now();
 
@@ -610,7 +611,13 @@ class TaskInstance {
       const now = Date.now();
       if (!this.#quiet || now - this.#lastLookupMs >= QUIET_LOOKUP_MS) {
         this.#lastLookupMs = now;
-        await this.#lookUp().catch((e) => deps.log.debug("end look-up failed", { error: e }));
+        await this.#lookUp().then(
+          () => this.#lookupFailed = false,
+          (e) => {
+            this.#lookupFailed = true;
+            deps.log.debug("end look-up failed", { error: e });
+          },
+        );
       }
       await sleep(LOOKUP_MS, deps.stop);
     }
@@ -626,7 +633,9 @@ class TaskInstance {
       admin.fetchTopicOffsets(config.repartitionTopic),
     ]);
     const answeredAt = Date.now();
-    contact.answered(askedAt, answeredAt);
+    // After an answered look-up the wait until this one was the instance's own choice (a
+    // second while quiet): no outage. After a failed one, the silence may be the broker's.
+    contact.answered(askedAt, answeredAt, this.#lookupFailed ? 0 : Infinity);
     if (this.#phase !== "running") return;
     const ends = { foot, shelf };
     let moved = false;

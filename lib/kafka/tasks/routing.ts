@@ -29,7 +29,7 @@ import type { ReportedFront } from "../../core/time/watermarks.ts";
 import { partitionForKey } from "../partitioner.ts";
 import { controlRecord, type RelayProgress, type RelaySource } from "../relay_records.ts";
 
-/** An input record as KafkaJS delivers it (the fields the relay keeps). */
+/** An input record as KafkaJS delivers it (the fields a forwarded record keeps). */
 export interface SourceRecord {
   offset: string;
   value: Buffer | null;
@@ -48,11 +48,11 @@ export interface RoutedRecord {
   headers: IHeaders;
 }
 
-/** What one relay task has read and not yet committed, and its partition's fronts. */
+/** What one input partition has read and not yet committed, and its fronts. */
 export class TaskWork {
   /** Records to write, in the order read. */
   records: RoutedRecord[] = [];
-  /** Records not relayed for their event type, by event type. */
+  /** Records for no task (their event type), by event type. */
   skipped = new Map<string, number>();
   /** The partition's fronts (lib/core/time/fronts.ts), skipped records included. */
   readonly fronts: PartitionFronts;
@@ -63,7 +63,7 @@ export class TaskWork {
 
   /**
    * A task's work, its fronts told apart with `settings`, their ids starting at `firstId` (by
-   * default from the clock: each life of a relay task names its fronts anew).
+   * default from the clock: each start of a partition's reader names its fronts anew).
    */
   constructor(settings: FrontSettings, firstId = Date.now() * 16) {
     this.fronts = new PartitionFronts(settings, firstId);

@@ -7,9 +7,10 @@ import type { Pricer } from "../../core/mod.ts";
 import type { RelayDeps } from "../stage.ts";
 
 /**
- * The tasks' consumer group: `<applicationId>-checkout`. Its members are the instances; it holds
- * the repartition offsets, and its generation fences a zombie's commits (KIP-447). The input
- * offsets stay in GROUP_ID_FOOT and GROUP_ID_SHELF, which have no members.
+ * The tasks' consumer group: `<applicationId>-checkout`. Its members are the instances reading
+ * their tasks' partitions; it holds the repartition offsets, and its generation fences a
+ * zombie's commits (KIP-447). The input offsets stay in GROUP_ID_FOOT and GROUP_ID_SHELF, where
+ * every instance is a member that reads nothing (presence.ts).
  */
 export function checkoutGroupId(applicationId: string): string {
   return `${applicationId}-checkout`;

@@ -1,6 +1,6 @@
 /**
  * What a checkout task reads, as the engine wants it. Every record comes from the repartition
- * topic: either a foot or shelf record relayed unchanged (it goes in as the record it was: its
+ * topic: either a foot or shelf record forwarded unchanged (it goes in as the record it was: its
  * input topic, source partition and offset, its own headers), or a control record: how far one
  * foot or shelf partition has got upstream, kept here and handed to the engine as that
  * partition's progress (lib/kafka/relay_records.ts). Pure: no client here.
@@ -27,8 +27,8 @@ export type RelayedOutcome = "data" | "control" | "unknown";
 export type InputPartitions = Record<RelaySource, number>;
 
 /**
- * The latest progress of every foot and shelf partition, as the relay tasks reported it. A
- * task's own records are only its customers' share of each input partition, so the relay's
+ * The latest progress of every foot and shelf partition read elsewhere, as its reader reported
+ * it. A task's own records are only its customers' share of each input partition, so the reader's
  * control records are the only way it learns how far an input partition has got.
  */
 export class RelayedProgress {
@@ -52,7 +52,7 @@ export class RelayedProgress {
 
   /**
    * Every foot partition's signal, then every shelf partition's. One not heard of yet is not
-   * caught up: the task must not pass a time its relay has not proved.
+   * caught up: the task must not pass a time the partition's reader has not proved.
    */
   signals(): PartitionSignal[] {
     const out: PartitionSignal[] = [];
@@ -65,7 +65,7 @@ export class RelayedProgress {
   }
 }
 
-/** An input partition's signal from its relay's report (none: not caught up). */
+/** An input partition's signal from its reader's report (none: not caught up). */
 export function relayedSignal(
   source: RelaySource,
   partition: number,
@@ -96,14 +96,14 @@ export class TaskInput {
     timestampMs: 0,
   };
 
-  /** `topics`: the input topics' names, which relayed records go in as. */
+  /** `topics`: the input topics' names, which forwarded records go in as. */
   constructor(
     private readonly sink: RecordSink,
     private readonly topics: Record<RelaySource, string>,
     readonly progress: RelayedProgress,
   ) {}
 
-  /** A repartition record: a relayed foot or shelf record, a control record, or neither. */
+  /** A repartition record: a forwarded foot or shelf record, a control record, or neither. */
   relayed(m: KafkaMessage): RelayedOutcome {
     const r = readRelayed(m.headers, m.value);
     if (r.kind === "control") {
@@ -124,7 +124,7 @@ export class TaskInput {
   }
 }
 
-/** The relay's own headers (`pos-src`, and earlier relays' `pos-src-*`), not the record's. */
+/** The forwarding headers (`pos-src`, and earlier versions' `pos-src-*`), not the record's. */
 function isRelayHeader(k: string): boolean {
   return k === ORIGIN_HEADER || k.startsWith("pos-src-");
 }
