@@ -266,19 +266,25 @@ try {
       const seconds = (end - t0) / 1000;
       oursRate = inputRecords / seconds;
       const transactions = await metric(svc, "pos_transactions_total");
+      const processed = await inputProcessed(svc);
+      const commits = await metric(svc, "pos_commits_total");
+      const peak = rss(svc.pid).peakMiB;
+      // Stopped before its topics are read (kcat may not reach the end of a topic written to).
+      svc.kill("SIGTERM");
+      await svc.wait();
       const readable = (await kcatRead(bootstrap, topics.pos, "%o")).length;
       results.ours = {
         seconds: round(seconds),
         seconds_to_ready: round((readyAt - t0) / 1000),
         records_per_s: Math.round(oursRate),
         ratio_to_kcat: round(oursRate / kcatRate, 3),
-        peak_rss_mib: rss(svc.pid).peakMiB,
+        peak_rss_mib: peak,
         cpu_seconds: round(output.state.cpuAtChange),
         broker_cpu_seconds: round(output.state.brokerCpuAtChange - broker0),
-        processed_records: await inputProcessed(svc),
+        processed_records: processed,
         transactions,
         transactions_read_committed: readable,
-        commits: await metric(svc, "pos_commits_total"),
+        commits,
         dlq_records: (await kcatRead(bootstrap, topics.dlq, "%o")).length,
       };
       if (readable !== transactions) {
