@@ -11,8 +11,10 @@
  * kcat (uncompressed by default, as the original's kafka-python producers write; kafka-python
  * reads no lz4, snappy or zstd without extra packages), Java-compatible murmur2 partitioning of
  * keyed records. Shelf records are unkeyed, as the original's producers write them; `--keyed`
- * keys them by customer id. 140,000 sessions make about 3.72M shelf records (minutes);
- * `--sessions 20000` is a quick run.
+ * keys them by customer id. 140,000 sessions make 2.36M shelf records with the tests' simulator
+ * (about 17 a session, noise included: 3.72M takes `--sessions 220000`, as `bench/footprint.ts`
+ * ran in docs/service.md); minutes, the original about 4 of them. `--sessions 20000` is a quick
+ * run.
  *
  * 1. kcat: a consume → produce pass-through of the shelf topic (the baseline), records/s.
  * 2. pos-producer at its defaults (exactly-once), from process start until every input record
@@ -73,7 +75,7 @@ if (values.help) {
   console.log(`deno run -A bench/backfill.ts [options]: a preloaded backfill, kcat vs pos-producer
 vs the original Python service, in one run
 
-  --sessions N            shoppers (default 140000: ~3.72M shelf records; 20000 for a quick run)
+  --sessions N            shoppers (default 140000: ~2.36M shelf records; 20000 for a quick run)
   --noise F               weight_change share of the shelf records (default 0.5)
   --keyed                 key shelf records by customer id (default: unkeyed, as upstream)
   --compression C         kcat's codec for the input: none, gzip, lz4, snappy, zstd (default
@@ -266,19 +268,25 @@ try {
       const seconds = (end - t0) / 1000;
       oursRate = inputRecords / seconds;
       const transactions = await metric(svc, "pos_transactions_total");
+      const processed = await inputProcessed(svc);
+      const commits = await metric(svc, "pos_commits_total");
+      const peak = rss(svc.pid).peakMiB;
+      // Stopped before its topics are read (kcat may not reach the end of a topic written to).
+      svc.kill("SIGTERM");
+      await svc.wait();
       const readable = (await kcatRead(bootstrap, topics.pos, "%o")).length;
       results.ours = {
         seconds: round(seconds),
         seconds_to_ready: round((readyAt - t0) / 1000),
         records_per_s: Math.round(oursRate),
         ratio_to_kcat: round(oursRate / kcatRate, 3),
-        peak_rss_mib: rss(svc.pid).peakMiB,
+        peak_rss_mib: peak,
         cpu_seconds: round(output.state.cpuAtChange),
         broker_cpu_seconds: round(output.state.brokerCpuAtChange - broker0),
-        processed_records: await inputProcessed(svc),
+        processed_records: processed,
         transactions,
         transactions_read_committed: readable,
-        commits: await metric(svc, "pos_commits_total"),
+        commits,
         dlq_records: (await kcatRead(bootstrap, topics.dlq, "%o")).length,
       };
       if (readable !== transactions) {

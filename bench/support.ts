@@ -127,13 +127,15 @@ export async function kcatProduce(
  * Every record of `topic` now, read by kcat from the beginning to the end, one line each in
  * kcat's `format` (`-f`, without the newline); `extra` kcat arguments (e.g. `-s value=…`).
  * read_committed unless `readCommitted` is false; control records (transaction markers) are
- * never shown.
+ * never shown. Read a topic that clients still write to with care: kcat (librdkafka 2.0) may not
+ * reach the end of `__consumer_offsets` while transactions commit offsets to it; it is stopped
+ * after `timeoutMs` (default 120 s).
  */
 export async function kcatRead(
   bootstrap: string,
   topic: string,
   format: string,
-  opts: { readCommitted?: boolean; extra?: string[] } = {},
+  opts: { readCommitted?: boolean; extra?: string[]; timeoutMs?: number } = {},
 ): Promise<string[]> {
   const isolation = opts.readCommitted === false ? "read_uncommitted" : "read_committed";
   const out = await new Deno.Command("kcat", {
@@ -143,6 +145,7 @@ export async function kcatRead(
     ],
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 120_000),
   }).output();
   if (!out.success) throw new Error(`kcat -C ${topic}: ${new TextDecoder().decode(out.stderr)}`);
   return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "");
