@@ -63,10 +63,10 @@ export function stageConsumerConfig(groupId: string): ConsumerConfig {
     allowAutoTopicCreation: false,
     readUncommitted: false,
     // A fetch answers as soon as records arrive; while none do, fewer empty fetches.
-    maxWaitTimeInMs: 250,
+    maxWaitTimeInMs: 1000,
     sessionTimeout: 10_000,
     rebalanceTimeout: 20_000,
-    heartbeatInterval: 1000,
+    heartbeatInterval: 3000,
     maxBytesPerPartition: 512 * 1024,
     maxBytes: 2 * 1024 * 1024,
     retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },

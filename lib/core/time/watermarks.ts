@@ -125,6 +125,9 @@ export class Watermarks {
     this.caughtUpAt[p] = caughtUpAtUs;
     this.idle[p] = idle;
     const f = this.fronts[p];
+    // Only what the changelog keeps (positions and holds) counts as a change: a report that says
+    // the same again (a partition read here reports at every commit) writes nothing.
+    const before = kept(f);
     const leaps: [number, boolean][] = [];
     if (reported !== undefined) {
       const seen = this.reported[p];
@@ -140,12 +143,12 @@ export class Watermarks {
       }
       f.replace(fronts);
       for (const us of born) f.release(us); // the reader met a producer here: holds it answers go
-      this.changed = true;
     }
     if (caughtUpAtUs !== Infinity) {
       const seenUs = Number.isFinite(endMovedAtUs) ? endMovedAtUs : wallUs;
       f.retire(caughtUpAtUs, idle, this.idleUs, seenUs);
     }
+    if (kept(f) !== before) this.changed = true;
     if (f.fronts.length === 0) this.writtenSince[p] = NaN; // holds are not records
     else if (Number.isNaN(this.writtenSince[p])) {
       const known = Number.isNaN(endMovedAtUs) ? wallUs : endMovedAtUs;
@@ -247,4 +250,13 @@ export class Watermarks {
     }
     this.changed = false;
   }
+}
+
+/** What the changelog keeps of a partition's fronts and holds, as one comparable string. */
+function kept(f: PartitionFronts): string {
+  let out = "";
+  for (const x of f.fronts) out += `${x.posUs},`;
+  out += "|";
+  for (const h of f.holds) out += `${h.posUs},`;
+  return out;
 }

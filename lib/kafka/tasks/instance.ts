@@ -92,7 +92,8 @@ class TaskInstance {
   #starts: Promise<void> = Promise.resolve();
   #paused = new Set<string>();
   #lastActivityMs = Date.now();
-  #lastLookupMs = 0;
+  /** Aborted when a record ends a quiet time: the look-ups and the commit loop wake. */
+  #woken = new AbortController();
   #lookupFailed = false;
   #quiet = false;
   #turnEnded = performance.now();
@@ -404,7 +405,7 @@ class TaskInstance {
     metrics.consumedBytes.inc({ topic: batch.topic }, bytes);
     if (batch.messages.length > 0) {
       this.#lastActivityMs = Date.now();
-      this.#quiet = false;
+      if (this.#quiet) this.#endQuiet();
     }
     if (batch.topic === config.repartitionTopic) {
       const task = this.#parts.tasks.get(batch.partition);
@@ -473,6 +474,13 @@ class TaskInstance {
     }
   }
 
+  /** A record was read while quiet: back to the busy pace at once. */
+  #endQuiet(): void {
+    this.#quiet = false;
+    this.#woken.abort();
+    this.#woken = new AbortController();
+  }
+
   #unknownRecord(task: number, offset: string): void {
     this.#unknown++;
     const { ok, suppressed } = this.#unknownLimiter.allow("unknown", Date.now());
@@ -493,7 +501,7 @@ class TaskInstance {
       if (this.failure.failed) throw this.failure.error;
       const interval = this.#quiet ? QUIET_LOOKUP_MS : config.commitIntervalMs;
       this.gate.commitDueAt(performance.now() + interval);
-      await sleep(interval, stop, this.gate.fullSignal(), this.failure.signal);
+      await sleep(interval, stop, this.gate.fullSignal(), this.failure.signal, this.#woken.signal);
       if (stop.aborted || this.failure.failed) continue;
       if (this.#phase === "stale" && Date.now() - this.#staleSince > STALE_BOUND_MS) {
         this.failure.fail(new Error("a fenced commit and no new assignment: starting over"));
@@ -608,18 +616,16 @@ class TaskInstance {
   async #lookups(): Promise<void> {
     const { deps } = this;
     while (!deps.stop.aborted && !this.failure.failed) {
-      const now = Date.now();
-      if (!this.#quiet || now - this.#lastLookupMs >= QUIET_LOOKUP_MS) {
-        this.#lastLookupMs = now;
-        await this.#lookUp().then(
-          () => this.#lookupFailed = false,
-          (e) => {
-            this.#lookupFailed = true;
-            deps.log.debug("end look-up failed", { error: e });
-          },
-        );
-      }
-      await sleep(LOOKUP_MS, deps.stop);
+      await this.#lookUp().then(
+        () => this.#lookupFailed = false,
+        (e) => {
+          this.#lookupFailed = true;
+          deps.log.debug("end look-up failed", { error: e });
+        },
+      );
+      // While quiet, a second between look-ups, cut short by the first record read.
+      const pause = this.#quiet ? QUIET_LOOKUP_MS : LOOKUP_MS;
+      await sleep(pause, deps.stop, this.#woken.signal);
     }
   }
 
