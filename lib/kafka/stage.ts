@@ -66,7 +66,7 @@ export function stageConsumerConfig(groupId: string): ConsumerConfig {
     maxWaitTimeInMs: 1000,
     sessionTimeout: 10_000,
     rebalanceTimeout: 20_000,
-    heartbeatInterval: 3000,
+    heartbeatInterval: 1000,
     maxBytesPerPartition: 512 * 1024,
     maxBytes: 2 * 1024 * 1024,
     retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },

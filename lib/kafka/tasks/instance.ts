@@ -174,9 +174,12 @@ class TaskInstance {
     this.#dropParts();
     // Not before the first join is done (group_exit.ts), and a stop does not wait for that
     // join (up to a killed member's session timeout): past the bound it goes on meanwhile.
-    if (this.#consumer) await leaveGroup(this.#consumer, this.#running, DISCONNECT_BOUND_MS);
+    // Every group at once: a member that does not leave holds the next start's join.
+    await Promise.all([
+      this.#consumer && leaveGroup(this.#consumer, this.#running, DISCONNECT_BOUND_MS),
+      ...this.#presences.map((p) => p.leave()),
+    ]);
     await atMost(CLOSE_BOUND_MS, this.#producer.close());
-    await Promise.all(this.#presences.map((p) => p.leave()));
     await this.#admin?.disconnect().catch(() => {});
   }
 

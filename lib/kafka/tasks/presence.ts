@@ -42,9 +42,11 @@ export class Presence {
   ) {
     this.#joined.promise.catch(() => {});
     this.#consumer = kafka.consumer({
+      // A fetch turn as short as the tasks' consumer's: leaving the group waits for it, and a
+      // member that did not leave holds the next start's join for its session timeout.
       ...stageConsumerConfig(group.groupId),
-      // Heartbeats only: a member that reads nothing needs no quick answers.
-      maxWaitTimeInMs: 5000,
+      // Its joins after the first hold nothing up: fewer heartbeats.
+      heartbeatInterval: 3000,
       partitionAssigners: [roundRobinWithSettings(settings)],
     });
   }
