@@ -1,5 +1,5 @@
 /**
- * Record-batch encoding, KafkaJS's own against `lib/kafka/record_batch_encoder.ts`: a batch of
+ * Record-batch encoding, KafkaJS's own against `lib/kafka/kafkajs/record_batch_encoder.ts`: a batch of
  * 500 service-shaped records (a 36-byte key, a ~300-byte JSON value; every tenth with DLQ
  * headers), uncompressed and lz4. Records/s = 500 / the time per iteration.
  *
@@ -8,7 +8,7 @@
 import { CompressionTypes } from "kafkajs";
 import { createRequire } from "node:module";
 import { registerCodecs } from "../lib/kafka/codecs.ts";
-import { encoders } from "../lib/kafka/record_batch_encoder.ts";
+import { encoders } from "../lib/kafka/kafkajs/record_batch_encoder.ts";
 
 registerCodecs();
 const Long = createRequire(import.meta.url)("kafkajs/src/utils/long.js");

@@ -1,5 +1,5 @@
 /**
- * Record decoding in fetches, KafkaJS's own against `lib/kafka/record_decoder.ts`: 500 relayed
+ * Record decoding in fetches, KafkaJS's own against `lib/kafka/kafkajs/record_decoder.ts`: 500 relayed
  * shelf records (a customer key, a ~120-byte JSON value, the relay's three headers), each
  * decoded as KafkaJS's batch decoder hands it over. Records/s = 500 / the time per iteration.
  *
@@ -7,8 +7,8 @@
  */
 import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
-import { encoders } from "../lib/kafka/record_batch_encoder.ts";
-import { fastRecordDecoder, kafkajsRecordDecoder } from "../lib/kafka/record_decoder.ts";
+import { encoders } from "../lib/kafka/kafkajs/record_batch_encoder.ts";
+import { fastRecordDecoder, kafkajsRecordDecoder } from "../lib/kafka/kafkajs/record_decoder.ts";
 
 const require = createRequire(import.meta.url);
 const Decoder = require("kafkajs/src/protocol/decoder.js");

@@ -8,7 +8,7 @@ import type { KafkaConfig, SASLOptions } from "kafkajs";
 import { Kafka, logLevel } from "./kafkajs.ts";
 import type { Logger } from "../observe/log.ts";
 import { registerCodecs } from "./codecs.ts";
-import { installFastRecordEncoding } from "./record_batch_encoder.ts";
+import { installFastRecordEncoding } from "./kafkajs/record_batch_encoder.ts";
 
 /** The connection part of the configuration. */
 export interface ConnectionConfig {

@@ -8,10 +8,10 @@
  * from "kafkajs" directly (they are erased).
  * @module
  */
-import "./message_grouping.ts";
-import "./record_decoder.ts";
-import "./fetch_batch.ts";
-import "./request_framing.ts";
+import "./kafkajs/message_grouping.ts";
+import "./kafkajs/record_decoder.ts";
+import "./kafkajs/fetch_batch.ts";
+import "./kafkajs/request_framing.ts";
 import "./kafkajs/group_membership.ts";
 import "./kafkajs/txn_offset_commit.ts";
 export {

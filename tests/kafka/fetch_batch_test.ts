@@ -1,13 +1,13 @@
 /**
  * KafkaJS's consumer builds each fetched partition's batch with the fast constructor
- * (lib/kafka/fetch_batch.ts): the same messages, fields and answers as KafkaJS's own class,
+ * (lib/kafka/kafkajs/fetch_batch.ts): the same messages, fields and answers as KafkaJS's own class,
  * offsets past 2^53 and aborted transactions included, and installed wherever the service runs.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import fc from "fast-check";
 import { installedInRunProcess } from "../support/service_process.ts";
-import { FastBatch, KafkajsBatch } from "../../lib/kafka/fetch_batch.ts";
+import { FastBatch, KafkajsBatch } from "../../lib/kafka/kafkajs/fetch_batch.ts";
 
 type Fields = Record<string, unknown>;
 const Fast = FastBatch as unknown as typeof KafkajsBatch;
@@ -88,5 +88,5 @@ Deno.test("the fast batch is an instance of KafkaJS's class", () => {
 });
 
 Deno.test("the service's process consumes with the fast batch", async () => {
-  assert.ok(await installedInRunProcess("lib/kafka/fetch_batch.ts", "fastBatchInstalled"));
+  assert.ok(await installedInRunProcess("lib/kafka/kafkajs/fetch_batch.ts", "fastBatchInstalled"));
 });

@@ -9,7 +9,7 @@ import { installedInRunProcess } from "../support/service_process.ts";
 import {
   groupMessagesPerPartition,
   kafkajsGroupMessagesPerPartition,
-} from "../../lib/kafka/message_grouping.ts";
+} from "../../lib/kafka/kafkajs/message_grouping.ts";
 
 Deno.test("property: the linear grouping gives KafkaJS's groups, in the same order", () => {
   fc.assert(
@@ -33,7 +33,7 @@ Deno.test("property: the linear grouping gives KafkaJS's groups, in the same ord
 
 Deno.test("the service's process loads KafkaJS with the linear grouping", async () => {
   assert.ok(
-    await installedInRunProcess("lib/kafka/message_grouping.ts", "linearGroupingInstalled"),
+    await installedInRunProcess("lib/kafka/kafkajs/message_grouping.ts", "linearGroupingInstalled"),
   );
 });
 

@@ -13,8 +13,8 @@ import {
   encoders,
   fastProduceRequest,
   installFastRecordEncoding,
-} from "../../lib/kafka/record_batch_encoder.ts";
-import { crc32c } from "../../lib/kafka/record_writer.ts";
+} from "../../lib/kafka/kafkajs/record_batch_encoder.ts";
+import { crc32c } from "../../lib/kafka/kafkajs/record_writer.ts";
 import { testBroker, uniqueName } from "../support/kafka.ts";
 import { createTopics, readMessages, testKafka } from "../support/kafka_client.ts";
 

@@ -1,5 +1,5 @@
 /**
- * The fast record decoder (lib/kafka/record_decoder.ts) gives KafkaJS's records, field for
+ * The fast record decoder (lib/kafka/kafkajs/record_decoder.ts) gives KafkaJS's records, field for
  * field, for records KafkaJS's own encoder wrote: random keys, values and headers (repeated
  * keys too), timestamp and offset deltas, batch bases up to Kafka's int64 limits (past 2^53
  * KafkaJS's own decoder runs), log-append time and control batches; and the service's process
@@ -10,8 +10,8 @@ import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 import fc from "fast-check";
 import { installedInRunProcess } from "../support/service_process.ts";
-import { encoders } from "../../lib/kafka/record_batch_encoder.ts";
-import { fastRecordDecoder, kafkajsRecordDecoder } from "../../lib/kafka/record_decoder.ts";
+import { encoders } from "../../lib/kafka/kafkajs/record_batch_encoder.ts";
+import { fastRecordDecoder, kafkajsRecordDecoder } from "../../lib/kafka/kafkajs/record_decoder.ts";
 
 const require = createRequire(import.meta.url);
 const Decoder = require("kafkajs/src/protocol/decoder.js") as new (b: Buffer) => {
@@ -91,6 +91,9 @@ Deno.test("property: the fast record decoder gives KafkaJS's records, field for 
 
 Deno.test("the service's process fetches with the fast record decoder", async () => {
   assert.ok(
-    await installedInRunProcess("lib/kafka/record_decoder.ts", "fastRecordDecodingInstalled"),
+    await installedInRunProcess(
+      "lib/kafka/kafkajs/record_decoder.ts",
+      "fastRecordDecodingInstalled",
+    ),
   );
 });

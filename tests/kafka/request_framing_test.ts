@@ -1,12 +1,12 @@
 /**
- * KafkaJS frames each request once, copy-free (lib/kafka/request_framing.ts): the same bytes as
+ * KafkaJS frames each request once, copy-free (lib/kafka/kafkajs/request_framing.ts): the same bytes as
  * its own framing, and installed wherever the service runs.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 import fc from "fast-check";
-import { frameRequest, kafkajsFrameRequest } from "../../lib/kafka/request_framing.ts";
+import { frameRequest, kafkajsFrameRequest } from "../../lib/kafka/kafkajs/request_framing.ts";
 import { installedInRunProcess } from "../support/service_process.ts";
 
 const require = createRequire(import.meta.url);
@@ -48,5 +48,7 @@ Deno.test("property: a framed request has KafkaJS's bytes", async () => {
 });
 
 Deno.test("the service's process loads KafkaJS with the copy-free request framing", async () => {
-  assert.ok(await installedInRunProcess("lib/kafka/request_framing.ts", "requestFramingInstalled"));
+  assert.ok(
+    await installedInRunProcess("lib/kafka/kafkajs/request_framing.ts", "requestFramingInstalled"),
+  );
 });

@@ -21,7 +21,7 @@ export type Int64 = string | number | bigint;
 
 /**
  * An encoded request body as KafkaJS's framing reads it: `buf` and `offset` (the project's
- * framing, lib/kafka/request_framing.ts) or `buffer` and `size()` (KafkaJS's own).
+ * framing, lib/kafka/kafkajs/request_framing.ts) or `buffer` and `size()` (KafkaJS's own).
  */
 export class EncodedBody {
   constructor(readonly buf: Buffer, readonly offset: number) {}

@@ -20,9 +20,7 @@
  * ```
  * @module
  */
-import { createRequire } from "node:module";
-
-const require = createRequire(import.meta.url);
+import { swapIn } from "./swap.ts";
 
 /** A member's group and the generation of its last successful join. */
 export interface Membership {
@@ -102,15 +100,11 @@ export function recordingJoins(defs: RequestDefinitions<JoinArgs>): RequestDefin
 
 const PATH = "kafkajs/src/protocol/requests/joinGroup/index.js";
 const REQUESTS = "kafkajs/src/protocol/requests/index.js";
-const cache = require.cache as Record<string, { exports: unknown } | undefined>;
-/** Whether KafkaJS's requests were loaded before this module (then they keep their own). */
-const tooLate = cache[require.resolve(REQUESTS)] !== undefined;
+const swap = swapIn<RequestDefinitions<JoinArgs>>(PATH, REQUESTS, recordingJoins);
 /** KafkaJS's own JoinGroup definitions. */
-export const kafkajsJoinGroup = require(PATH) as RequestDefinitions<JoinArgs>;
-const installed = recordingJoins(kafkajsJoinGroup);
-if (!tooLate) cache[require.resolve(PATH)]!.exports = installed;
+export const kafkajsJoinGroup = swap.original;
 
 /** Whether KafkaJS's JoinGroup answers are recorded in this process. */
 export function membershipRecordingInstalled(): boolean {
-  return !tooLate && require(PATH) === installed;
+  return swap.installed();
 }

@@ -21,12 +21,10 @@
  * `lib/kafka/kafkajs.ts` imports this module before KafkaJS.
  * @module
  */
-import { createRequire } from "node:module";
+import { swapIn } from "./swap.ts";
 import { FlexReader, FlexWriter, type Int64 } from "./flexible.ts";
 import { errorFromCode } from "./protocol_errors.ts";
 import type { RequestDefinitions } from "./group_membership.ts";
-
-const require = createRequire(import.meta.url);
 
 /** The consumer whose offsets a transaction commits: fenced when its generation is over. */
 export interface TxnMember {
@@ -204,15 +202,11 @@ export function isGenerationFenced(error: unknown): boolean {
 
 const PATH = "kafkajs/src/protocol/requests/txnOffsetCommit/index.js";
 const REQUESTS = "kafkajs/src/protocol/requests/index.js";
-const cache = require.cache as Record<string, { exports: unknown } | undefined>;
-/** Whether KafkaJS's requests were loaded before this module (then they keep their own). */
-const tooLate = cache[require.resolve(REQUESTS)] !== undefined;
+const swap = swapIn<Definitions>(PATH, REQUESTS, withV3);
 /** KafkaJS's own TxnOffsetCommit definitions (v0, v1). */
-export const kafkajsTxnOffsetCommit = require(PATH) as Definitions;
-const installed = withV3(kafkajsTxnOffsetCommit);
-if (!tooLate) cache[require.resolve(PATH)]!.exports = installed;
+export const kafkajsTxnOffsetCommit = swap.original;
 
 /** Whether KafkaJS's `sendOffsets` commits with TxnOffsetCommit v3 in this process. */
 export function txnOffsetCommitV3Installed(): boolean {
-  return !tooLate && require(PATH) === installed;
+  return swap.installed();
 }

@@ -11,9 +11,7 @@
  * one module of lib/ that imports KafkaJS's values) imports this one first.
  * @module
  */
-import { createRequire } from "node:module";
-
-const require = createRequire(import.meta.url);
+import { swapIn } from "./swap.ts";
 
 /** What KafkaJS passes: the topic's partitions, the messages, the producer's partitioner. */
 export interface GroupInput {
@@ -40,16 +38,15 @@ export function groupMessagesPerPartition(
 
 const PATH = "kafkajs/src/producer/groupMessagesPerPartition.js";
 const SEND_MESSAGES = "kafkajs/src/producer/sendMessages.js";
-const cache = require.cache as Record<string, { exports: unknown } | undefined>;
-/** Whether KafkaJS's producer was loaded before this module (then it keeps its own). */
-const tooLate = cache[require.resolve(SEND_MESSAGES)] !== undefined;
+const swap = swapIn<(input: GroupInput) => Record<number, unknown[]>>(
+  PATH,
+  SEND_MESSAGES,
+  () => groupMessagesPerPartition,
+);
 /** KafkaJS's own function (tests compare the two). */
-export const kafkajsGroupMessagesPerPartition = require(PATH) as (
-  input: GroupInput,
-) => Record<number, unknown[]>;
-if (!tooLate) cache[require.resolve(PATH)]!.exports = groupMessagesPerPartition;
+export const kafkajsGroupMessagesPerPartition = swap.original;
 
 /** Whether KafkaJS's producer uses the linear grouping in this process. */
 export function linearGroupingInstalled(): boolean {
-  return !tooLate && require(PATH) === groupMessagesPerPartition;
+  return swap.installed();
 }

@@ -12,10 +12,8 @@
  * this module before KafkaJS.
  * @module
  */
+import { swapIn } from "./swap.ts";
 import { Buffer } from "node:buffer";
-import { createRequire } from "node:module";
-
-const require = createRequire(import.meta.url);
 
 /** A KafkaJS `Encoder`, as far as framing reads it: its buffer and how much of it is written. */
 interface EncodedBody {
@@ -50,16 +48,15 @@ export async function frameRequest(
 
 const PATH = "kafkajs/src/protocol/request.js";
 const CONNECTION = "kafkajs/src/network/connection.js";
-const cache = require.cache as Record<string, { exports: unknown } | undefined>;
-/** Whether KafkaJS's connection was loaded before this module (then it keeps its own). */
-const tooLate = cache[require.resolve(CONNECTION)] !== undefined;
+const swap = swapIn<(input: RequestInput) => Promise<{ buffer: Buffer }>>(
+  PATH,
+  CONNECTION,
+  () => frameRequest,
+);
 /** KafkaJS's own framing (tests compare the two). */
-export const kafkajsFrameRequest = require(PATH) as (
-  input: RequestInput,
-) => Promise<{ buffer: Buffer }>;
-if (!tooLate) cache[require.resolve(PATH)]!.exports = frameRequest;
+export const kafkajsFrameRequest = swap.original;
 
 /** Whether KafkaJS's connections frame requests with {@link frameRequest} in this process. */
 export function requestFramingInstalled(): boolean {
-  return !tooLate && require(PATH) === frameRequest;
+  return swap.installed();
 }

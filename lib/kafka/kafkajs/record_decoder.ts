@@ -13,10 +13,8 @@
  * KafkaJS.
  * @module
  */
+import { swapIn } from "./swap.ts";
 import type { Buffer } from "node:buffer";
-import { createRequire } from "node:module";
-
-const require = createRequire(import.meta.url);
 
 /** KafkaJS's `Decoder`, the part a record decoder uses. */
 interface KafkaDecoder {
@@ -148,15 +146,12 @@ function readVarIntBytes(d: KafkaDecoder): Buffer | null {
 
 const RECORD = "kafkajs/src/protocol/recordBatch/record/v0/decoder.js";
 const BATCH = "kafkajs/src/protocol/recordBatch/v0/decoder.js";
-const cache = require.cache as Record<string, { exports: unknown } | undefined>;
-/** Whether KafkaJS's batch decoder was loaded before this module (then it keeps its own). */
-const tooLate = cache[require.resolve(BATCH)] !== undefined;
+
+const swap = swapIn<RecordDecoderFn>(RECORD, BATCH, fastRecordDecoder);
 /** KafkaJS's own record decoder (tests compare the two). */
-export const kafkajsRecordDecoder = require(RECORD) as RecordDecoderFn;
-const installed = fastRecordDecoder(kafkajsRecordDecoder);
-if (!tooLate) cache[require.resolve(RECORD)]!.exports = installed;
+export const kafkajsRecordDecoder = swap.original;
 
 /** Whether KafkaJS's fetches use the fast record decoder in this process. */
 export function fastRecordDecodingInstalled(): boolean {
-  return !tooLate && require(RECORD) === installed;
+  return swap.installed();
 }

@@ -12,6 +12,7 @@
  * imports this module before KafkaJS.
  * @module
  */
+import { swapIn } from "./swap.ts";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -67,15 +68,17 @@ export function kafkajsWithinOffset(
 
 const PATH = "kafkajs/src/consumer/batch.js";
 const CONSUMER_GROUP = "kafkajs/src/consumer/consumerGroup.js";
-const cache = require.cache as Record<string, { exports: unknown } | undefined>;
-/** Whether KafkaJS's consumer was loaded before this module (then it keeps its own). */
-const tooLate = cache[require.resolve(CONSUMER_GROUP)] !== undefined;
-/** KafkaJS's own class (its methods are the fast batch's too; tests compare the two). */
-export const KafkajsBatch = require(PATH) as new (
+type BatchClass = new (
   topic: string,
   fetchedOffset: string,
   partitionData: PartitionData,
 ) => Record<string, unknown>;
+const swap = swapIn<BatchClass>(PATH, CONSUMER_GROUP, (original) => {
+  FastBatch.prototype = original.prototype; // KafkaJS's methods are the fast batch's too
+  return FastBatch as unknown as BatchClass;
+});
+/** KafkaJS's own class (tests compare the two). */
+export const KafkajsBatch = swap.original;
 
 /** KafkaJS's `Batch` with a faster constructor: the same fields, the same methods. */
 export function FastBatch(
@@ -98,11 +101,7 @@ export function FastBatch(
     : within;
   this.messages = committed.filter((m) => !m.isControlRecord);
 }
-FastBatch.prototype = KafkajsBatch.prototype;
-
-if (!tooLate) cache[require.resolve(PATH)]!.exports = FastBatch;
-
 /** Whether KafkaJS's consumer uses the fast batch in this process. */
 export function fastBatchInstalled(): boolean {
-  return !tooLate && require(PATH) === FastBatch;
+  return swap.installed();
 }
