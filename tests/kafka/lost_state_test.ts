@@ -117,6 +117,22 @@ Deno.test(
         },
         60_000,
       );
+      // And committed: a shopper's records are applied before their commit (read where they
+      // lie), so the gauges alone do not say the input groups had offsets when the broker died.
+      const admin = kafka.admin();
+      await admin.connect();
+      await eventually(
+        "the sessions' offsets committed in GROUP_ID_FOOT",
+        async () => {
+          const [foot] = await admin.fetchOffsets({
+            groupId: groupOf(fx.args),
+            topics: [fx.topics.foot],
+          });
+          return foot.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) >= 12;
+        },
+        60_000,
+      );
+      await admin.disconnect();
       await broker.kill();
       const lostAt = Date.now();
       second = await startBroker({}, { port });
@@ -150,3 +166,8 @@ Deno.test(
     }
   },
 );
+
+/** The foot group (GROUP_ID_FOOT) of a fixture's arguments. */
+function groupOf(args: string[]): string {
+  return args[args.indexOf("--group-id-foot") + 1];
+}
