@@ -36,9 +36,3 @@ export interface Committer<O> {
 
 /** An empty state map, shared by commits that carry no changelog (never mutated). */
 export const NO_STATE: ReadonlyMap<string, string | null> = new Map();
-
-/** Whether a commit has nothing to write (`offsetsEmpty` tells about the positions). */
-export function isEmptyCommit<O>(c: Commit<O>, offsetsEmpty: (o: O) => boolean): boolean {
-  return c.transactions.length === 0 && c.dlq.length === 0 && c.state.size === 0 &&
-    offsetsEmpty(c.offsets);
-}

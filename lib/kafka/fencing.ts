@@ -1,18 +1,11 @@
 /**
- * Telling a takeover from a timeout: both make the broker answer PRODUCER_FENCED /
- * INVALID_PRODUCER_EPOCH, but only a takeover by another instance is fatal (docs/service.md,
- * "Restart safety").
+ * Transaction answers the commit path tells apart: a fenced producer (PRODUCER_FENCED /
+ * INVALID_PRODUCER_EPOCH: another holder took its transactional id, or the broker aborted a
+ * transaction past its timeout; either way the instance waits for its new assignment,
+ * docs/service.md "One commit"), and CONCURRENT_TRANSACTIONS, retried in place.
  * @module
  */
 import { sleep } from "../sleep.ts";
-
-/** The producer's transaction timeout; an older transaction that fails was aborted by it. */
-export const TRANSACTION_TIMEOUT_MS = 60_000;
-
-/** Thrown when another instance with the same transactional id took over. */
-export class FencedError extends Error {
-  override name = "FencedError";
-}
 
 /** Whether `e` (or its cause) says the producer's epoch is over: another holder took its id. */
 export function isFencingError(e: unknown): boolean {
@@ -23,28 +16,6 @@ export function isFencingError(e: unknown): boolean {
     err.name === "KafkaJSProducerFenced" || /fenced/i.test(err.message ?? "")
   ) return true;
   return err.cause ? isFencingError(err.cause) : false;
-}
-
-/**
- * Whether a failed transaction means another instance took over our transactional id. The
- * broker answers PRODUCER_FENCED / INVALID_PRODUCER_EPOCH both when a newer producer
- * initialised the id and when it aborted our own transaction for running past its timeout
- * (it bumps the epoch then too). Only the first is fatal; a transaction open longer than the
- * timeout (a long pause, a stalled broker) rebuilds the pipeline like any other failure.
- */
-export function isFencedByAnotherInstance(
-  e: unknown,
-  transactionOpenMs: number,
-  timeoutMs = TRANSACTION_TIMEOUT_MS,
-): boolean {
-  return isFencingError(e) && transactionOpenMs < timeoutMs;
-}
-
-/** `e` as a {@link FencedError} when it means a takeover, else `e` itself. */
-export function asFenced(e: unknown, openedAtMs: number, transactionalId: string): unknown {
-  return isFencedByAnotherInstance(e, Date.now() - openedAtMs)
-    ? new FencedError(`another instance with transactional id "${transactionalId}" took over`)
-    : e;
 }
 
 /** Waits before retrying a transaction step the coordinator is still busy with. */
