@@ -55,9 +55,9 @@ export async function startParts(
 ): Promise<InstanceParts | undefined> {
   const { config } = d;
   const [rep, foot, shelf] = await Promise.all([
-    committedOf(d, d.taskGroupId, config.repartitionTopic),
-    committedOf(d, config.groupIdFoot, config.footTopic),
-    committedOf(d, config.groupIdShelf, config.shelfTopic),
+    committedOf(d, d.taskGroupId, config.repartitionTopic, signal),
+    committedOf(d, config.groupIdFoot, config.footTopic, signal),
+    committedOf(d, config.groupIdShelf, config.shelfTopic, signal),
   ]);
   if (signal.aborted) return undefined;
   const [repEnds, footEnds, shelfEnds] = await Promise.all([
@@ -111,9 +111,25 @@ export async function startParts(
 
 type Ends = Map<number, { low: bigint; high: bigint }>;
 
-async function committedOf(d: StartDeps, groupId: string, topic: string) {
-  const all = await fetchStableOffsets(d.kafka, groupId, [topic]);
-  return all.get(topic) ?? new Map<number, bigint>();
+/**
+ * How long a start waits for another member's pending offset commit: its transaction ends by
+ * its commit or abort, at the latest by the broker's transaction timeout. Failing the life
+ * sooner (after a broker outage, transactions of lives that ended stay open until then) made
+ * every instance leave and rejoin, and the next starts met the same wait.
+ */
+const STABLE_OFFSETS_WAIT_MS = 300_000;
+
+async function committedOf(d: StartDeps, groupId: string, topic: string, signal: AbortSignal) {
+  try {
+    const all = await fetchStableOffsets(d.kafka, groupId, [topic], {
+      signal,
+      deadlineMs: STABLE_OFFSETS_WAIT_MS,
+    });
+    return all.get(topic) ?? new Map<number, bigint>();
+  } catch (e) {
+    if (signal.aborted) return new Map<number, bigint>(); // a newer assignment: the caller stops
+    throw e;
+  }
 }
 
 async function endsOf(admin: Admin, topic: string): Promise<Ends> {
